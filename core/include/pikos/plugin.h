@@ -1,0 +1,351 @@
+/*
+ * pikos/plugin.h - the whole ABI between pikos and its plugins.
+ *
+ * A plugin is a shared object that exports one symbol, `pikos_plugin_entry`,
+ * a `struct pikos_plugin` describing it.  It includes only this header (plus
+ * its own dependencies), never links libpikos or libpython, and reaches the
+ * core only through the `struct pikos_host` table handed to its `init`.
+ *
+ * Rules that keep old plugins working with new hosts and the other way round:
+ *   - every struct here only grows at its end; readers check `struct_size`
+ *     before touching a field that was added later;
+ *   - ABI major must equal the host's, ABI minor must be <= the host's;
+ *   - nothing of the host's internals (or of Python) is visible here.
+ *
+ * Threading: every callback is called with the Python GIL held (or, outside
+ * Python, from one thread at a time).  Per-event callbacks (`on_event`,
+ * `filter`, `record`) are the hot path: they never print, never allocate
+ * without need and never fail loudly - a failure there is reported with
+ * `host->set_error` and surfaces when monitoring stops.
+ */
+#ifndef PIKOS_PLUGIN_H
+#define PIKOS_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PIKOS_ABI_MAJOR 1
+#define PIKOS_ABI_MINOR 0
+
+/* The symbol every plugin exports (see PIKOS_PLUGIN_DEFINE below). */
+#define PIKOS_PLUGIN_ENTRY_SYMBOL "pikos_plugin_entry"
+
+/* ---------------------------------------------------------------- errors */
+
+/* Every callback returns 0 (PIKOS_OK) or one of these negative codes. */
+enum pikos_status {
+    PIKOS_OK = 0,
+    PIKOS_EINVAL = -1,    /* bad argument or option value */
+    PIKOS_ENOMEM = -2,    /* out of memory */
+    PIKOS_EIO = -3,       /* file, socket or other I/O failure */
+    PIKOS_ENOTFOUND = -4, /* no such plugin, field, file, ... */
+    PIKOS_EABI = -5,      /* incompatible plugin or host */
+    PIKOS_ESTATE = -6,    /* called in the wrong state */
+    PIKOS_EPLUGIN = -7,   /* the plugin failed for a reason of its own */
+    PIKOS_EPYTHON = -8    /* a Python-level error (external monitors) */
+};
+
+/* Filter verdicts. */
+#define PIKOS_DROP 0
+#define PIKOS_PASS 1
+
+/* Log levels for host->log. */
+enum pikos_log_level {
+    PIKOS_LOG_ERROR = 0,
+    PIKOS_LOG_WARNING = 1,
+    PIKOS_LOG_INFO = 2,
+    PIKOS_LOG_DEBUG = 3
+};
+
+/* ---------------------------------------------------------------- options */
+
+enum pikos_option_type {
+    PIKOS_OPT_INT = 1,    /* stored as int64_t                          */
+    PIKOS_OPT_FLOAT = 2,  /* stored as double                           */
+    PIKOS_OPT_BOOL = 3,   /* stored as int (0 or 1)                     */
+    PIKOS_OPT_STRING = 4, /* stored as char * (owned by the host)       */
+    PIKOS_OPT_LIST = 5    /* stored as struct pikos_strlist (host's)    */
+};
+
+/* Storage of a PIKOS_OPT_LIST option. */
+struct pikos_strlist {
+    size_t count;
+    char **items;
+};
+
+/* Option flags. */
+#define PIKOS_OPTION_REQUIRED 0x1u
+
+/*
+ * One entry of a plugin's option table (terminated by an all-zero entry).
+ * The host parses, validates and stores each option at `offset` inside the
+ * plugin's context before `init` is called; the plugin never parses text.
+ * Names, types and defaults must equal those of the plugin's manifest.
+ */
+struct pikos_option {
+    const char *name;
+    uint32_t type;             /* enum pikos_option_type */
+    uint32_t flags;            /* PIKOS_OPTION_* */
+    const char *default_value; /* text form, as in the manifest; NULL: none */
+    const char *description;
+    size_t offset;             /* offsetof(your_ctx, field) */
+};
+
+/* ---------------------------------------------------------------- records */
+
+enum pikos_field_type {
+    PIKOS_FIELD_INT = 1,   /* value.i */
+    PIKOS_FIELD_FLOAT = 2, /* value.f */
+    PIKOS_FIELD_STR = 3    /* value.s: UTF-8, not necessarily NUL-ended */
+};
+
+struct pikos_field {
+    const char *name;
+    uint32_t type; /* enum pikos_field_type */
+};
+
+/*
+ * A record schema: the named, typed fields of a record plus the seed's
+ * `header`/`line` templates (Python format-spec subset: `{}` or `{:<8}`,
+ * alignments `<`, `>`, `^`, and a width).  Schemas are static data owned by
+ * the plugin that emits them; recorders format by this description only.
+ */
+struct pikos_schema {
+    const char *name; /* "FunctionRecord", ... */
+    size_t nfields;
+    const struct pikos_field *fields;
+    const char *header_template; /* formatted with the field names */
+    const char *line_template;   /* formatted with the values      */
+};
+
+struct pikos_value {
+    union {
+        int64_t i;
+        double f;
+        struct {
+            const char *ptr;
+            size_t len;
+        } s;
+    } u;
+};
+
+/* A record lives only for the duration of the call it is passed to. */
+struct pikos_record {
+    const struct pikos_schema *schema;
+    const struct pikos_value *values; /* schema->nfields of them */
+};
+
+/* ---------------------------------------------------------------- events */
+
+enum pikos_event_type {
+    PIKOS_EVENT_CALL = 0,
+    PIKOS_EVENT_RETURN = 1,
+    PIKOS_EVENT_C_CALL = 2,
+    PIKOS_EVENT_C_RETURN = 3,
+    PIKOS_EVENT_C_EXCEPTION = 4,
+    PIKOS_EVENT_LINE = 5,
+    PIKOS_EVENT_EXCEPTION = 6,
+    PIKOS_EVENT_COUNT = 7
+};
+
+#define PIKOS_EVENT_BIT(type) (1u << (type))
+#define PIKOS_EVENTS_FUNCTION                                            \
+    (PIKOS_EVENT_BIT(PIKOS_EVENT_CALL) | PIKOS_EVENT_BIT(PIKOS_EVENT_RETURN) | \
+     PIKOS_EVENT_BIT(PIKOS_EVENT_C_CALL) |                               \
+     PIKOS_EVENT_BIT(PIKOS_EVENT_C_RETURN) |                             \
+     PIKOS_EVENT_BIT(PIKOS_EVENT_C_EXCEPTION))
+
+/* The seed's name of an event type ("call", "c_return", ...). */
+static inline const char *pikos_event_name(uint32_t type)
+{
+    static const char *const names[PIKOS_EVENT_COUNT] = {
+        "call", "return", "c_call", "c_return", "c_exception", "line",
+        "exception"};
+    return type < PIKOS_EVENT_COUNT ? names[type] : "unknown";
+}
+
+/*
+ * What the core knows about one code object, computed once per code object
+ * and kept for its lifetime.  Strings are UTF-8 and NUL-terminated.
+ */
+struct pikos_code {
+    const char *name; /* co_name */
+    size_t name_len;
+    const char *qualname; /* co_qualname */
+    size_t qualname_len;
+    const char *filename; /* co_filename */
+    size_t filename_len;
+    int firstlineno;
+    uintptr_t id; /* opaque identity, stable while the code lives */
+};
+
+/*
+ * One event, free of Python types.  `code` is the frame's code object; for
+ * c_* events that is the caller's, and `function` is the C function's
+ * __name__ (for the others, `function` equals code->name).
+ */
+struct pikos_event {
+    uint32_t type; /* enum pikos_event_type */
+    const struct pikos_code *code;
+    const char *function;
+    size_t function_len;
+    uintptr_t function_id; /* code->id, or the identity of the C function */
+    int lineno;            /* frame.f_lineno at the event */
+    uint64_t thread_id;
+    uint64_t time_ns; /* monotonic; 0 unless the monitor sets PIKOS_MONITOR_WANTS_TIME */
+};
+
+/* monitor_flags */
+#define PIKOS_MONITOR_WANTS_TIME 0x1u
+
+/* ---------------------------------------------------------------- host */
+
+struct pikos_instance; /* one configured plugin; opaque */
+struct pikos_output;   /* a buffered output stream owned by the host */
+struct pikos_template; /* a compiled record template */
+
+/*
+ * Services of the host.  Only `struct_size` bytes are valid: check it
+ * (PIKOS_HOST_HAS(host, field)) before using a field added in a later minor.
+ */
+struct pikos_host {
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t struct_size;
+
+    /* Diagnostics, prefixed with the plugin's name by the host. */
+    void (*log)(struct pikos_instance *inst, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    /* Records an error (the first one sticks) and returns `code`. */
+    int (*set_error)(struct pikos_instance *inst, int code, const char *fmt,
+                     ...) __attribute__((format(printf, 3, 4)));
+
+    /* Monitors: hand a record to the pipeline (filters, then recorders). */
+    int (*emit)(struct pikos_instance *inst, const struct pikos_record *rec);
+
+    uint64_t (*clock_ns)(void); /* monotonic nanoseconds */
+
+    /*
+     * Outputs: path NULL, "" or "-" is standard output.  The host buffers,
+     * flushes on stop, on exit and on fatal signals, and makes sure a forked
+     * child never writes into its parent's output.  `write` copies the bytes.
+     */
+    struct pikos_output *(*output_open)(struct pikos_instance *inst,
+                                        const char *path);
+    int (*output_write)(struct pikos_output *out, const char *data, size_t len);
+    int (*output_flush)(struct pikos_output *out);
+    int (*output_close)(struct pikos_output *out);
+    int (*output_is_terminal)(const struct pikos_output *out);
+
+    /*
+     * Templates (the seed's format-spec subset).  `format` writes at most
+     * `cap` bytes (no NUL) and returns the length the full text needs, as
+     * snprintf does; `values == NULL` formats the schema's field names.
+     */
+    struct pikos_template *(*template_compile)(struct pikos_instance *inst,
+                                               const char *text);
+    size_t (*template_format)(const struct pikos_template *tpl,
+                              const struct pikos_schema *schema,
+                              const struct pikos_value *values, char *buf,
+                              size_t cap);
+    void (*template_free)(struct pikos_template *tpl);
+
+    /* The text of one value, as Python's str() would give it (same rules
+       as template_format). */
+    size_t (*format_value)(uint32_t field_type, const struct pikos_value *v,
+                           char *buf, size_t cap);
+};
+
+#define PIKOS_HOST_HAS(host, field)                                       \
+    ((host)->struct_size >=                                              \
+     offsetof(struct pikos_host, field) + sizeof((host)->field))
+
+/* ---------------------------------------------------------------- plugin */
+
+enum pikos_kind {
+    PIKOS_KIND_MONITOR = 1,
+    PIKOS_KIND_FILTER = 2,
+    PIKOS_KIND_RECORDER = 3
+};
+
+/*
+ * The plugin descriptor.  Lifecycle, driven by the host:
+ *   validate options -> allocate ctx (ctx_size bytes, zeroed) -> store options
+ *   -> init -> start -> ... events ... -> stop -> finalize (recorders)
+ *   -> fini -> unload.
+ * Callbacks that are not needed may be NULL, except those marked required.
+ */
+struct pikos_plugin {
+    uint32_t abi_major;   /* PIKOS_ABI_MAJOR */
+    uint32_t abi_minor;   /* PIKOS_ABI_MINOR */
+    uint32_t struct_size; /* sizeof(struct pikos_plugin) */
+    uint32_t kind;        /* enum pikos_kind */
+    const char *name;     /* as in the manifest */
+    const char *version;
+    const char *description;
+    const struct pikos_option *options; /* {0}-terminated; NULL: none */
+    size_t ctx_size;
+
+    /* Every kind. */
+    int (*init)(struct pikos_instance *inst, void *ctx,
+                const struct pikos_host *host);
+    int (*start)(struct pikos_instance *inst, void *ctx);
+    int (*stop)(struct pikos_instance *inst, void *ctx);
+    void (*fini)(struct pikos_instance *inst, void *ctx);
+
+    /* Monitors (on_event required unless `snapshot` is given). */
+    uint32_t event_mask;    /* PIKOS_EVENT_BIT()s it wants */
+    uint32_t monitor_flags; /* PIKOS_MONITOR_* */
+    const struct pikos_schema *schema;
+    void (*on_event)(struct pikos_instance *inst, void *ctx,
+                     const struct pikos_event *ev);
+    int (*snapshot)(struct pikos_instance *inst, void *ctx);
+
+    /* Filters (filter required). */
+    int (*filter_prepare)(struct pikos_instance *inst, void *ctx,
+                          const struct pikos_schema *schema);
+    int (*filter)(struct pikos_instance *inst, void *ctx,
+                  const struct pikos_record *rec); /* PIKOS_PASS/_DROP */
+
+    /* Recorders (record required). */
+    int (*prepare)(struct pikos_instance *inst, void *ctx,
+                   const struct pikos_schema *schema);
+    int (*record)(struct pikos_instance *inst, void *ctx,
+                  const struct pikos_record *rec);
+    int (*flush)(struct pikos_instance *inst, void *ctx);
+    int (*finalize)(struct pikos_instance *inst, void *ctx);
+};
+
+/* Exports the descriptor under the symbol the host looks for. */
+#if defined(__GNUC__)
+#define PIKOS_EXPORT __attribute__((visibility("default")))
+#else
+#define PIKOS_EXPORT
+#endif
+#define PIKOS_PLUGIN_DEFINE(...)                                            \
+    PIKOS_EXPORT const struct pikos_plugin pikos_plugin_entry = __VA_ARGS__
+
+/* Index of a field by name in a schema, or -1. */
+static inline int pikos_schema_field_index(const struct pikos_schema *schema,
+                                           const char *name)
+{
+    for (size_t i = 0; i < schema->nfields; i++) {
+        const char *a = schema->fields[i].name, *b = name;
+        while (*a && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a == '\0' && *b == '\0')
+            return (int)i;
+    }
+    return -1;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PIKOS_PLUGIN_H */

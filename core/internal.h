@@ -1,0 +1,148 @@
+/*
+ * core/internal.h - what the parts of libpikos share and nobody else sees.
+ *
+ * One concept per file:
+ *   error.c     struct pikos_error helpers
+ *   manifest.c  reading NAME.plugin files (libinih)
+ *   registry.c  search path, listing, loading with libltdl, cross-checks
+ *   options.c   validating option settings and storing them in a context
+ *   spec.c      parsing "kind/name:key=value,..." specs
+ *   instance.c  one configured plugin: create/free, sticky errors, log
+ *   host.c      the struct pikos_host handed to plugins
+ *   template.c  the seed's format-spec subset and value formatting
+ *   output.c    buffered outputs, flush at exit/signals, fork safety
+ *   pipeline.c  monitors -> filters -> recorders, start/stop, emit
+ *   hook.c      the only CPython profile/trace hook; per-code cache; dispatch
+ */
+#ifndef PIKOS_INTERNAL_H
+#define PIKOS_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pikos/pikos.h>
+#include <pikos/plugin.h>
+
+#define PIKOS_HIDDEN __attribute__((visibility("hidden")))
+
+/* ------------------------------------------------------------ error.c */
+
+/* Fills *err (if not NULL) and returns `code`. */
+int pikos_error_set(struct pikos_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4))) PIKOS_HIDDEN;
+int pikos_error_setv(struct pikos_error *err, int code, const char *fmt,
+                     va_list ap) PIKOS_HIDDEN;
+void pikos_error_clear(struct pikos_error *err) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ manifest.c */
+
+/* Reads one manifest into *info (which it zeroes first).  Returns 0, or a
+   negative code with info->state = BROKEN and info->reason set; the entry
+   is still filled as far as the file allowed (name from the file name). */
+int pikos_manifest_read(const char *path, struct pikos_plugin_info *info)
+    PIKOS_HIDDEN;
+void pikos_manifest_info_clear(struct pikos_plugin_info *info) PIKOS_HIDDEN;
+/* "monitor" -> PIKOS_KIND_MONITOR etc.; 0 when unknown.  Accepts the
+   singular and the plural. */
+uint32_t pikos_kind_from_string(const char *text) PIKOS_HIDDEN;
+/* "int" -> PIKOS_OPT_INT etc.; 0 when unknown. */
+uint32_t pikos_option_type_from_string(const char *text) PIKOS_HIDDEN;
+const char *pikos_option_type_name(uint32_t type) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ options.c */
+
+/*
+ * Checks `settings` against the manifest's options (unknown option, wrong
+ * type, missing required value) and stores every option (given or default)
+ * into ctx at the descriptor's offsets.  Errors name the plugin, the option
+ * and what was expected.  On failure nothing stays allocated.
+ */
+int pikos_options_apply(const struct pikos_plugin_info *info,
+                        const struct pikos_option_setting *settings,
+                        size_t nsettings, void *ctx, struct pikos_error *err)
+    PIKOS_HIDDEN;
+/* Frees the strings and lists pikos_options_apply stored in ctx. */
+void pikos_options_release(const struct pikos_plugin *plugin, void *ctx)
+    PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ instance.c */
+
+#define PIKOS_MAX_PREPARED 8
+
+struct pikos_instance {
+    struct pikos_plugin_info *info;
+    const struct pikos_plugin *plugin;
+    void *ctx;
+    struct pikos_pipeline *pipeline; /* set by pikos_pipeline_add */
+    int initialized;
+    int started;
+    /* Sticky error: the first one set while running, reported at stop. */
+    int error_code;
+    char *error_message;
+    /* Recorders and filters: schemas already prepared. */
+    const struct pikos_schema *prepared[PIKOS_MAX_PREPARED];
+    size_t nprepared;
+};
+
+/* host->log and host->set_error: messages are prefixed "[kind/name] ".
+   log writes errors and warnings to stderr (info/debug only when the
+   environment variable PIKOS_DEBUG is set); set_error keeps the first
+   error until pikos_instance_take_error. */
+void pikos_instance_log(struct pikos_instance *inst, int level,
+                        const char *fmt, ...)
+    __attribute__((format(printf, 3, 4))) PIKOS_HIDDEN;
+int pikos_instance_set_error(struct pikos_instance *inst, int code,
+                             const char *fmt, ...)
+    __attribute__((format(printf, 3, 4))) PIKOS_HIDDEN;
+
+/* Moves the sticky error (if any) into *err, prefixed with the plugin
+   name, and clears it.  Returns the code or 0. */
+int pikos_instance_take_error(struct pikos_instance *inst,
+                              struct pikos_error *err) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ host.c */
+
+extern const struct pikos_host pikos_host_table PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ template.c */
+
+struct pikos_template *pikos_template_compile(const char *text,
+                                              struct pikos_error *err)
+    PIKOS_HIDDEN;
+size_t pikos_template_format(const struct pikos_template *tpl,
+                             const struct pikos_schema *schema,
+                             const struct pikos_value *values, char *buf,
+                             size_t cap) PIKOS_HIDDEN;
+void pikos_template_free(struct pikos_template *tpl) PIKOS_HIDDEN;
+size_t pikos_format_value(uint32_t field_type, const struct pikos_value *v,
+                          char *buf, size_t cap) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ output.c */
+
+struct pikos_output *pikos_output_open(const char *path,
+                                       struct pikos_error *err) PIKOS_HIDDEN;
+int pikos_output_write(struct pikos_output *out, const char *data, size_t len)
+    PIKOS_HIDDEN;
+int pikos_output_flush(struct pikos_output *out) PIKOS_HIDDEN;
+int pikos_output_close(struct pikos_output *out) PIKOS_HIDDEN;
+int pikos_output_is_terminal(const struct pikos_output *out) PIKOS_HIDDEN;
+/* The last I/O error of an output (errno value) or 0. */
+int pikos_output_errno(const struct pikos_output *out) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ pipeline.c */
+
+/* host->emit: filters then recorders of the monitor's pipeline. */
+int pikos_pipeline_emit(struct pikos_instance *monitor,
+                        const struct pikos_record *rec) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ hook.c */
+
+/* Starts/stops dispatching events to a started monitor.  The first monitor
+   installs the CPython hooks it needs; the last removal removes them.  With
+   the GIL held. */
+int pikos_hook_add_monitor(struct pikos_instance *monitor,
+                           struct pikos_error *err) PIKOS_HIDDEN;
+void pikos_hook_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
+
+#endif /* PIKOS_INTERNAL_H */
