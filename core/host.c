@@ -1,1 +1,57 @@
-/* placeholder: being written */
+/*
+ * core/host.c - the table of services handed to every plugin's `init`.
+ *
+ * Most entries are the core's own functions.  The wrappers below exist only
+ * where a plugin-facing call reports failures differently from the core:
+ * plugins learn about errors through their instance's sticky error, the
+ * core through a struct pikos_error.
+ */
+#include <time.h>
+
+#include "internal.h"
+
+static uint64_t host_clock_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static struct pikos_output *host_output_open(struct pikos_instance *inst,
+                                             const char *path)
+{
+    struct pikos_error err;
+    struct pikos_output *out = pikos_output_open(path, &err);
+    if (out == NULL)
+        pikos_instance_set_error(inst, err.code, "%s", err.message);
+    return out;
+}
+
+static struct pikos_template *host_template_compile(struct pikos_instance *inst,
+                                                    const char *text)
+{
+    struct pikos_error err;
+    struct pikos_template *tpl = pikos_template_compile(text, &err);
+    if (tpl == NULL)
+        pikos_instance_set_error(inst, err.code, "%s", err.message);
+    return tpl;
+}
+
+const struct pikos_host pikos_host_table = {
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_host),
+    .log = pikos_instance_log,
+    .set_error = pikos_instance_set_error,
+    .emit = pikos_pipeline_emit,
+    .clock_ns = host_clock_ns,
+    .output_open = host_output_open,
+    .output_write = pikos_output_write,
+    .output_flush = pikos_output_flush,
+    .output_close = pikos_output_close,
+    .output_is_terminal = pikos_output_is_terminal,
+    .template_compile = host_template_compile,
+    .template_format = pikos_template_format,
+    .template_free = pikos_template_free,
+    .format_value = pikos_format_value,
+};

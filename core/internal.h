@@ -65,6 +65,17 @@ int pikos_options_apply(const struct pikos_plugin_info *info,
 /* Frees the strings and lists pikos_options_apply stored in ctx. */
 void pikos_options_release(const struct pikos_plugin *plugin, void *ctx)
     PIKOS_HIDDEN;
+/*
+ * The one parser of each option type, shared by manifest defaults and
+ * settings.  Parses `text` as an option of `type`: with `out` NULL it only
+ * checks; otherwise it stores the value as plugin.h describes (strings and
+ * lists malloc'ed).  Returns 0, PIKOS_EINVAL (not of that type) or
+ * PIKOS_ENOMEM.
+ */
+int pikos_option_parse(uint32_t type, const char *text, void *out)
+    PIKOS_HIDDEN;
+/* Bytes an option of `type` takes in a plugin's context; 0 if unknown. */
+size_t pikos_option_storage_size(uint32_t type) PIKOS_HIDDEN;
 
 /* ------------------------------------------------------------ instance.c */
 
@@ -95,6 +106,8 @@ void pikos_instance_log(struct pikos_instance *inst, int level,
 int pikos_instance_set_error(struct pikos_instance *inst, int code,
                              const char *fmt, ...)
     __attribute__((format(printf, 3, 4))) PIKOS_HIDDEN;
+/* Whether PIKOS_DEBUG is set non-empty: info and debug notes are shown. */
+int pikos_debug_enabled(void) PIKOS_HIDDEN;
 
 /* Moves the sticky error (if any) into *err, prefixed with the plugin
    name, and clears it.  Returns the code or 0. */

@@ -1,1 +1,482 @@
-/* placeholder: being written */
+/*
+ * core/pipeline.c - monitors -> filters -> recorders.
+ *
+ * A pipeline owns the instances added to it.  Starting it starts the
+ * recorders, prepares them for the schema of every monitor, does the same
+ * for the filters, starts the monitors and finally hooks them to CPython;
+ * stopping it goes the other way and then reports the first error any
+ * plugin recorded while running.  Start and stop nest: only the outermost
+ * pair does the work, as the seed's monitors enable and disable.
+ *
+ * Records reach a pipeline through pikos_pipeline_emit (host->emit), the hot
+ * path: a plain loop over arrays, no allocation, no locks (the GIL, or the
+ * embedder's single thread, serialises it).  A failing filter or recorder
+ * there gets a sticky error and the record is dropped.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct instance_list {
+    struct pikos_instance **items;
+    size_t count;
+    size_t capacity;
+};
+
+/* A recorder's prepare or a filter's filter_prepare. */
+typedef int (*prepare_fn)(struct pikos_instance *inst, void *ctx,
+                          const struct pikos_schema *schema);
+
+struct pikos_pipeline {
+    struct instance_list monitors;
+    struct instance_list filters;
+    struct instance_list recorders;
+    unsigned int start_count; /* depth of nested start/stop pairs */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *status_text(int code)
+{
+    switch (code) {
+    case PIKOS_EINVAL:
+        return "invalid argument";
+    case PIKOS_ENOMEM:
+        return "out of memory";
+    case PIKOS_EIO:
+        return "input/output error";
+    case PIKOS_ENOTFOUND:
+        return "not found";
+    case PIKOS_EABI:
+        return "incompatible plugin";
+    case PIKOS_ESTATE:
+        return "called in the wrong state";
+    case PIKOS_EPYTHON:
+        return "Python error";
+    default:
+        return "plugin error";
+    }
+}
+
+/* Makes sure a failed callback left a sticky error on its instance: the
+   plugin's own message when it set one, else one naming the step. */
+static int callback_failed(struct pikos_instance *inst, int rc,
+                           const char *step)
+{
+    if (inst->error_code == 0)
+        pikos_instance_set_error(inst, rc, "%s failed (%s)", step,
+                                 status_text(rc));
+    return rc;
+}
+
+static struct instance_list *list_of_kind(struct pikos_pipeline *pipe,
+                                          uint32_t kind)
+{
+    switch (kind) {
+    case PIKOS_KIND_MONITOR:
+        return &pipe->monitors;
+    case PIKOS_KIND_FILTER:
+        return &pipe->filters;
+    case PIKOS_KIND_RECORDER:
+        return &pipe->recorders;
+    default:
+        return NULL;
+    }
+}
+
+static int list_append(struct instance_list *list, struct pikos_instance *inst)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 4;
+        void *items = realloc(list->items, capacity * sizeof(*list->items));
+        if (items == NULL)
+            return PIKOS_ENOMEM;
+        list->items = items;
+        list->capacity = capacity;
+    }
+    list->items[list->count++] = inst;
+    return 0;
+}
+
+static void list_free(struct instance_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        pikos_instance_free(list->items[i]);
+    free(list->items);
+}
+
+/* ------------------------------------------------------------ building */
+
+PIKOS_EXPORT struct pikos_pipeline *pikos_pipeline_new(void)
+{
+    return calloc(1, sizeof(struct pikos_pipeline));
+}
+
+/* The callback a plugin of its kind cannot do without, if it lacks it. */
+static const char *missing_callback(const struct pikos_plugin *plugin)
+{
+    switch (plugin->kind) {
+    case PIKOS_KIND_MONITOR:
+        if (plugin->on_event == NULL && plugin->snapshot == NULL)
+            return "on_event or snapshot";
+        return plugin->on_event && !plugin->schema ? "schema" : NULL;
+    case PIKOS_KIND_FILTER:
+        return plugin->filter == NULL ? "filter" : NULL;
+    default:
+        return plugin->record == NULL ? "record" : NULL;
+    }
+}
+
+static int check_addable(struct pikos_pipeline *pipe,
+                         struct pikos_instance *inst, struct pikos_error *err)
+{
+    const char *name = pikos_instance_name(inst);
+    const char *missing = missing_callback(inst->plugin);
+
+    if (list_of_kind(pipe, inst->plugin->kind) == NULL)
+        return pikos_error_set(err, PIKOS_EINVAL,
+                               "[%s] is not a monitor, filter or recorder",
+                               name);
+    if (missing != NULL)
+        return pikos_error_set(err, PIKOS_EABI,
+                               "[%s] cannot be used: the plugin has no %s",
+                               name, missing);
+    if (pipe->start_count > 0)
+        return pikos_error_set(err, PIKOS_ESTATE,
+                               "[%s] cannot be added to a running pipeline: "
+                               "stop it first",
+                               name);
+    return 0;
+}
+
+PIKOS_EXPORT int pikos_pipeline_add(struct pikos_pipeline *pipe,
+                                    struct pikos_instance *inst,
+                                    struct pikos_error *err)
+{
+    int rc;
+
+    /* A failed pikos_instance_new already explained itself in *err. */
+    if (inst == NULL)
+        return err != NULL && err->code < 0
+                   ? err->code
+                   : pikos_error_set(err, PIKOS_EINVAL,
+                                     "no plugin instance to add");
+    /* One owner only: an instance of another pipeline stays there. */
+    if (inst->pipeline != NULL)
+        return pikos_error_set(err, PIKOS_ESTATE,
+                               "[%s] already belongs to a pipeline",
+                               pikos_instance_name(inst));
+    rc = check_addable(pipe, inst, err);
+    if (rc == 0 && list_append(list_of_kind(pipe, inst->plugin->kind), inst))
+        rc = pikos_error_set(err, PIKOS_ENOMEM,
+                             "[%s] out of memory while adding it",
+                             pikos_instance_name(inst));
+    if (rc < 0) {
+        pikos_instance_free(inst);
+        return rc;
+    }
+    inst->pipeline = pipe;
+    return 0;
+}
+
+PIKOS_EXPORT size_t pikos_pipeline_count(const struct pikos_pipeline *pipe,
+                                         uint32_t kind)
+{
+    switch (kind) {
+    case PIKOS_KIND_MONITOR:
+        return pipe->monitors.count;
+    case PIKOS_KIND_FILTER:
+        return pipe->filters.count;
+    case PIKOS_KIND_RECORDER:
+        return pipe->recorders.count;
+    default:
+        return 0;
+    }
+}
+
+PIKOS_EXPORT int pikos_pipeline_is_running(const struct pikos_pipeline *pipe)
+{
+    return pipe->start_count > 0;
+}
+
+/* ------------------------------------------------------------ schemas */
+
+static int is_prepared(const struct pikos_instance *inst,
+                       const struct pikos_schema *schema)
+{
+    for (size_t i = 0; i < inst->nprepared; i++)
+        if (inst->prepared[i] == schema)
+            return 1;
+    return 0;
+}
+
+/* Calls a recorder's prepare (a filter's filter_prepare) the first time it
+   is to see records of `schema` in this run. */
+static int ensure_prepared(struct pikos_instance *inst,
+                           const struct pikos_schema *schema)
+{
+    const struct pikos_plugin *plugin = inst->plugin;
+    prepare_fn prepare = plugin->kind == PIKOS_KIND_RECORDER
+                             ? plugin->prepare
+                             : plugin->filter_prepare;
+    int rc = 0;
+
+    if (is_prepared(inst, schema))
+        return 0;
+    if (inst->nprepared == PIKOS_MAX_PREPARED) {
+        if (inst->error_code == 0)
+            pikos_instance_set_error(inst, PIKOS_EINVAL,
+                                     "cannot take records of more than %d "
+                                     "schemas in one run",
+                                     PIKOS_MAX_PREPARED);
+        return PIKOS_EINVAL;
+    }
+    if (prepare != NULL)
+        rc = prepare(inst, inst->ctx, schema);
+    if (rc < 0)
+        return callback_failed(inst, rc, "prepare");
+    inst->prepared[inst->nprepared++] = schema;
+    return 0;
+}
+
+/* Prepares every instance of `list` for the schema of every monitor. */
+static int prepare_list(const struct pikos_pipeline *pipe,
+                        const struct instance_list *list,
+                        struct pikos_instance **failed)
+{
+    for (size_t m = 0; m < pipe->monitors.count; m++) {
+        const struct pikos_schema *schema =
+            pipe->monitors.items[m]->plugin->schema;
+        for (size_t i = 0; schema != NULL && i < list->count; i++) {
+            int rc = ensure_prepared(list->items[i], schema);
+            if (rc < 0) {
+                *failed = list->items[i];
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ start, stop */
+
+static int start_list(const struct instance_list *list,
+                      struct pikos_instance **failed)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        struct pikos_instance *inst = list->items[i];
+        int rc = inst->plugin->start ? inst->plugin->start(inst, inst->ctx) : 0;
+        if (rc < 0) {
+            *failed = inst;
+            return callback_failed(inst, rc, "start");
+        }
+        inst->started = 1;
+    }
+    return 0;
+}
+
+static int hook_monitors(const struct pikos_pipeline *pipe,
+                         struct pikos_error *err)
+{
+    for (size_t i = 0; i < pipe->monitors.count; i++) {
+        int rc = pikos_hook_add_monitor(pipe->monitors.items[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void unhook_monitors(const struct pikos_pipeline *pipe)
+{
+    for (size_t i = 0; i < pipe->monitors.count; i++)
+        pikos_hook_remove_monitor(pipe->monitors.items[i]);
+}
+
+/* Calls one end-of-run callback of a started instance; a failure becomes
+   its sticky error and the next steps still run. */
+static void run_step(struct pikos_instance *inst,
+                     int (*step)(struct pikos_instance *, void *),
+                     const char *name)
+{
+    int rc = step != NULL ? step(inst, inst->ctx) : 0;
+
+    if (rc < 0)
+        callback_failed(inst, rc, name);
+}
+
+static void stop_list(const struct instance_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        struct pikos_instance *inst = list->items[i];
+        if (!inst->started)
+            continue;
+        run_step(inst, inst->plugin->stop, "stop");
+        inst->started = 0;
+        inst->nprepared = 0;
+    }
+}
+
+static void finish_recorders(const struct instance_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        struct pikos_instance *inst = list->items[i];
+        if (!inst->started)
+            continue;
+        run_step(inst, inst->plugin->flush, "flush");
+        run_step(inst, inst->plugin->stop, "stop");
+        run_step(inst, inst->plugin->finalize, "finalize");
+        inst->started = 0;
+        inst->nprepared = 0;
+    }
+}
+
+/* Takes the sticky errors of a list: the first one into *first (when it
+   holds none yet), later ones are logged so that none is lost.  With
+   `first` NULL they are discarded. */
+static void take_errors(const struct instance_list *list,
+                        struct pikos_error *first)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        struct pikos_instance *inst = list->items[i];
+        if (inst->error_code == 0)
+            continue;
+        if (first != NULL && first->code == 0) {
+            pikos_instance_take_error(inst, first);
+            continue;
+        }
+        if (first != NULL && inst->error_message != NULL)
+            pikos_instance_log(inst, PIKOS_LOG_ERROR, "%s",
+                               inst->error_message);
+        pikos_instance_take_error(inst, NULL);
+    }
+}
+
+/* Recorders first: a recorder failing is usually what made the others
+   fail, so its message is the one worth reading. */
+static int take_first_error(const struct pikos_pipeline *pipe,
+                            struct pikos_error *err)
+{
+    struct pikos_error first = {0};
+
+    take_errors(&pipe->recorders, &first);
+    take_errors(&pipe->filters, &first);
+    take_errors(&pipe->monitors, &first);
+    if (first.code < 0 && err != NULL)
+        *err = first;
+    return first.code;
+}
+
+/* Undoes a start that failed part way.  Errors met on the way are
+   discarded: the caller reports the one that made the start fail. */
+static void undo_start(const struct pikos_pipeline *pipe)
+{
+    unhook_monitors(pipe);
+    stop_list(&pipe->monitors);
+    stop_list(&pipe->filters);
+    stop_list(&pipe->recorders);
+    take_errors(&pipe->recorders, NULL);
+    take_errors(&pipe->filters, NULL);
+    take_errors(&pipe->monitors, NULL);
+}
+
+PIKOS_EXPORT int pikos_pipeline_start(struct pikos_pipeline *pipe,
+                                      struct pikos_error *err)
+{
+    struct pikos_instance *failed = NULL;
+    int rc;
+
+    if (pipe->start_count > 0) {
+        pipe->start_count++;
+        return 0;
+    }
+    if ((rc = start_list(&pipe->recorders, &failed)) < 0 ||
+        (rc = prepare_list(pipe, &pipe->recorders, &failed)) < 0 ||
+        (rc = start_list(&pipe->filters, &failed)) < 0 ||
+        (rc = prepare_list(pipe, &pipe->filters, &failed)) < 0 ||
+        (rc = start_list(&pipe->monitors, &failed)) < 0)
+        pikos_instance_take_error(failed, err);
+    else
+        rc = hook_monitors(pipe, err);
+    if (rc < 0) {
+        undo_start(pipe);
+        return rc;
+    }
+    pipe->start_count = 1;
+    return 0;
+}
+
+/* Monitors stop before the filters and recorders, so that what a monitor
+   emits when it stops (external monitors' statistics) is still recorded. */
+PIKOS_EXPORT int pikos_pipeline_stop(struct pikos_pipeline *pipe,
+                                     struct pikos_error *err)
+{
+    if (pipe->start_count == 0)
+        return pikos_error_set(err, PIKOS_ESTATE,
+                               "cannot stop a pipeline that is not running");
+    if (--pipe->start_count > 0)
+        return 0;
+    unhook_monitors(pipe);
+    stop_list(&pipe->monitors);
+    stop_list(&pipe->filters);
+    finish_recorders(&pipe->recorders);
+    return take_first_error(pipe, err);
+}
+
+PIKOS_EXPORT void pikos_pipeline_free(struct pikos_pipeline *pipe)
+{
+    if (pipe == NULL)
+        return;
+    if (pipe->start_count > 0) {
+        pipe->start_count = 1;
+        /* Whoever frees a running pipeline did not ask for its errors. */
+        pikos_pipeline_stop(pipe, NULL);
+    }
+    list_free(&pipe->monitors);
+    list_free(&pipe->filters);
+    list_free(&pipe->recorders);
+    free(pipe);
+}
+
+/* ------------------------------------------------------------ records */
+
+/* PIKOS_PASS, PIKOS_DROP, or a negative code (the record is dropped). */
+static int apply_filter(struct pikos_instance *filter,
+                        const struct pikos_record *rec)
+{
+    int verdict = ensure_prepared(filter, rec->schema);
+
+    if (verdict == 0)
+        verdict = filter->plugin->filter(filter, filter->ctx, rec);
+    return verdict < 0 ? callback_failed(filter, verdict, "filter") : verdict;
+}
+
+static int record_into(struct pikos_instance *recorder,
+                       const struct pikos_record *rec)
+{
+    int rc = ensure_prepared(recorder, rec->schema);
+
+    if (rc == 0)
+        rc = recorder->plugin->record(recorder, recorder->ctx, rec);
+    return rc < 0 ? callback_failed(recorder, rc, "record") : 0;
+}
+
+int pikos_pipeline_emit(struct pikos_instance *monitor,
+                        const struct pikos_record *rec)
+{
+    const struct pikos_pipeline *pipe = monitor->pipeline;
+    int rc = 0;
+
+    if (pipe == NULL)
+        return PIKOS_ESTATE;
+    for (size_t i = 0; i < pipe->filters.count; i++) {
+        int verdict = apply_filter(pipe->filters.items[i], rec);
+        if (verdict <= PIKOS_DROP)
+            return verdict;
+    }
+    for (size_t i = 0; i < pipe->recorders.count; i++) {
+        int failed = record_into(pipe->recorders.items[i], rec);
+        if (failed < 0 && rc == 0)
+            rc = failed;
+    }
+    return rc;
+}

@@ -74,6 +74,7 @@ struct pikos_plugin_info {
     int state;    /* enum pikos_plugin_state */
     char *reason; /* why it is broken, or NULL */
     const struct pikos_plugin *descriptor; /* once loaded */
+    char *version; /* the manifest's optional version, or NULL */
 };
 
 struct pikos_registry;
@@ -126,6 +127,7 @@ const char *pikos_instance_name(const struct pikos_instance *inst);
 void *pikos_instance_ctx(struct pikos_instance *inst);
 
 /* Parses "kind/name:key=value,key=value" (the command line's --plugin).
+   A backslash takes the next character literally (`\,`, `\=`, `\\`).
    `settings` and the strings it points into are malloc'ed into *buffer;
    free(*settings) and free(*buffer) when done. */
 int pikos_parse_plugin_spec(const char *spec, char **name,

@@ -1,0 +1,71 @@
+/*
+ * cli/usage.c - what pikos says about itself: --help, --version, and the
+ * one-line "pikos: ..." error every user error ends in.
+ */
+#include <Python.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+void pikos_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pikos: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static const char usage_text[] =
+    "usage: pikos [--plugin KIND/NAME[:opt=val,...]]... [-o FILE]\n"
+    "             [--plugin-path DIR]... script.py [args...]\n"
+    "       pikos [...same options...] -m module [args...]\n"
+    "       pikos plugins [--json] [--plugin-path DIR]...\n"
+    "       pikos help [--plugin-path DIR]... KIND/NAME\n"
+    "       pikos --help | -h\n"
+    "       pikos --version\n"
+    "\n"
+    "Runs a Python program as `python3 script.py` (or `python3 -m module`)\n"
+    "would, with pikos monitoring it: monitors turn Python's events into\n"
+    "records, filters choose records, recorders write them.\n"
+    "\n"
+    "options (they end at the script, after `-m module`, or at `--`):\n"
+    "  --plugin KIND/NAME[:opt=val,...]\n"
+    "                     add a monitor, filter or recorder; list values\n"
+    "                     use ';' between items, e.g.\n"
+    "                     filters/on_value:field=function,values=f;g\n"
+    "                     (default: monitors/functions and recorders/text\n"
+    "                     on the screen when none of that kind is given)\n"
+    "  -o, --output FILE  the output file of the recorder given last (or\n"
+    "                     of the default recorder)\n"
+    "  --plugin-path DIR  look for plugins in DIR first (repeatable), then\n"
+    "                     in $PIKOS_PLUGIN_PATH and the installed plugins\n"
+    "  -m, --module NAME  run the module NAME as `python3 -m NAME` does\n"
+    "  -h, --help         show this help\n"
+    "  --version          show the versions of pikos and of its Python\n"
+    "\n"
+    "commands:\n"
+    "  plugins            list every plugin found: name, kind, whether it\n"
+    "                     loads, summary (--json: also options, manifest)\n"
+    "  help KIND/NAME     a plugin's summary, status and options\n"
+    "\n"
+    "A script named 'plugins' or 'help' is run as `pikos ./plugins`.\n"
+    "Exit status: the program's own (as python3 gives it), or 2 when\n"
+    "pikos itself fails (bad option, broken plugin, missing script).\n";
+
+void pikos_cli_print_usage(void)
+{
+    fputs(usage_text, stdout);
+}
+
+/* Py_GetVersion() gives "3.11.2 (main, ...) [GCC ...]": keep "3.11.2". */
+void pikos_cli_print_version(void)
+{
+    const char *python = Py_GetVersion();
+    printf("pikos %s (Python %.*s)\n", pikos_version(),
+           (int)strcspn(python, " "), python);
+}

@@ -1,0 +1,160 @@
+"""pikos plugins, pikos plugins --json, pikos help, --help, --version."""
+import json
+import os
+import re
+
+import pytest
+
+from conftest import (assert_one_error_line, fixture_dir, run_pikos,
+                      run_python)
+
+BUILT_IN = {"filters/on_value": "filter", "monitors/functions": "monitor",
+            "recorders/csv": "recorder", "recorders/text": "recorder"}
+BROKEN = ["missing_library", "missing_symbol", "abi_major", "abi_minor",
+          "struct_small", "mismatch_name", "mismatch_option"]
+
+
+def table(proc):
+    """The rows of `pikos plugins` as {name: (kind, rest of the line)}."""
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "KIND", "STATUS", "SUMMARY"]
+    rows = {}
+    for line in lines[1:]:
+        name, kind, rest = line.split(None, 2)
+        rows[name] = (kind, rest)
+    assert list(rows) == sorted(rows)
+    return rows
+
+
+def test_plugins_lists_the_built_in_plugins(work):
+    proc = run_pikos(["plugins"], work)
+    rows = table(proc)
+
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert {name: kind for name, (kind, _) in rows.items()} == BUILT_IN
+    for kind, rest in rows.values():
+        assert rest.startswith("ok ")
+
+
+def test_broken_plugins_are_listed_beside_the_good_ones(work):
+    paths = []
+    for case in BROKEN + ["corrupt_manifest", "good"]:
+        paths += ["--plugin-path", fixture_dir(case)]
+    proc = run_pikos(["plugins", *paths], work)
+    rows = table(proc)
+
+    assert proc.returncode == 0 and proc.stderr == ""
+    for name in BUILT_IN:
+        assert rows[name][1].startswith("ok ")
+    assert rows["recorders/fx_good"][1].startswith("ok ")
+    for case in BROKEN:
+        kind, rest = rows[f"recorders/fx_{case}"]
+        assert (kind, rest[:8]) == ("recorder", "broken: ")
+        assert len(rest) > 20
+    assert rows["corrupt_manifest"][1].startswith("broken: ")
+
+
+def test_plugins_json(work):
+    proc = run_pikos(["plugins", "--json", "--plugin-path",
+                      fixture_dir("abi_major")], work)
+    plugins = {p["name"]: p for p in json.loads(proc.stdout)}
+
+    assert proc.returncode == 0
+    assert set(plugins) == set(BUILT_IN) | {"recorders/fx_abi_major"}
+    broken = plugins["recorders/fx_abi_major"]
+    assert (broken["status"], broken["kind"]) == ("broken", "recorder")
+    assert "ABI" in broken["reason"]
+    csv = plugins["recorders/csv"]
+    assert (csv["status"], csv["reason"], csv["library"]) == \
+        ("ok", None, "recorder_csv")
+    assert csv["manifest"].endswith("csv.plugin")
+    option = {o["name"]: o for o in csv["options"]}["filename"]
+    assert set(option) == {"name", "type", "default", "required", "help"}
+    assert (option["type"], option["required"]) == ("string", False)
+
+
+def test_plugins_rejects_unknown_arguments(work):
+    proc = run_pikos(["plugins", "--yaml"], work)
+    assert_one_error_line(proc)
+
+
+HELP_MANIFEST = b"""[plugin]
+name = doc
+kind = filter
+library = no_such_library
+abi = 1
+version = 2.5
+summary = A plugin to document
+
+[option field]
+type = string
+required = true
+help = the field to look at
+
+[option limit]
+type = int
+default = 10
+help = how many
+
+[option label]
+type = string
+default =
+"""
+
+
+def test_help_shows_a_plugin_and_its_options(work):
+    plugins = os.path.join(work, "plugins")
+    os.mkdir(plugins)
+    with open(os.path.join(plugins, "doc.plugin"), "wb") as stream:
+        stream.write(HELP_MANIFEST)
+    proc = run_pikos(["help", "--plugin-path", plugins, "filters/doc"], work)
+    lines = proc.stdout.splitlines()
+
+    assert proc.returncode == 0, proc.stderr
+    assert lines[:4] == [
+        "filters/doc: A plugin to document",
+        "  kind      filter",
+        "  version   2.5",
+        "  manifest  " + os.path.join(plugins, "doc.plugin"),
+    ]
+    assert lines[4].startswith("  status    broken: ")
+    assert "no_such_library" in lines[4]
+    assert lines[5:] == [
+        "options:",
+        "  NAME   TYPE    DEFAULT     HELP",
+        "  field  string  (required)  the field to look at",
+        "  limit  int     10          how many",
+        '  label  string  ""          ',
+    ]
+
+
+def test_help_accepts_a_bare_name(work):
+    proc = run_pikos(["help", "csv"], work)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith("recorders/csv: ")
+    assert "  status    ok" in proc.stdout.splitlines()
+
+
+def test_help_of_an_unknown_plugin(work):
+    proc = run_pikos(["help", "recorders/nope"], work)
+    assert_one_error_line(proc)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["help"]])
+def test_usage(work, args):
+    proc = run_pikos(args, work)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: pikos ")
+    for word in ["--plugin KIND/NAME", "-o", "--plugin-path DIR", "-m module",
+                 "pikos plugins [--json]", "pikos help", "--version"]:
+        assert word in proc.stdout
+
+
+def test_version_names_the_embedded_python(work):
+    proc = run_pikos(["--version"], work)
+    python = run_python(["-c", "import platform; "
+                               "print(platform.python_version())"], work)
+    match = re.fullmatch(r"pikos (\S+) \(Python (\S+)\)\n", proc.stdout)
+
+    assert proc.returncode == 0
+    assert match and match.group(2) == python.stdout.strip()

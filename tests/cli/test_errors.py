@@ -1,0 +1,163 @@
+"""Bad input: one line "pikos: ..." on stderr, exit status 2, no
+traceback, and the program never starts (it would print on stdout).  An
+output that fails while the program runs is reported the same way."""
+import os
+
+import pytest
+
+from conftest import assert_one_error_line, fixture_dir, run_pikos
+
+PROGRAM = "show_context.py"
+
+
+def fails_before_the_program(work, *args, cwd=None):
+    proc = run_pikos([*args], cwd or work)
+    assert_one_error_line(proc)
+    assert proc.stdout == ""
+    return proc.stderr.rstrip("\n")
+
+
+def test_unknown_plugin(work):
+    err = fails_before_the_program(work, "--plugin", "recorders/nope",
+                                   PROGRAM)
+    assert "'recorders/nope'" in err
+
+
+def test_unknown_kind(work):
+    err = fails_before_the_program(work, "--plugin", "gadgets/csv", PROGRAM)
+    assert "'gadgets'" in err
+
+
+def test_unknown_option(work):
+    err = fails_before_the_program(work, "--plugin",
+                                   "recorders/csv:colour=red", PROGRAM)
+    assert err.startswith("pikos: [recorders/csv] ")
+    assert "'colour'" in err
+
+
+def test_wrong_option_type(work):
+    err = fails_before_the_program(work, "--plugin",
+                                   "recorders/text:formatted=maybe", PROGRAM)
+    assert err.startswith("pikos: [recorders/text] ")
+    assert "'formatted'" in err and "'maybe'" in err
+
+
+def test_missing_required_option(work):
+    err = fails_before_the_program(work, "--plugin", "filters/on_value",
+                                   PROGRAM)
+    assert err.startswith("pikos: [filters/on_value] ")
+
+
+def test_missing_script(work):
+    err = fails_before_the_program(work, "missing.py")
+    assert err == ("pikos: cannot open script 'missing.py': "
+                   "No such file or directory")
+
+
+def test_directory_as_script(work):
+    os.mkdir(os.path.join(work, "adir"))
+    err = fails_before_the_program(work, "adir")
+    assert err == "pikos: cannot read script 'adir': Is a directory"
+
+
+def test_unwritable_output(work):
+    err = fails_before_the_program(work, "--plugin", "recorders/csv",
+                                   "-o", "/nonexistent/x.csv", PROGRAM)
+    assert "/nonexistent/x.csv" in err
+
+
+def test_output_given_twice(work):
+    err = fails_before_the_program(work, "--plugin",
+                                   "recorders/csv:filename=a.csv", "-o",
+                                   "b.csv", PROGRAM)
+    assert "-o b.csv" in err
+
+
+def test_missing_module(work):
+    err = fails_before_the_program(work, "-m", "no_such_module")
+    assert err == "pikos: No module named no_such_module"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--bogus", PROGRAM],
+     "pikos: unknown option '--bogus' (see pikos --help)"),
+    (["--plugin"], "pikos: option --plugin needs a value (see pikos --help)"),
+    (["-o"], "pikos: option -o needs a value (see pikos --help)"),
+    ([], "pikos: no script given: pikos [options] script.py [args...] "
+         "(see pikos --help)"),
+    (["--plugin-path", "/nonexistent", PROGRAM],
+     "pikos: --plugin-path '/nonexistent': No such file or directory"),
+])
+def test_bad_command_line(work, args, message):
+    assert fails_before_the_program(work, *args) == message
+
+
+# Test-only plugins built by `make check` (tests/unit/fixtures/CASE).
+BROKEN = ["missing_library", "missing_symbol", "abi_major", "abi_minor",
+          "struct_small", "mismatch_name", "mismatch_option"]
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_broken_plugin_stops_the_run(work, case):
+    err = fails_before_the_program(work, "--plugin-path", fixture_dir(case),
+                                   "--plugin", f"recorders/fx_{case}",
+                                   PROGRAM)
+    assert f"recorders/fx_{case}" in err
+    assert "broken" in err
+
+
+def test_failing_init_stops_the_run(work):
+    err = fails_before_the_program(work, "--plugin-path",
+                                   fixture_dir("init_fails"), "--plugin",
+                                   "recorders/fx_init_fails", PROGRAM)
+    assert err == ("pikos: [recorders/fx_init_fails] cannot start: "
+                   "fixture says no")
+
+
+def test_corrupt_manifest_is_not_a_plugin(work):
+    err = fails_before_the_program(work, "--plugin-path",
+                                   fixture_dir("corrupt_manifest"),
+                                   "--plugin", "recorders/corrupt_manifest",
+                                   PROGRAM)
+    assert "'recorders/corrupt_manifest'" in err
+
+
+def test_good_fixture_plugin_runs(work):
+    proc = run_pikos(["--plugin-path", fixture_dir("good"), "--plugin",
+                      "recorders/fx_good:limit=3,tags=x;y", PROGRAM], work)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.startswith('{"argv": ["show_context.py"]')
+
+
+def write_manifest(directory, name, text):
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, name + ".plugin"), "wb") as stream:
+        stream.write(text)
+
+
+def test_manifests_written_broken(work):
+    plugins = os.path.join(work, "plugins")
+    write_manifest(plugins, "garbage", b"\x00\x01[plugin\xff\n= =\n")
+    write_manifest(plugins, "nolib",
+                   b"[plugin]\nname = nolib\nkind = recorder\n"
+                   b"library = no_such_library\nabi = 1\nsummary = x\n")
+    err = fails_before_the_program(work, "--plugin-path", plugins,
+                                   "--plugin", "recorders/nolib", PROGRAM)
+    assert "no_such_library" in err
+
+
+def test_output_failing_while_running_fails_the_run(work):
+    proc = run_pikos(["--plugin", "recorders/csv", "-o", "/dev/full",
+                      "recursion.py"], work)
+    assert_one_error_line(proc, "pikos: [recorders/csv] ")
+    assert "/dev/full" in proc.stderr
+
+
+def test_output_failure_keeps_the_programs_own_status(work):
+    proc = run_pikos(["-o", "/dev/full", "exits.py", "raise"], work)
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 1
+    assert lines[0].startswith("pikos: [recorders/text] ")
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[-1] == "LookupError: not handled"

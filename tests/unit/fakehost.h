@@ -1,0 +1,57 @@
+/*
+ * tests/unit/fakehost.h - a host that drives one plugin in a unit test.
+ *
+ * Like collectd's mock host or GStreamer's harness: the test links the
+ * plugin's .c file, creates an instance through fake_instance_new (options
+ * stored in the context exactly as the real host stores them), calls the
+ * descriptor's callbacks itself, and looks at what the plugin did: its first
+ * error, its log lines and, for monitors, the records it emitted (as text).
+ * Outputs, templates and value formatting are the real ones from the core.
+ */
+#ifndef PIKOS_TEST_FAKEHOST_H
+#define PIKOS_TEST_FAKEHOST_H
+
+#include <stddef.h>
+
+#include "internal.h"
+
+#define FAKE_MAX_RECORDS 64
+#define FAKE_RECORD_TEXT 256
+
+struct fake_instance {
+    struct pikos_instance inst; /* first: what the callbacks receive */
+    const struct pikos_plugin *plugin;
+    void *ctx;
+    int init_rc;
+
+    int error_code;   /* the first error set, as the real host keeps it */
+    char error[1024]; /* its message, without the "[kind/name] " prefix */
+    size_t nlogs;
+    char last_log[1024];
+
+    /* Emitted records, each as its values joined by '|'. */
+    size_t nrecords;
+    char records[FAKE_MAX_RECORDS][FAKE_RECORD_TEXT];
+};
+
+extern const struct pikos_host fake_host;
+
+/*
+ * Allocates the plugin's context, stores every option's default and then
+ * `settings` ("key=value" strings, NULL-terminated; list items separated by
+ * ';') at the option table's offsets with the host's own parser, and
+ * calls init.  Returns NULL when a setting names no option of the plugin or
+ * has a value of the wrong type; init's result is in init_rc.
+ */
+struct fake_instance *fake_instance_new(const struct pikos_plugin *plugin,
+                                        const char *const *settings);
+/* Calls fini (as the real host, only when init succeeded), then frees the
+   options and the context. */
+void fake_instance_free(struct fake_instance *fi);
+
+/* A new empty file's path (for outputs); removed by the caller. */
+void fake_temp_file(char path[64]);
+/* The whole contents of a file (NUL-terminated, malloc'ed), or NULL. */
+char *fake_read_file(const char *path);
+
+#endif /* PIKOS_TEST_FAKEHOST_H */

@@ -1,0 +1,188 @@
+/* recorders/csv against the fake host: the exact bytes Python's csv.writer
+   writes for the same rows (QUOTE_MINIMAL, "\r\n" line ends). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "fakehost.h"
+
+extern const struct pikos_plugin pikos_plugin_entry;
+
+static const struct pikos_field function_fields[] = {
+    {"index", PIKOS_FIELD_INT},    {"type", PIKOS_FIELD_STR},
+    {"function", PIKOS_FIELD_STR}, {"lineNo", PIKOS_FIELD_INT},
+    {"filename", PIKOS_FIELD_STR},
+};
+static const struct pikos_schema function_schema = {
+    "FunctionRecord", 5, function_fields, NULL, NULL};
+
+#define HEADER "index,type,function,lineNo,filename\r\n"
+
+static char path[64];
+static char filename_setting[80];
+
+static void make_temp_file(void)
+{
+    fake_temp_file(path);
+    snprintf(filename_setting, sizeof(filename_setting), "filename=%s", path);
+}
+
+static void remove_temp_file(void)
+{
+    unlink(path);
+}
+
+TestSuite(csv, .init = make_temp_file, .fini = remove_temp_file);
+
+static struct fake_instance *recorder(const char *setting)
+{
+    const char *settings[] = {filename_setting, setting, NULL};
+    struct fake_instance *fi = fake_instance_new(&pikos_plugin_entry, settings);
+    cr_assert_not_null(fi);
+    cr_assert_eq(fi->init_rc, PIKOS_OK, "%s", fi->error);
+    return fi;
+}
+
+static void record(struct fake_instance *fi, const struct pikos_schema *schema,
+                   const struct pikos_value *values)
+{
+    struct pikos_record rec = {schema, values};
+    cr_assert_eq(pikos_plugin_entry.record(&fi->inst, fi->ctx, &rec), PIKOS_OK);
+}
+
+static void record_function(struct fake_instance *fi, int64_t index,
+                            const char *type, const char *function,
+                            int64_t line, const char *filename)
+{
+    struct pikos_value values[5] = {
+        {.u.i = index},
+        {.u.s = {type, strlen(type)}},
+        {.u.s = {function, strlen(function)}},
+        {.u.i = line},
+        {.u.s = {filename, strlen(filename)}},
+    };
+    record(fi, &function_schema, values);
+}
+
+static void assert_written(struct fake_instance *fi, const char *expected)
+{
+    cr_assert_eq(pikos_plugin_entry.finalize(&fi->inst, fi->ctx), PIKOS_OK);
+    fake_instance_free(fi);
+    char *text = fake_read_file(path);
+    cr_assert_str_eq(text, expected);
+    free(text);
+}
+
+Test(csv, options_and_their_defaults)
+{
+    const struct pikos_option *o = pikos_plugin_entry.options;
+    cr_assert_str_eq(o[0].name, "filename");
+    cr_assert_str_eq(o[0].default_value, "");
+    cr_assert_str_eq(o[1].name, "delimiter");
+    cr_assert_str_eq(o[1].default_value, ",");
+    cr_assert_null(o[2].name);
+}
+
+Test(csv, header_row_then_one_row_per_record)
+{
+    struct fake_instance *fi = recorder(NULL);
+    pikos_plugin_entry.prepare(&fi->inst, fi->ctx, &function_schema);
+    record_function(fi, 0, "call", "work", 10, "/tmp/app.py");
+    record_function(fi, 1, "c_call", "len", 12, "/tmp/app.py");
+    assert_written(fi, HEADER "0,call,work,10,/tmp/app.py\r\n"
+                              "1,c_call,len,12,/tmp/app.py\r\n");
+}
+
+Test(csv, fields_with_commas_quotes_or_line_breaks_are_quoted)
+{
+    struct fake_instance *fi = recorder(NULL);
+    pikos_plugin_entry.prepare(&fi->inst, fi->ctx, &function_schema);
+    record_function(fi, 0, "call", "a,b", 3, "/tmp/x.py");
+    record_function(fi, 1, "return", "say \"hi\"", 4, "line\nbreak");
+    record_function(fi, 2, "c_call", "cr\rhere", -5, "");
+    record_function(fi, 3, "x;y", " lead ", 7, "\"");
+    assert_written(fi,
+                   HEADER "0,call,\"a,b\",3,/tmp/x.py\r\n"
+                          "1,return,\"say \"\"hi\"\"\",4,\"line\nbreak\"\r\n"
+                          "2,c_call,\"cr\rhere\",-5,\r\n"
+                          "3,x;y, lead ,7,\"\"\"\"\r\n");
+}
+
+Test(csv, another_delimiter_quotes_that_one_instead)
+{
+    struct fake_instance *fi = recorder("delimiter=;");
+    pikos_plugin_entry.prepare(&fi->inst, fi->ctx, &function_schema);
+    record_function(fi, 0, "a,b", "x;y", 3, "q\"");
+    assert_written(fi, "index;type;function;lineNo;filename\r\n"
+                       "0;a,b;\"x;y\";3;\"q\"\"\"\r\n");
+}
+
+Test(csv, numbers_are_quoted_when_they_hold_the_delimiter)
+{
+    const struct pikos_field fields[] = {{"f", PIKOS_FIELD_FLOAT},
+                                         {"i", PIKOS_FIELD_INT},
+                                         {"s", PIKOS_FIELD_STR},
+                                         {"g", PIKOS_FIELD_FLOAT}};
+    const struct pikos_schema schema = {"Numbers", 4, fields, NULL, NULL};
+    struct fake_instance *fi = recorder("delimiter=.");
+    struct pikos_value values[4] = {
+        {.u.f = 1.5}, {.u.i = 2}, {.u.s = {"a.b", 3}}, {.u.f = 1e-05}};
+    record(fi, &schema, values);
+    assert_written(fi, "\"1.5\".2.\"a.b\".1e-05\r\n");
+}
+
+Test(csv, a_row_of_one_empty_field_is_quoted)
+{
+    const struct pikos_field fields[] = {{"only", PIKOS_FIELD_STR}};
+    const struct pikos_schema schema = {"One", 1, fields, NULL, NULL};
+    struct fake_instance *fi = recorder(NULL);
+    struct pikos_value empty = {.u.s = {"", 0}};
+    record(fi, &schema, &empty);
+    assert_written(fi, "\"\"\r\n");
+}
+
+Test(csv, the_delimiter_must_be_one_plain_character)
+{
+    const char *bad[] = {"delimiter=ab", "delimiter=", "delimiter=\"",
+                         "delimiter=\n"};
+    const char *shown[] = {"ab", "", "\"", "\n"};
+    for (size_t i = 0; i < 4; i++) {
+        const char *settings[] = {filename_setting, bad[i], NULL};
+        struct fake_instance *fi =
+            fake_instance_new(&pikos_plugin_entry, settings);
+        cr_assert_eq(fi->init_rc, PIKOS_EINVAL);
+        char expected[200];
+        snprintf(expected, sizeof(expected),
+                 "option 'delimiter' must be one ASCII character other than "
+                 "a quote or a line break, not '%s'",
+                 shown[i]);
+        cr_assert_str_eq(fi->error, expected);
+        fake_instance_free(fi);
+    }
+}
+
+Test(csv, an_unwritable_file_fails_init)
+{
+    const char *settings[] = {"filename=/nonexistent-pikos-dir/out.csv", NULL};
+    struct fake_instance *fi = fake_instance_new(&pikos_plugin_entry, settings);
+    cr_assert_eq(fi->init_rc, PIKOS_EIO);
+    cr_assert_str_eq(fi->error, "cannot open output "
+                                "'/nonexistent-pikos-dir/out.csv': No such "
+                                "file or directory");
+    fake_instance_free(fi);
+}
+
+Test(csv, a_full_disk_is_reported_at_flush)
+{
+    const char *settings[] = {"filename=/dev/full", NULL};
+    struct fake_instance *fi = fake_instance_new(&pikos_plugin_entry, settings);
+    cr_assert_eq(fi->init_rc, PIKOS_OK);
+    pikos_plugin_entry.prepare(&fi->inst, fi->ctx, &function_schema);
+    cr_assert_eq(pikos_plugin_entry.finalize(&fi->inst, fi->ctx), PIKOS_EIO);
+    cr_assert_str_eq(fi->error,
+                     "cannot write to '/dev/full': No space left on device");
+    fake_instance_free(fi);
+}

@@ -1,0 +1,262 @@
+/*
+ * The CPython hook: the events pikos reports equal what pure-Python
+ * sys.setprofile / sys.settrace callbacks see on the same code (the
+ * oracles of pipeline_harness.h), hooks come and go with the monitors that
+ * need them, timestamps only when asked for, C callables are named as
+ * Python names them, and a plugin running Python code is not monitored.
+ */
+#include "pipeline_harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+TestSuite(hook, .init = harness_setup, .fini = harness_teardown);
+
+/* Compares a FunctionRecord CSV file with the setprofile oracle. */
+static const char compare_source[] =
+    "import csv\n"
+    "def compare_csv(path, fn):\n"
+    "    expected = oracle(fn).splitlines()\n"
+    "    with open(path, newline='') as f:\n"
+    "        rows = list(csv.reader(f))\n"
+    "    if rows[0] != ['index', 'type', 'function', 'lineNo', 'filename']:\n"
+    "        return 'header %r' % (rows[0],)\n"
+    "    indexes = [int(row[0]) for row in rows[1:]]\n"
+    "    if any(b <= a for a, b in zip(indexes, indexes[1:])):\n"
+    "        return 'index does not strictly increase'\n"
+    "    got = ['|'.join(row[1:]) for row in rows[1:] if row[4] in FILES]\n"
+    "    for i, (a, b) in enumerate(zip(got, expected)):\n"
+    "        if a != b:\n"
+    "            return 'event %d: pikos %s, sys.setprofile %s' % (i, a, b)\n"
+    "    if len(got) != len(expected):\n"
+    "        return 'pikos: %d events, sys.setprofile: %d' % (len(got),\n"
+    "                                                       len(expected))\n"
+    "    return 'same %d events' % len(got)\n";
+
+static void start_ok(struct pikos_pipeline *pipe)
+{
+    struct pikos_error err = {0};
+    int rc = pikos_pipeline_start(pipe, &err);
+    cr_assert_eq(rc, 0, "%s", err.message);
+}
+
+static void stop_ok(struct pikos_pipeline *pipe)
+{
+    struct pikos_error err = {0};
+    int rc = pikos_pipeline_stop(pipe, &err);
+    cr_assert_eq(rc, 0, "%s", err.message);
+}
+
+/* A monitor -> recorders/collect pipeline; returns the recorder's ctx. */
+static struct collect_ctx *collect_from(struct pikos_pipeline *pipe,
+                                        struct pikos_instance *monitor)
+{
+    struct pikos_instance *recorder =
+        local_instance(&collect_recorder, "recorders/collect");
+
+    pipeline_add_ok(pipe, monitor);
+    pipeline_add_ok(pipe, recorder);
+    return pikos_instance_ctx(recorder);
+}
+
+Test(hook, function_events_equal_those_of_setprofile)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    char path[64], expected[64], script[128];
+    char *oracle_count, *verdict;
+
+    temp_path(path);
+    struct pikos_option_setting file = {"filename", path};
+    pipeline_add_ok(pipe, registry_instance("monitors/functions", NULL, 0));
+    pipeline_add_ok(pipe, registry_instance("recorders/csv", &file, 1));
+    start_ok(pipe);
+    py_call("workload", "run");
+    stop_ok(pipe);
+    pikos_pipeline_free(pipe);
+
+    py_run(compare_source);
+    oracle_count = py_text("len(oracle(workload.run).splitlines())");
+    cr_assert_gt(atoi(oracle_count), 40);
+    snprintf(expected, sizeof(expected), "same %s events", oracle_count);
+    snprintf(script, sizeof(script), "compare_csv('%s', workload.run)", path);
+    verdict = py_text(script);
+    cr_assert_str_eq(verdict, expected);
+    free(verdict);
+    free(oracle_count);
+    unlink(path);
+}
+
+Test(hook, line_and_exception_events_equal_those_of_settrace)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect =
+        collect_from(pipe, local_instance(&line_probe, "monitors/line_probe"));
+    char *expected, *got;
+
+    start_ok(pipe);
+    py_call("workload", "run");
+    stop_ok(pipe);
+    expected = py_text("line_oracle(workload.run)");
+    got = collect_text(collect);
+    cr_assert_not_null(strstr(expected, "line|recurse|recurse|12|13\n"));
+    cr_assert_not_null(strstr(expected, "exception|fails|fails|19|20\n"));
+    cr_assert_str_eq(got, expected);
+    free(got);
+    free(expected);
+    pikos_pipeline_free(pipe);
+}
+
+Test(hook, hooks_are_installed_only_while_a_monitor_needs_them)
+{
+    struct pikos_pipeline *functions = pikos_pipeline_new();
+    struct pikos_pipeline *lines = pikos_pipeline_new();
+    PyThreadState *thread = PyThreadState_Get();
+
+    collect_from(functions, registry_instance("monitors/functions", NULL, 0));
+    collect_from(lines, local_instance(&line_probe, "monitors/line_probe"));
+    start_ok(functions);
+    cr_assert_not_null(thread->c_profilefunc);
+    cr_assert_null(thread->c_tracefunc);
+    start_ok(lines);
+    cr_assert_not_null(thread->c_tracefunc);
+    stop_ok(lines);
+    cr_assert_null(thread->c_tracefunc);
+    cr_assert_not_null(thread->c_profilefunc);
+    stop_ok(functions);
+    cr_assert_null(thread->c_profilefunc);
+    pikos_pipeline_free(functions);
+    pikos_pipeline_free(lines);
+}
+
+Test(hook, events_carry_a_time_only_when_a_monitor_wants_it)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *untimed =
+        local_instance(&line_probe, "monitors/line_probe");
+    struct pikos_instance *timed =
+        local_instance(&timed_probe, "monitors/timed_probe");
+    struct probe_monitor_ctx *line = pikos_instance_ctx(untimed);
+    struct probe_monitor_ctx *call = pikos_instance_ctx(timed);
+
+    collect_from(pipe, untimed);
+    start_ok(pipe);
+    py_call("workload", "run");
+    stop_ok(pipe);
+    cr_assert_gt(line->events, 0);
+    cr_assert_eq(line->zero_times, line->events);
+
+    pipeline_add_ok(pipe, timed);
+    start_ok(pipe);
+    py_call("workload", "run");
+    stop_ok(pipe);
+    cr_assert_gt(call->events, 5);
+    cr_assert_eq(call->zero_times, 0);
+    cr_assert_not(call->time_went_back);
+    pikos_pipeline_free(pipe);
+}
+
+/* Calls the installed profile callback as CPython would, with callables
+   CPython itself never reports, and with a pending exception. */
+Test(hook, other_callables_are_named_like_python_does)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect =
+        collect_from(pipe, registry_instance("monitors/functions", NULL, 0));
+    PyObject *frame, *named, *nameless;
+    Py_tracefunc profile;
+    char *text;
+
+    py_run("import functools\n"
+           "class Named:\n"
+           "    __name__ = 'custom_name'\n"
+           "    def __call__(self): pass\n"
+           "named, nameless = Named(), functools.partial(len)\n"
+           "frame = sys._getframe()\n");
+    frame = py_eval("frame");
+    named = py_eval("named");
+    nameless = py_eval("nameless");
+    start_ok(pipe);
+    profile = PyThreadState_Get()->c_profilefunc;
+    PyErr_SetString(PyExc_KeyError, "the program's own");
+    profile(NULL, (PyFrameObject *)frame, PyTrace_C_CALL, named);
+    profile(NULL, (PyFrameObject *)frame, PyTrace_C_RETURN, named);
+    profile(NULL, (PyFrameObject *)frame, PyTrace_C_CALL, nameless);
+    cr_assert(PyErr_ExceptionMatches(PyExc_KeyError));
+    PyErr_Clear();
+    stop_ok(pipe);
+
+    text = collect_text(collect);
+    cr_assert_str_eq(text, "0|c_call|custom_name|6|<string>\n"
+                           "1|c_return|custom_name|6|<string>\n"
+                           "2|c_call|functools.partial|6|<string>\n");
+    free(text);
+    Py_DECREF(frame);
+    Py_DECREF(named);
+    Py_DECREF(nameless);
+    pikos_pipeline_free(pipe);
+}
+
+/* The recorder calls tiny.g() for every record: were that monitored, each
+   record would make six more.  CPython suspends its hooks while they run;
+   the hook's own guard covers a callback reached any other way (here: a
+   direct call). */
+Test(hook, python_code_run_by_a_plugin_is_not_monitored)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect =
+        collect_from(pipe, registry_instance("monitors/functions", NULL, 0));
+    PyObject *frame, *builtin;
+    char *text;
+
+    py_run("frame = sys._getframe()\n");
+    frame = py_eval("frame");
+    builtin = py_eval("len");
+    collect->callback = py_function("tiny", "g");
+    start_ok(pipe);
+    py_call("tiny", "g");
+    PyThreadState_Get()->c_profilefunc(NULL, (PyFrameObject *)frame,
+                                       PyTrace_C_CALL, builtin);
+    stop_ok(pipe);
+    Py_CLEAR(collect->callback);
+
+    text = collect_text(collect);
+    cr_assert_str_eq(text, "0|call|g|4|tiny.py\n"
+                           "1|call|f|1|tiny.py\n"
+                           "2|c_call|len|2|tiny.py\n"
+                           "3|c_return|len|2|tiny.py\n"
+                           "4|return|f|2|tiny.py\n"
+                           "5|return|g|5|tiny.py\n"
+                           "6|c_call|len|1|<string>\n");
+    free(text);
+    Py_DECREF(frame);
+    Py_DECREF(builtin);
+    pikos_pipeline_free(pipe);
+}
+
+/* A file name with a lone surrogate (undecodable bytes in a path) has no
+   UTF-8 form: it is escaped as Python's backslashreplace does. */
+Test(hook, names_that_are_not_utf8_are_escaped)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect =
+        collect_from(pipe, registry_instance("monitors/functions", NULL, 0));
+    char *text;
+
+    py_run("odd = {}\n"
+           "exec(compile('def f():\\n    return 1\\n', 'bad\\udcff.py', "
+           "'exec'), odd)\n"
+           "odd = types.SimpleNamespace(**odd)\n");
+    start_ok(pipe);
+    py_call("odd", "f");
+    stop_ok(pipe);
+
+    text = collect_text(collect);
+    cr_assert_str_eq(text, "0|call|f|1|bad\\udcff.py\n"
+                           "1|return|f|2|bad\\udcff.py\n");
+    free(text);
+    pikos_pipeline_free(pipe);
+}

@@ -1,0 +1,310 @@
+/*
+ * Pipelines: building, nested start/stop, filters, several pipelines at
+ * once, and errors of plugins surfacing at start and at stop.  Records come
+ * from the real monitors/functions watching tiny.g() in an embedded Python
+ * (see pipeline_harness.h).
+ */
+#include "pipeline_harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+TestSuite(pipeline, .init = harness_setup, .fini = harness_teardown);
+
+/* The FunctionRecords of one tiny.g() call as a collect recorder keeps
+   them, numbered from `index`. */
+static void append_g_rows(char *text, int index)
+{
+    sprintf(text + strlen(text),
+            "%d|call|g|4|tiny.py\n"
+            "%d|call|f|1|tiny.py\n"
+            "%d|c_call|len|2|tiny.py\n"
+            "%d|c_return|len|2|tiny.py\n"
+            "%d|return|f|2|tiny.py\n"
+            "%d|return|g|5|tiny.py\n",
+            index, index + 1, index + 2, index + 3, index + 4, index + 5);
+}
+
+static void assert_collected(const struct collect_ctx *collect,
+                             const char *expected)
+{
+    char *text = collect_text(collect);
+    cr_assert_str_eq(text, expected);
+    free(text);
+}
+
+static void start_ok(struct pikos_pipeline *pipe)
+{
+    struct pikos_error err = {0};
+    int rc = pikos_pipeline_start(pipe, &err);
+    cr_assert_eq(rc, 0, "%s", err.message);
+}
+
+static void stop_ok(struct pikos_pipeline *pipe)
+{
+    struct pikos_error err = {0};
+    int rc = pikos_pipeline_stop(pipe, &err);
+    cr_assert_eq(rc, 0, "%s", err.message);
+}
+
+/* monitors/functions -> recorders/collect; returns the recorder's ctx. */
+static struct collect_ctx *functions_to_collect(struct pikos_pipeline *pipe)
+{
+    struct pikos_instance *recorder =
+        local_instance(&collect_recorder, "recorders/collect");
+
+    pipeline_add_ok(pipe, registry_instance("monitors/functions", NULL, 0));
+    pipeline_add_ok(pipe, recorder);
+    return pikos_instance_ctx(recorder);
+}
+
+Test(pipeline, writes_the_exact_csv_of_a_call)
+{
+    static const char expected[] = "index,type,function,lineNo,filename\r\n"
+                                   "0,call,g,4,tiny.py\r\n"
+                                   "1,call,f,1,tiny.py\r\n"
+                                   "2,c_call,len,2,tiny.py\r\n"
+                                   "3,c_return,len,2,tiny.py\r\n"
+                                   "4,return,f,2,tiny.py\r\n"
+                                   "5,return,g,5,tiny.py\r\n";
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    char path[64];
+    char *text;
+
+    temp_path(path);
+    struct pikos_option_setting file = {"filename", path};
+    pipeline_add_ok(pipe, registry_instance("monitors/functions", NULL, 0));
+    pipeline_add_ok(pipe, registry_instance("recorders/csv", &file, 1));
+    cr_assert_eq(pikos_pipeline_count(pipe, PIKOS_KIND_MONITOR), 1);
+    cr_assert_eq(pikos_pipeline_count(pipe, PIKOS_KIND_FILTER), 0);
+    cr_assert_eq(pikos_pipeline_count(pipe, PIKOS_KIND_RECORDER), 1);
+    start_ok(pipe);
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    pikos_pipeline_free(pipe);
+
+    text = read_text_file(path);
+    cr_assert_str_eq(text, expected);
+    free(text);
+    unlink(path);
+}
+
+Test(pipeline, only_the_outermost_start_and_stop_work)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect = functions_to_collect(pipe);
+    struct pikos_error err = {0};
+    char expected[1024] = "";
+
+    start_ok(pipe);
+    start_ok(pipe);
+    cr_assert_eq(collect->starts, 1);
+    cr_assert_eq(collect->prepares, 1);
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    cr_assert(pikos_pipeline_is_running(pipe));
+    cr_assert_eq(collect->stops, 0);
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    cr_assert_not(pikos_pipeline_is_running(pipe));
+    cr_assert_eq(collect->flushes, 1);
+    cr_assert_eq(collect->stops, 1);
+    cr_assert_eq(collect->finalizes, 1);
+    py_call("tiny", "g"); /* not monitored any more */
+
+    append_g_rows(expected, 0);
+    append_g_rows(expected, 6);
+    assert_collected(collect, expected);
+    cr_assert_eq(pikos_pipeline_stop(pipe, &err), PIKOS_ESTATE);
+    cr_assert_str_eq(err.message, "cannot stop a pipeline that is not running");
+    pikos_pipeline_free(pipe);
+}
+
+Test(pipeline, a_filter_drops_records_and_leaves_index_gaps)
+{
+    struct pikos_option_setting rule[] = {{"field", "function"},
+                                          {"values", "f;g"}};
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect = functions_to_collect(pipe);
+
+    pipeline_add_ok(pipe, registry_instance("filters/on_value", rule, 2));
+    start_ok(pipe);
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    assert_collected(collect, "0|call|g|4|tiny.py\n"
+                              "1|call|f|1|tiny.py\n"
+                              "4|return|f|2|tiny.py\n"
+                              "5|return|g|5|tiny.py\n");
+    pikos_pipeline_free(pipe);
+}
+
+Test(pipeline, a_failing_filter_drops_records_and_fails_the_stop)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect = functions_to_collect(pipe);
+    struct pikos_instance *filter =
+        local_instance(&probe_filter, "filters/probe");
+    struct probe_filter_ctx *probe = pikos_instance_ctx(filter);
+    struct pikos_error err = {0};
+
+    probe->fail_records = 1;
+    pipeline_add_ok(pipe, filter);
+    start_ok(pipe);
+    py_call("tiny", "g");
+    cr_assert_eq(pikos_pipeline_stop(pipe, &err), PIKOS_EIO);
+    cr_assert_str_eq(err.message,
+                     "[filters/probe] filter failed (input/output error)");
+    cr_assert_eq(collect->count, 0);
+    cr_assert_eq(collect->finalizes, 1);
+
+    probe->fail_records = 0; /* the error was reported: a new run is clean */
+    start_ok(pipe);
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    cr_assert_eq(collect->count, 6);
+    pikos_pipeline_free(pipe);
+}
+
+Test(pipeline, a_recorder_error_surfaces_at_stop)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect = functions_to_collect(pipe);
+    struct pikos_error err = {0};
+
+    collect->fail_at = 2;
+    start_ok(pipe);
+    py_call("tiny", "g");
+    cr_assert_eq(pikos_pipeline_stop(pipe, &err), PIKOS_EIO);
+    cr_assert_str_eq(err.message, "[recorders/collect] disk full at record 2");
+    /* The other records went through, and the run ended normally. */
+    assert_collected(collect, "0|call|g|4|tiny.py\n"
+                              "2|c_call|len|2|tiny.py\n"
+                              "3|c_return|len|2|tiny.py\n"
+                              "4|return|f|2|tiny.py\n"
+                              "5|return|g|5|tiny.py\n");
+    cr_assert_eq(collect->finalizes, 1);
+
+    start_ok(pipe);
+    stop_ok(pipe);
+    pikos_pipeline_free(pipe);
+}
+
+Test(pipeline, two_pipelines_run_at_once_with_their_own_filters)
+{
+    struct pikos_pipeline *first = pikos_pipeline_new();
+    struct pikos_pipeline *second = pikos_pipeline_new();
+    struct collect_ctx *one = functions_to_collect(first);
+    struct collect_ctx *two = functions_to_collect(second);
+    struct pikos_instance *filter =
+        local_instance(&probe_filter, "filters/probe");
+    char expected[2048] = "";
+
+    ((struct probe_filter_ctx *)pikos_instance_ctx(filter))->drop = "len";
+    pipeline_add_ok(second, filter);
+    start_ok(first);
+    py_call("tiny", "g");
+    start_ok(second);
+    py_call("tiny", "g");
+    stop_ok(first);
+    py_call("tiny", "g");
+    stop_ok(second);
+
+    append_g_rows(expected, 0);
+    append_g_rows(expected, 6);
+    assert_collected(one, expected);
+    assert_collected(two, "0|call|g|4|tiny.py\n"
+                          "1|call|f|1|tiny.py\n"
+                          "4|return|f|2|tiny.py\n"
+                          "5|return|g|5|tiny.py\n"
+                          "6|call|g|4|tiny.py\n"
+                          "7|call|f|1|tiny.py\n"
+                          "10|return|f|2|tiny.py\n"
+                          "11|return|g|5|tiny.py\n");
+    pikos_pipeline_free(first);
+    pikos_pipeline_free(second);
+}
+
+Test(pipeline, recorders_are_prepared_once_per_schema)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect = functions_to_collect(pipe);
+
+    pipeline_add_ok(pipe, registry_instance("monitors/functions", NULL, 0));
+    start_ok(pipe);
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    cr_assert_eq(collect->prepares, 1);
+    cr_assert_eq(collect->count, 12); /* each monitor records each event */
+    pikos_pipeline_free(pipe);
+}
+
+Test(pipeline, a_failed_start_undoes_what_it_did)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect = functions_to_collect(pipe);
+    struct pikos_instance *filter =
+        local_instance(&probe_filter, "filters/probe");
+    struct probe_filter_ctx *probe = pikos_instance_ctx(filter);
+    struct pikos_error err = {0};
+
+    probe->fail_start = 1;
+    pipeline_add_ok(pipe, filter);
+    cr_assert_eq(pikos_pipeline_start(pipe, &err), PIKOS_EINVAL);
+    cr_assert_str_eq(err.message, "[filters/probe] no rule to filter by");
+    cr_assert_not(pikos_pipeline_is_running(pipe));
+    cr_assert_eq(collect->starts, 1);
+    cr_assert_eq(collect->stops, 1);
+    cr_assert_eq(collect->finalizes, 0);
+    cr_assert_eq(probe->stops, 0);
+    cr_assert_null(PyThreadState_Get()->c_profilefunc);
+    py_call("tiny", "g");
+    cr_assert_eq(collect->count, 0);
+
+    probe->fail_start = 0; /* the next start prepares afresh */
+    start_ok(pipe);
+    cr_assert_eq(collect->prepares, 2);
+    stop_ok(pipe);
+    pikos_pipeline_free(pipe);
+}
+
+Test(pipeline, adding_reports_what_is_wrong)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_error err = {0};
+    struct pikos_instance *missing = pikos_instance_new(
+        harness_registry, "recorders/nothing", NULL, 0, &err);
+    int rc;
+
+    cr_assert_null(missing);
+    rc = err.code;
+    cr_assert_lt(rc, 0);
+    cr_assert_eq(pikos_pipeline_add(pipe, missing, &err), rc);
+
+    functions_to_collect(pipe);
+    start_ok(pipe);
+    rc = pikos_pipeline_add(
+        pipe, local_instance(&collect_recorder, "recorders/collect"), &err);
+    cr_assert_eq(rc, PIKOS_ESTATE);
+    cr_assert_str_eq(err.message, "[recorders/collect] cannot be added to a "
+                                  "running pipeline: stop it first");
+    cr_assert_eq(pikos_pipeline_count(pipe, PIKOS_KIND_RECORDER), 1);
+    stop_ok(pipe);
+    pikos_pipeline_free(pipe);
+}
+
+Test(pipeline, freeing_a_running_pipeline_stops_it)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+
+    functions_to_collect(pipe);
+    start_ok(pipe);
+    start_ok(pipe);
+    cr_assert_not_null(PyThreadState_Get()->c_profilefunc);
+    pikos_pipeline_free(pipe);
+    cr_assert_null(PyThreadState_Get()->c_profilefunc);
+    py_call("tiny", "g");
+}

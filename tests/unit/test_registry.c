@@ -1,0 +1,491 @@
+/*
+ * The registry: search path precedence, finding plugins by name, listing
+ * without opening libraries, and loading the fixtures (tests/unit/fixtures),
+ * each broken in its own way.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include "fixtures/fixture.h"
+#include "internal.h"
+#include "tmptree.h"
+
+#define FIXTURES TEST_BUILDDIR "/tests/unit/fixtures"
+
+static struct pikos_registry *reg;
+static struct pikos_error err;
+static char *dir_a, *dir_b;
+
+static void setup(void)
+{
+    reg = pikos_registry_new();
+    dir_a = tmptree_new();
+    dir_b = tmptree_new();
+    cr_assert(reg && dir_a && dir_b);
+}
+
+static void teardown(void)
+{
+    pikos_registry_free(reg);
+    tmptree_remove(dir_a);
+    tmptree_remove(dir_b);
+}
+
+TestSuite(registry, .init = setup, .fini = teardown);
+
+/* Writes ROOT/RELPATH, a manifest of a plugin of `kind` named `name` whose
+   summary tells which file it is. */
+static void write_manifest(const char *root, const char *relpath,
+                           const char *kind, const char *name,
+                           const char *summary)
+{
+    char text[512];
+    char *path;
+
+    snprintf(text, sizeof(text),
+             "[plugin]\nname = %s\nkind = %s\nlibrary = lib_%s\nabi = 1\n"
+             "summary = %s\n",
+             name, kind, name, summary);
+    path = tmptree_write_text(root, relpath, text);
+    cr_assert_not_null(path);
+    free(path);
+}
+
+static struct pikos_plugin_info *find(const char *name)
+{
+    return pikos_registry_find(reg, name, &err);
+}
+
+static void scan(void)
+{
+    cr_assert_eq(pikos_registry_scan(reg, &err), PIKOS_OK);
+}
+
+static void scan_fixtures(void)
+{
+    cr_assert_eq(pikos_registry_add_path(reg, FIXTURES), PIKOS_OK);
+    scan();
+}
+
+/* ------------------------------------------------------------ search path */
+
+Test(registry, first_directory_added_wins)
+{
+    write_manifest(dir_a, "recorders/x/x.plugin", "recorder", "x", "from a");
+    write_manifest(dir_b, "x.plugin", "recorder", "x", "from b");
+    write_manifest(dir_b, "y.plugin", "recorder", "y", "only in b");
+    pikos_registry_add_path(reg, dir_a);
+    pikos_registry_add_path(reg, dir_b);
+    scan();
+    cr_assert_eq(pikos_registry_count(reg), 2);
+    cr_assert_str_eq(find("recorders/x")->summary, "from a");
+    cr_assert_str_eq(find("recorders/y")->summary, "only in b");
+}
+
+Test(registry, order_of_paths_decides)
+{
+    write_manifest(dir_a, "x.plugin", "recorder", "x", "from a");
+    write_manifest(dir_b, "x.plugin", "recorder", "x", "from b");
+    pikos_registry_add_path(reg, dir_b);
+    pikos_registry_add_path(reg, dir_a);
+    scan();
+    cr_assert_str_eq(find("recorders/x")->summary, "from b");
+}
+
+Test(registry, duplicates_in_one_directory_first_in_name_order)
+{
+    write_manifest(dir_a, "b/x.plugin", "filter", "x", "from b/");
+    write_manifest(dir_a, "a/x.plugin", "filter", "x", "from a/");
+    pikos_registry_add_path(reg, dir_a);
+    scan();
+    cr_assert_eq(pikos_registry_count(reg), 1);
+    cr_assert_str_eq(find("filters/x")->summary, "from a/");
+}
+
+Test(registry, scanning_again_adds_nothing_twice)
+{
+    write_manifest(dir_a, "x.plugin", "filter", "x", "x");
+    pikos_registry_add_path(reg, dir_a);
+    scan();
+    scan();
+    cr_assert_eq(pikos_registry_count(reg), 1);
+}
+
+Test(registry, search_depth_is_limited_and_hidden_entries_skipped)
+{
+    write_manifest(dir_a, "1/2/3/deep.plugin", "filter", "deep", "depth 3");
+    write_manifest(dir_a, "1/2/3/4/deeper.plugin", "filter", "deeper", "4");
+    write_manifest(dir_a, ".hidden/h.plugin", "filter", "h", "hidden");
+    write_manifest(dir_a, "notes.txt", "filter", "txt", "not a manifest");
+    pikos_registry_add_path(reg, dir_a);
+    scan();
+    cr_assert_eq(pikos_registry_count(reg), 1);
+    cr_assert_str_eq(pikos_registry_at(reg, 0)->full_name, "filters/deep");
+    cr_assert_null(pikos_registry_at(reg, 1));
+}
+
+Test(registry, missing_directories_are_skipped)
+{
+    cr_assert_eq(pikos_registry_add_path(reg, "/nonexistent/pikos"), PIKOS_OK);
+    cr_assert_eq(pikos_registry_add_path(reg, ""), PIKOS_EINVAL);
+    scan();
+    cr_assert_eq(pikos_registry_count(reg), 0);
+}
+
+Test(registry, default_paths_from_the_environment)
+{
+    char list[4096];
+
+    write_manifest(dir_a, "x.plugin", "recorder", "x", "from a");
+    write_manifest(dir_b, "x.plugin", "recorder", "x", "from b");
+    /* Empty entries are skipped, never read as the current directory. */
+    snprintf(list, sizeof(list), ":%s::%s:", dir_b, dir_a);
+    setenv("PIKOS_PLUGIN_PATH", list, 1);
+    setenv("PIKOS_NO_DEFAULT_PATH", "1", 1);
+    cr_assert_eq(pikos_registry_add_default_paths(reg), PIKOS_OK);
+    scan();
+    cr_assert_eq(pikos_registry_count(reg), 1);
+    cr_assert_str_eq(find("x")->summary, "from b");
+}
+
+/* ------------------------------------------------------------ finding */
+
+static void scan_demo_plugins(void)
+{
+    write_manifest(dir_a, "functions.plugin", "monitor", "functions", "f");
+    write_manifest(dir_a, "lines.plugin", "monitor", "lines", "l");
+    write_manifest(dir_a, "csv.plugin", "recorder", "csv", "recorder csv");
+    write_manifest(dir_a, "csv_filter.plugin", "filter", "csv", "filter csv");
+    write_manifest(dir_a, "cprofile.plugin", "external", "cprofile", "c");
+    pikos_registry_add_path(reg, dir_a);
+    scan();
+}
+
+Test(registry, find_by_kind_plural_singular_or_bare_name)
+{
+    scan_demo_plugins();
+    cr_assert_str_eq(find("monitors/functions")->full_name,
+                     "monitors/functions");
+    cr_assert_str_eq(find("monitor/functions")->full_name,
+                     "monitors/functions");
+    cr_assert_str_eq(find("functions")->full_name, "monitors/functions");
+    cr_assert_str_eq(find("external/cprofile")->full_name, "external/cprofile");
+    cr_assert_str_eq(find("cprofile")->full_name, "external/cprofile");
+    cr_assert_str_eq(find("filter/csv")->summary, "filter csv");
+}
+
+Test(registry, external_is_not_a_monitor_prefix)
+{
+    scan_demo_plugins();
+    cr_assert_null(find("monitors/cprofile"));
+    cr_assert_str_eq(err.message, "unknown plugin 'monitors/cprofile' (did "
+                                  "you mean external/cprofile?); `pikos "
+                                  "plugins` lists them");
+}
+
+Test(registry, ambiguous_bare_name)
+{
+    scan_demo_plugins();
+    cr_assert_null(find("csv"));
+    cr_assert_eq(err.code, PIKOS_EINVAL);
+    cr_assert_str_eq(err.message, "plugin name 'csv' is ambiguous: "
+                                  "recorders/csv, filters/csv; give "
+                                  "KIND/NAME");
+}
+
+Test(registry, unknown_plugin_with_a_suggestion)
+{
+    scan_demo_plugins();
+    cr_assert_null(find("monitors/funtions"));
+    cr_assert_eq(err.code, PIKOS_ENOTFOUND);
+    cr_assert_str_eq(err.message, "unknown plugin 'monitors/funtions' (did "
+                                  "you mean monitors/functions?); `pikos "
+                                  "plugins` lists them");
+    cr_assert_null(find("func"));
+    cr_assert_str_eq(err.message, "unknown plugin 'func' (did you mean "
+                                  "monitors/functions?); `pikos plugins` "
+                                  "lists them");
+    cr_assert_null(find("recorders/line"));
+    cr_assert_str_eq(err.message, "unknown plugin 'recorders/line' (did you "
+                                  "mean monitors/lines?); `pikos plugins` "
+                                  "lists them");
+}
+
+Test(registry, unknown_plugin_without_a_suggestion)
+{
+    scan_demo_plugins();
+    cr_assert_null(find("recorders/zmq"));
+    cr_assert_str_eq(err.message, "unknown plugin 'recorders/zmq'; `pikos "
+                                  "plugins` lists them");
+}
+
+Test(registry, unknown_kind)
+{
+    scan_demo_plugins();
+    cr_assert_null(find("foo/bar"));
+    cr_assert_eq(err.code, PIKOS_ENOTFOUND);
+    cr_assert_str_eq(err.message, "unknown plugin kind 'foo' in 'foo/bar': "
+                                  "expected monitors, filters, recorders or "
+                                  "external");
+}
+
+/* ------------------------------------------------------------ listing */
+
+static int fixture_good_is_loaded(void)
+{
+    void *handle =
+        dlopen(FIXTURES "/good/.libs/fixture_good.so", RTLD_LAZY | RTLD_NOLOAD);
+
+    if (handle != NULL)
+        dlclose(handle); /* drop the reference RTLD_NOLOAD took */
+    return handle != NULL;
+}
+
+Test(registry, listing_opens_no_library)
+{
+    scan_fixtures();
+    cr_assert_eq(pikos_registry_count(reg), 10);
+    for (size_t i = 0; i < pikos_registry_count(reg); i++) {
+        const struct pikos_plugin_info *info = pikos_registry_at(reg, i);
+        int corrupt = strcmp(info->name, "corrupt_manifest") == 0;
+        cr_assert_eq(info->state,
+                     corrupt ? PIKOS_PLUGIN_BROKEN : PIKOS_PLUGIN_UNCHECKED,
+                     "%s", info->full_name);
+        cr_assert_null(info->descriptor);
+    }
+    cr_assert_not(fixture_good_is_loaded());
+    cr_assert_eq(pikos_registry_load(reg, find("recorders/fx_good"), &err),
+                 PIKOS_OK);
+    cr_assert(fixture_good_is_loaded());
+}
+
+/* ------------------------------------------------------------ loading */
+
+Test(registry, good_plugin_loads_once)
+{
+    struct pikos_plugin_info *info;
+
+    scan_fixtures();
+    info = find("fx_good");
+    cr_assert_eq(pikos_registry_load(reg, info, &err), PIKOS_OK);
+    cr_assert_eq(info->state, PIKOS_PLUGIN_OK);
+    cr_assert_null(info->reason);
+    cr_assert_str_eq(info->descriptor->name, "fx_good");
+    cr_assert_eq(pikos_registry_load(reg, info, &err), PIKOS_OK);
+}
+
+Test(registry, registries_share_libltdl)
+{
+    struct pikos_registry *other = pikos_registry_new();
+
+    /* Freeing one registry must not shut libltdl down under another. */
+    cr_assert_not_null(other);
+    pikos_registry_add_path(other, FIXTURES);
+    pikos_registry_scan(other, &err);
+    cr_assert_eq(pikos_registry_load(
+                     other, pikos_registry_find(other, "fx_good", &err), &err),
+                 PIKOS_OK);
+    pikos_registry_free(other);
+    scan_fixtures();
+    cr_assert_eq(pikos_registry_load(reg, find("fx_good"), &err), PIKOS_OK);
+    cr_assert_str_eq(find("fx_good")->descriptor->name, "fx_good");
+}
+
+/*
+ * Loads recorders/fx_CASE and checks that it is BROKEN with the reason
+ * "LIBRARY: `problem`", LIBRARY being the fixture's library path, and that
+ * the error, a second load and a find all say so.
+ */
+static void assert_load_fails(const char *fixture, int code,
+                              const char *problem)
+{
+    char name[128], reason[2048], message[2200];
+    struct pikos_plugin_info *info;
+
+    snprintf(name, sizeof(name), "recorders/fx_%s", fixture);
+    snprintf(reason, sizeof(reason), "%s/%s/fixture_%s: %s", FIXTURES, fixture,
+             fixture, problem);
+    snprintf(message, sizeof(message), "plugin '%s' is broken: %s", name,
+             reason);
+    scan_fixtures();
+    info = find(name);
+    cr_assert_not_null(info, "%s", err.message);
+    cr_assert_eq(pikos_registry_load(reg, info, &err), code);
+    cr_assert_eq(info->state, PIKOS_PLUGIN_BROKEN);
+    cr_assert_null(info->descriptor);
+    cr_assert_str_eq(info->reason, reason);
+    cr_assert_str_eq(err.message, message);
+    pikos_error_clear(&err);
+    cr_assert_eq(pikos_registry_load(reg, info, &err), code);
+    cr_assert_str_eq(err.message, message);
+    cr_assert_null(find(name));
+    cr_assert_str_eq(err.message, message);
+}
+
+Test(registry, missing_library)
+{
+    assert_load_fails("missing_library", PIKOS_ENOTFOUND,
+                      "cannot open it (file not found): build or reinstall "
+                      "the plugin, or fix 'library' in " FIXTURES
+                      "/missing_library/missing_library.plugin");
+}
+
+Test(registry, missing_symbol)
+{
+    assert_load_fails("missing_symbol", PIKOS_ENOTFOUND,
+                      "no symbol pikos_plugin_entry: not a pikos plugin, or "
+                      "one built without PIKOS_PLUGIN_DEFINE");
+}
+
+Test(registry, abi_major_mismatch)
+{
+    assert_load_fails("abi_major", PIKOS_EABI,
+                      "built for plugin ABI 2.0, this pikos speaks 1.0: "
+                      "rebuild the plugin against this pikos");
+}
+
+Test(registry, abi_minor_newer_than_the_host)
+{
+    assert_load_fails("abi_minor", PIKOS_EABI,
+                      "built for plugin ABI 1.1, this pikos speaks 1.0: "
+                      "rebuild the plugin against this pikos");
+}
+
+Test(registry, descriptor_too_small)
+{
+    char problem[256];
+    size_t size = offsetof(struct pikos_plugin, finalize);
+
+    snprintf(problem, sizeof(problem),
+             "its descriptor has %zu bytes, plugin ABI 1.0 needs %zu: "
+             "rebuild the plugin against this pikos",
+             size, size + sizeof(void *));
+    assert_load_fails("struct_small", PIKOS_EABI, problem);
+}
+
+Test(registry, descriptor_names_another_plugin)
+{
+    assert_load_fails("mismatch_name", PIKOS_EABI,
+                      "the library is recorder 'fx_other' but " FIXTURES
+                      "/mismatch_name/mismatch_name.plugin says recorder "
+                      "'fx_mismatch_name': make them agree");
+}
+
+Test(registry, option_tables_differ)
+{
+    assert_load_fails("mismatch_option", PIKOS_EABI,
+                      "option 'limit' has default '10' in the manifest but "
+                      "'20' in the plugin: make " FIXTURES
+                      "/mismatch_option/mismatch_option.plugin and the "
+                      "plugin's option table agree");
+}
+
+Test(registry, corrupt_manifest_is_listed_as_broken)
+{
+    char reason[1024], message[1200];
+
+    snprintf(reason, sizeof(reason),
+             "%s/corrupt_manifest/corrupt_manifest.plugin:1: binary data "
+             "(byte 0x7f): a manifest is UTF-8 text; is this file really a "
+             "plugin manifest?",
+             FIXTURES);
+    snprintf(message, sizeof(message),
+             "plugin 'corrupt_manifest' is broken: %s", reason);
+    scan_fixtures();
+    cr_assert_null(find("corrupt_manifest"));
+    cr_assert_eq(err.code, PIKOS_EINVAL);
+    cr_assert_str_eq(err.message, message);
+    /* The broken one hides none of the others. */
+    cr_assert_not_null(find("fx_good"));
+}
+
+/* ------------------------------------------------------------ instances */
+
+Test(registry, instance_gets_its_options)
+{
+    struct pikos_option_setting settings[] = {{"limit", "5"},
+                                              {"tags", "x;y;z"}};
+    struct pikos_instance *inst;
+    struct fixture_good_ctx *ctx;
+
+    scan_fixtures();
+    inst = pikos_instance_new(reg, "recorders/fx_good", settings, 2, &err);
+    cr_assert_not_null(inst, "%s", err.message);
+    cr_assert_str_eq(pikos_instance_name(inst), "recorders/fx_good");
+    cr_assert_str_eq(pikos_instance_plugin(inst)->name, "fx_good");
+    ctx = pikos_instance_ctx(inst);
+    cr_assert_eq(ctx->limit, 5);
+    cr_assert_str_eq(ctx->label, "fx");
+    cr_assert_eq(ctx->tags.count, 3);
+    cr_assert_str_eq(ctx->tags.items[2], "z");
+    pikos_instance_free(inst);
+}
+
+Test(registry, instance_with_a_bad_option)
+{
+    struct pikos_option_setting settings[] = {{"limt", "5"}};
+
+    scan_fixtures();
+    cr_assert_null(
+        pikos_instance_new(reg, "recorders/fx_good", settings, 1, &err));
+    cr_assert_str_eq(err.message, "[recorders/fx_good] unknown option 'limt' "
+                                  "(options: limit, label, tags)");
+}
+
+Test(registry, instance_of_a_broken_plugin)
+{
+    scan_fixtures();
+    cr_assert_null(
+        pikos_instance_new(reg, "recorders/fx_abi_major", NULL, 0, &err));
+    cr_assert_eq(err.code, PIKOS_EABI);
+    cr_assert_str_eq(err.message,
+                     "plugin 'recorders/fx_abi_major' is broken: " FIXTURES
+                     "/abi_major/fixture_abi_major: built for plugin ABI "
+                     "2.0, this pikos speaks 1.0: rebuild the plugin against "
+                     "this pikos");
+}
+
+Test(registry, init_failing)
+{
+    struct pikos_plugin_info *info;
+
+    scan_fixtures();
+    cr_assert_null(
+        pikos_instance_new(reg, "recorders/fx_init_fails", NULL, 0, &err));
+    cr_assert_eq(err.code, PIKOS_EPLUGIN);
+    cr_assert_str_eq(err.message, "[recorders/fx_init_fails] cannot start: "
+                                  "fixture says no");
+    /* init depends on the options given: the plugin itself is fine. */
+    info = find("recorders/fx_init_fails");
+    cr_assert_eq(info->state, PIKOS_PLUGIN_OK);
+}
+
+Test(registry, instance_log_and_sticky_error)
+{
+    struct pikos_instance *inst;
+
+    cr_redirect_stderr();
+    unsetenv("PIKOS_DEBUG");
+    scan_fixtures();
+    inst = pikos_instance_new(reg, "fx_good", NULL, 0, &err);
+    cr_assert_not_null(inst, "%s", err.message);
+    pikos_instance_log(inst, PIKOS_LOG_WARNING, "disk %d%% full", 90);
+    pikos_instance_log(inst, PIKOS_LOG_ERROR, "broken pipe");
+    pikos_instance_log(inst, PIKOS_LOG_DEBUG, "only with PIKOS_DEBUG");
+    cr_assert_eq(pikos_instance_set_error(inst, PIKOS_EIO, "first %s", "one"),
+                 PIKOS_EIO);
+    cr_assert_eq(pikos_instance_set_error(inst, PIKOS_EINVAL, "second"),
+                 PIKOS_EINVAL);
+    cr_assert_eq(pikos_instance_take_error(inst, &err), PIKOS_EIO);
+    cr_assert_str_eq(err.message, "[recorders/fx_good] first one");
+    cr_assert_eq(pikos_instance_take_error(inst, &err), PIKOS_OK);
+    pikos_instance_free(inst);
+    cr_assert_stderr_eq_str("pikos: [recorders/fx_good] warning: disk 90% "
+                            "full\n"
+                            "pikos: [recorders/fx_good] error: broken pipe\n");
+}
