@@ -2,8 +2,8 @@
  * core/pipeline.c - monitors -> filters -> recorders.
  *
  * A pipeline owns the instances added to it.  Starting it starts the
- * recorders, prepares them for the schema of every monitor, does the same
- * for the filters, starts the monitors and finally hooks them to CPython;
+ * filters, prepares them for the schema of every monitor, does the same
+ * for the recorders, starts the monitors and finally hooks them to CPython;
  * stopping it goes the other way and then reports the first error any
  * plugin recorded while running.  Start and stop nest: only the outermost
  * pair does the work, as the seed's monitors enable and disable.
@@ -389,10 +389,12 @@ PIKOS_EXPORT int pikos_pipeline_start(struct pikos_pipeline *pipe,
         pipe->start_count++;
         return 0;
     }
-    if ((rc = start_list(&pipe->recorders, &failed)) < 0 ||
-        (rc = prepare_list(pipe, &pipe->recorders, &failed)) < 0 ||
-        (rc = start_list(&pipe->filters, &failed)) < 0 ||
+    /* Filters first: a filter that rejects a schema (unknown field) must
+       fail the start before any recorder has written a header. */
+    if ((rc = start_list(&pipe->filters, &failed)) < 0 ||
         (rc = prepare_list(pipe, &pipe->filters, &failed)) < 0 ||
+        (rc = start_list(&pipe->recorders, &failed)) < 0 ||
+        (rc = prepare_list(pipe, &pipe->recorders, &failed)) < 0 ||
         (rc = start_list(&pipe->monitors, &failed)) < 0)
         pikos_instance_take_error(failed, err);
     else

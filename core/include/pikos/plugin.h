@@ -233,6 +233,7 @@ struct pikos_host {
      * Outputs: path NULL, "" or "-" is standard output.  The host buffers,
      * flushes on stop, on exit and on fatal signals, and makes sure a forked
      * child never writes into its parent's output.  `write` copies the bytes.
+     * When write/flush/close return PIKOS_EIO, errno holds the cause.
      */
     struct pikos_output *(*output_open)(struct pikos_instance *inst,
                                         const char *path);
