@@ -4,7 +4,9 @@ Each configuration runs the same workload (bench/workload.py) in a fresh
 process; configurations are interleaved round after round so that machine
 noise spreads evenly, and the median of each is kept.  Cost per event is
 (profiled - unprofiled) / events, with the event count taken from the
-do-nothing C hook.
+do-nothing C hook.  Everything runs in the interpreter the pikos command
+embeds (Debian's shared libpython, a little slower than the statically
+linked /usr/bin/python3, whose time is shown for reference).
 
     python3 bench/run.py --pikos PATH [--rounds N] [--repeat R] [--out FILE]
 """
@@ -20,12 +22,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def configurations(pikos, python, csv_path):
-    inproc = [python, os.path.join(HERE, "inproc.py")]
+    """(name, argv) of each configuration.  All but the first run in
+    pikos's embedded interpreter (its libpython), so that they compare like
+    with like; the first shows what the interpreter alone costs there."""
+    inproc = os.path.join(HERE, "inproc.py")
     workload = os.path.join(HERE, "workload.py")
+    embedded = [pikos, "--plugin", "monitors/idle", inproc]
     return [
-        ("unprofiled", inproc + ["none"]),
-        ("do-nothing C hook", inproc + ["null"]),
-        ("cProfile", inproc + ["cprofile"]),
+        ("python3, unprofiled", [python, inproc, "none"]),
+        ("unprofiled", embedded + ["none"]),
+        ("do-nothing C hook", embedded + ["null"]),
+        ("cProfile", embedded + ["cprofile"]),
         ("pikos functions -> discard",
          [pikos, "--plugin", "recorders/discard", workload]),
         ("pikos functions -> csv file",

@@ -65,7 +65,8 @@ static struct {
    plugin does not recurse into the dispatch.  CPython already suspends its
    hooks while calling one; this also covers a callback reached any other
    way. */
-static _Thread_local int dispatching;
+static _Thread_local int dispatching
+    __attribute__((tls_model("initial-exec"))); /* no __tls_get_addr call */
 
 /* Our co_extra slot; -1 until reserved in the running interpreter. */
 static Py_ssize_t code_extra_index = -1;
@@ -440,7 +441,8 @@ static void dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
                            "a code object (out of memory?)");
     Py_DECREF(code);
     dispatching = 0;
-    release_when_idle(); /* in case a plugin removed the last monitor */
+    if (active.count == 0)
+        release_when_idle(); /* a plugin removed the last monitor */
 }
 
 /* The pikos event of a CPython `what`, or -1 for one pikos ignores. */

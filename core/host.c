@@ -54,4 +54,6 @@ const struct pikos_host pikos_host_table = {
     .template_format = pikos_template_format,
     .template_free = pikos_template_free,
     .format_value = pikos_format_value,
+    .output_reserve = pikos_output_reserve,
+    .output_commit = pikos_output_commit,
 };

@@ -101,6 +101,29 @@ int pikos_output_write(struct pikos_output *out, const char *data, size_t len)
     return 0;
 }
 
+char *pikos_output_reserve(struct pikos_output *out, size_t len)
+{
+    if (out->error || len > OUTPUT_BUFFER_SIZE)
+        return NULL;
+    if (out->inherited) /* the child's own copy: written, never kept */
+        return out->buffer;
+    if (len > OUTPUT_BUFFER_SIZE - out->used && flush_buffer(out) != 0)
+        return NULL;
+    return out->buffer + out->used;
+}
+
+int pikos_output_commit(struct pikos_output *out, size_t used)
+{
+    if (out->inherited)
+        return 0;
+    if (out->error) {
+        errno = out->error;
+        return PIKOS_EIO;
+    }
+    out->used += used;
+    return 0;
+}
+
 int pikos_output_flush(struct pikos_output *out)
 {
     return flush_buffer(out);

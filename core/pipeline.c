@@ -442,10 +442,20 @@ PIKOS_EXPORT void pikos_pipeline_free(struct pikos_pipeline *pipe)
 /* ------------------------------------------------------------ records */
 
 /* PIKOS_PASS, PIKOS_DROP, or a negative code (the record is dropped). */
+/* The per-record check that a plugin knows the record's schema.  Almost
+   always the first one it prepared: that case costs one comparison. */
+static inline int ensure_prepared_fast(struct pikos_instance *inst,
+                                       const struct pikos_schema *schema)
+{
+    if (inst->nprepared > 0 && inst->prepared[0] == schema)
+        return 0;
+    return ensure_prepared(inst, schema);
+}
+
 static int apply_filter(struct pikos_instance *filter,
                         const struct pikos_record *rec)
 {
-    int verdict = ensure_prepared(filter, rec->schema);
+    int verdict = ensure_prepared_fast(filter, rec->schema);
 
     if (verdict == 0)
         verdict = filter->plugin->filter(filter, filter->ctx, rec);
@@ -455,7 +465,7 @@ static int apply_filter(struct pikos_instance *filter,
 static int record_into(struct pikos_instance *recorder,
                        const struct pikos_record *rec)
 {
-    int rc = ensure_prepared(recorder, rec->schema);
+    int rc = ensure_prepared_fast(recorder, rec->schema);
 
     if (rc == 0)
         rc = recorder->plugin->record(recorder, recorder->ctx, rec);

@@ -186,3 +186,56 @@ Test(csv, a_full_disk_is_reported_at_flush)
                      "cannot write to '/dev/full': No space left on device");
     fake_instance_free(fi);
 }
+
+Test(csv, a_row_longer_than_the_output_buffer_is_written_whole)
+{
+    /* 100000 quotes: doubled and quoted, far beyond the 64 KiB buffer. */
+    size_t n = 100000;
+    char *quotes = malloc(n + 1), *expected = malloc(2 * n + 256);
+    memset(quotes, '"', n);
+    quotes[n] = '\0';
+    struct fake_instance *fi = recorder(NULL);
+    pikos_plugin_entry.prepare(&fi->inst, fi->ctx, &function_schema);
+    record_function(fi, 0, "call", quotes, 1, "a.py");
+    record_function(fi, 1, "return", "f", 2, "a.py");
+    char *p = expected + sprintf(expected, "%s0,call,\"", HEADER);
+    memset(p, '"', 2 * n);
+    strcpy(p + 2 * n, "\",1,a.py\r\n1,return,f,2,a.py\r\n");
+    assert_written(fi, expected);
+    free(quotes);
+    free(expected);
+}
+
+/* The word-at-a-time scan must see a special byte at any position, in the
+   full words and in the padded last one, and nothing else. */
+Test(csv, a_special_byte_is_found_at_every_position)
+{
+    const char specials[] = {',', '"', '\r', '\n'};
+    for (size_t len = 1; len <= 20; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (size_t k = 0; k < sizeof specials; k++) {
+                char text[21], expected[256];
+                memset(text, 'x', len);
+                text[len] = '\0';
+                text[pos] = specials[k];
+                struct fake_instance *fi = recorder(NULL);
+                record_function(fi, 0, "call", text, 1, "a.py");
+                int n = sprintf(expected, "0,call,\"");
+                for (size_t i = 0; i < len; i++) {
+                    expected[n++] = text[i];
+                    if (text[i] == '"')
+                        expected[n++] = '"';
+                }
+                strcpy(expected + n, "\",1,a.py\r\n");
+                assert_written(fi, expected);
+            }
+        }
+        struct fake_instance *fi = recorder(NULL); /* no special byte */
+        char plain[21] = "<module> -./_+~!#$%^";
+        plain[len] = '\0';
+        record_function(fi, 0, "call", plain, 1, "a.py");
+        char expected[64];
+        sprintf(expected, "0,call,%s,1,a.py\r\n", plain);
+        assert_written(fi, expected);
+    }
+}

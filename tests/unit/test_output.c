@@ -203,3 +203,31 @@ Test(output, standard_output_is_written_but_never_closed,
     }
     cr_assert_stdout_eq_str("to stdout\nto stdout\nto stdout\n");
 }
+
+Test(output, reserve_and_commit_write_in_place)
+{
+    struct pikos_output *out = open_output(path);
+    char *room = pikos_output_reserve(out, 10);
+    cr_assert_not_null(room);
+    memcpy(room, "in place!!", 10);
+    cr_assert_eq(pikos_output_commit(out, 8), 0); /* keeps 8 of the 10 */
+    cr_assert_eq(pikos_output_write(out, "\n", 1), 0);
+    cr_assert_null(pikos_output_reserve(out, 1 << 20)); /* over the buffer */
+    cr_assert_eq(pikos_output_close(out), 0);
+    assert_file_is(path, "in place\n");
+}
+
+Test(output, reserve_flushes_a_full_buffer_first)
+{
+    struct pikos_output *out = open_output(path);
+    static char block[60000];
+    memset(block, 'a', sizeof block);
+    cr_assert_eq(pikos_output_write(out, block, sizeof block), 0);
+    char *room = pikos_output_reserve(out, 10000); /* does not fit after */
+    cr_assert_not_null(room);
+    cr_assert_eq(file_size(path), (off_t)sizeof block);
+    memset(room, 'b', 10000);
+    cr_assert_eq(pikos_output_commit(out, 10000), 0);
+    cr_assert_eq(pikos_output_close(out), 0);
+    cr_assert_eq(file_size(path), (off_t)sizeof block + 10000);
+}

@@ -216,6 +216,12 @@ Test(template, integers_in_decimal)
 {
     cr_assert_str_eq(format_int("{}", 0), "0");
     cr_assert_str_eq(format_int("{}", -42), "-42");
+    cr_assert_str_eq(format_int("{}", 7), "7");
+    cr_assert_str_eq(format_int("{}", 10), "10");
+    cr_assert_str_eq(format_int("{}", 100), "100");
+    cr_assert_str_eq(format_int("{}", 1005), "1005");
+    cr_assert_str_eq(format_int("{}", 90817), "90817");
+    cr_assert_str_eq(format_int("{}", -100000), "-100000");
     cr_assert_str_eq(format_int("{}", INT64_MIN), "-9223372036854775808");
     cr_assert_str_eq(format_int("{}", INT64_MAX), "9223372036854775807");
 }

@@ -259,6 +259,16 @@ struct pikos_host {
        as template_format). */
     size_t (*format_value)(uint32_t field_type, const struct pikos_value *v,
                            char *buf, size_t cap);
+
+    /*
+     * In-place writing, for recorders that build a line straight into the
+     * output's buffer (no copy): `reserve` returns room for at least `len`
+     * bytes at the end of the buffered data (flushing first if needed), or
+     * NULL when `len` is larger than the buffer or the output has failed
+     * (then use output_write); `commit` keeps the first `used` bytes of it.
+     */
+    char *(*output_reserve)(struct pikos_output *out, size_t len);
+    int (*output_commit)(struct pikos_output *out, size_t used);
 };
 
 #define PIKOS_HOST_HAS(host, field)                                       \

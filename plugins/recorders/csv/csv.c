@@ -7,11 +7,12 @@
  * delimiter, a quote, CR or LF quoted (QUOTE_MINIMAL) with their quotes
  * doubled, every row ended by "\r\n" (RFC 4180).
  *
- * A row is built in a buffer kept in the context (grown only for a row
- * longer than any before it) and handed to the host's buffered output in
- * one write.
+ * A row is built straight into the host output's buffer (output_reserve),
+ * with no copy; only a row longer than that buffer is built in a buffer of
+ * the context and handed over with output_write.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,6 @@
 
 /* Longer than the text of any int64_t or double. */
 #define CSV_NUMBER_MAX 64
-#define CSV_INITIAL_ROW 1024
 
 struct csv_ctx {
     /* Options, stored by the host. */
@@ -29,10 +29,10 @@ struct csv_ctx {
     const struct pikos_host *host;
     struct pikos_output *out;
     char separator; /* the delimiter's one byte */
+    int numbers_may_need_quotes; /* the delimiter can occur in a number */
+    unsigned lowest_plain_byte;  /* bytes below it may need quoting */
     int write_failed;
-    unsigned char needs_quotes[256]; /* bytes that make a field quoted */
-    char *row;                       /* the row being built */
-    size_t row_len;
+    char *row;                       /* for rows longer than the output's buffer */
     size_t row_cap;
 };
 
@@ -61,97 +61,150 @@ static int check_write(struct pikos_instance *inst, struct csv_ctx *self,
                                  self->filename, error);
 }
 
-/* Makes room for `more` bytes at the end of the row. */
-static int reserve(struct csv_ctx *self, size_t more)
+/* Eight copies of byte c, and whether a word holds a byte equal to c
+   (the classic "has zero byte" test on word ^ copies). */
+#define BYTES_OF(c) (0x0101010101010101ull * (unsigned char)(c))
+#define HAS_BYTE(word, c)                                                    \
+    ((((word) ^ BYTES_OF(c)) - BYTES_OF(1)) & ~((word) ^ BYTES_OF(c)) &        \
+     BYTES_OF(0x80))
+
+/* Whether a word holds a byte below n (n <= 128). */
+#define HAS_LESS(word, n)                                                     \
+    (((word) - BYTES_OF(n)) & ~(word) & BYTES_OF(0x80))
+
+/* Whether one 8-byte word holds the delimiter, '"', CR or LF.  Most words
+   of names and paths have no byte as low as those, which one test rules
+   out; the four exact tests run only for the others. */
+static int word_needs_quotes(const struct csv_ctx *self, uint64_t word)
 {
-    if (self->row_cap - self->row_len >= more)
-        return PIKOS_OK;
-    size_t cap = self->row_cap ? self->row_cap : CSV_INITIAL_ROW;
-    while (cap - self->row_len < more)
-        cap *= 2;
-    char *row = realloc(self->row, cap);
-    if (row == NULL)
-        return PIKOS_ENOMEM;
-    self->row = row;
-    self->row_cap = cap;
-    return PIKOS_OK;
+    if (!HAS_LESS(word, self->lowest_plain_byte))
+        return 0;
+    return (HAS_BYTE(word, self->separator) | HAS_BYTE(word, '"') |
+            HAS_BYTE(word, '\r') | HAS_BYTE(word, '\n')) != 0;
 }
 
-static void append(struct csv_ctx *self, const char *data, size_t len)
-{
-    memcpy(self->row + self->row_len, data, len);
-    self->row_len += len;
-}
-
+/* Whether a field must be quoted.  Hot (every text field of every record),
+   so eight bytes at a time; the last word is padded with a plain byte. */
 static int must_quote(const struct csv_ctx *self, const char *text, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if (self->needs_quotes[(unsigned char)text[i]])
+    uint64_t word;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&word, text + i, 8);
+        if (word_needs_quotes(self, word))
             return 1;
-    return 0;
-}
-
-/* Quoted, with each '"' doubled. */
-static void append_quoted(struct csv_ctx *self, const char *text, size_t len)
-{
-    self->row[self->row_len++] = '"';
-    for (size_t i = 0; i < len; i++) {
-        self->row[self->row_len++] = text[i];
-        if (text[i] == '"')
-            self->row[self->row_len++] = '"';
     }
-    self->row[self->row_len++] = '"';
+    if (i == len)
+        return 0;
+    word = BYTES_OF('A');
+    memcpy(&word, text + i, len - i);
+    return word_needs_quotes(self, word);
 }
 
-/* One field, after a delimiter unless it is the first.  As Python's
-   csv.writer, a row made of one empty field is written as "" so that it
-   does not read back as an empty row. */
-static int add_field(struct csv_ctx *self, int first, const char *text,
-                     size_t len, int alone)
+/* Quoted, with each '"' doubled; returns the end of what it wrote. */
+static char *put_quoted(char *dst, const char *text, size_t len)
 {
-    /* At worst: the delimiter, two quotes and every byte a doubled quote. */
-    if (reserve(self, 2 * len + 3) != PIKOS_OK)
-        return PIKOS_ENOMEM;
-    if (!first)
-        self->row[self->row_len++] = self->separator;
+    *dst++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        *dst++ = text[i];
+        if (text[i] == '"')
+            *dst++ = '"';
+    }
+    *dst++ = '"';
+    return dst;
+}
+
+/* One text field.  As Python's csv.writer, a row made of one empty field
+   is written as "" so that it does not read back as an empty row. */
+static char *put_text(const struct csv_ctx *self, char *dst, const char *text,
+                      size_t len, int alone)
+{
     if (must_quote(self, text, len) || (alone && len == 0))
-        append_quoted(self, text, len);
-    else
-        append(self, text, len);
-    return PIKOS_OK;
+        return put_quoted(dst, text, len);
+    memcpy(dst, text, len);
+    return dst + len;
 }
 
-/* Field i of a record (or its name when values is NULL). */
-static int add_value(struct csv_ctx *self, const struct pikos_schema *schema,
-                     const struct pikos_value *values, size_t i)
+/* A number, formatted in place.  Its text (digits, '-', '+', '.', 'e',
+   "inf", "nan") needs quoting only with an unusual delimiter. */
+static char *put_number(const struct csv_ctx *self, char *dst, uint32_t type,
+                        const struct pikos_value *value)
 {
-    const struct pikos_field *field = &schema->fields[i];
-    int alone = schema->nfields == 1;
-    if (values == NULL)
-        return add_field(self, i == 0, field->name, strlen(field->name), alone);
-    if (field->type == PIKOS_FIELD_STR)
-        return add_field(self, i == 0, values[i].u.s.ptr, values[i].u.s.len,
-                         alone);
+    if (!self->numbers_may_need_quotes)
+        return dst + self->host->format_value(type, value, dst, CSV_NUMBER_MAX);
     char number[CSV_NUMBER_MAX];
-    size_t len = self->host->format_value(field->type, &values[i], number,
-                                          sizeof(number));
-    return add_field(self, i == 0, number, len, alone);
+    size_t len = self->host->format_value(type, value, number, sizeof(number));
+    return put_text(self, dst, number, len, 0);
 }
 
-/* The field names (values NULL) or the values of a record, as one row. */
+/* The most bytes a row can take: every text byte a doubled quote. */
+static size_t row_max_size(const struct pikos_schema *schema,
+                           const struct pikos_value *values)
+{
+    size_t size = 2; /* "\r\n" */
+    for (size_t i = 0; i < schema->nfields; i++) {
+        size_t len = values == NULL ? strlen(schema->fields[i].name)
+                     : schema->fields[i].type == PIKOS_FIELD_STR
+                         ? values[i].u.s.len
+                         : CSV_NUMBER_MAX;
+        size += 2 * len + 3; /* delimiter and quotes */
+    }
+    return size;
+}
+
+/* The field names (values NULL) or the values of a record, as one row at
+   dst (row_max_size bytes); returns its length. */
+static size_t build_row(const struct csv_ctx *self,
+                        const struct pikos_schema *schema,
+                        const struct pikos_value *values, char *dst)
+{
+    char *end = dst;
+    int alone = schema->nfields == 1;
+    for (size_t i = 0; i < schema->nfields; i++) {
+        const struct pikos_field *field = &schema->fields[i];
+        if (i > 0)
+            *end++ = self->separator;
+        if (values == NULL)
+            end = put_text(self, end, field->name, strlen(field->name), alone);
+        else if (field->type == PIKOS_FIELD_STR)
+            end = put_text(self, end, values[i].u.s.ptr, values[i].u.s.len,
+                           alone);
+        else
+            end = put_number(self, end, field->type, &values[i]);
+    }
+    *end++ = '\r';
+    *end++ = '\n';
+    return (size_t)(end - dst);
+}
+
+/* A row too long for the output's buffer goes through the context's. */
+static int write_long_row(struct pikos_instance *inst, struct csv_ctx *self,
+                          const struct pikos_schema *schema,
+                          const struct pikos_value *values, size_t max)
+{
+    if (max > self->row_cap) {
+        char *row = realloc(self->row, max);
+        if (row == NULL)
+            return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+        self->row = row;
+        self->row_cap = max;
+    }
+    size_t len = build_row(self, schema, values, self->row);
+    return check_write(inst, self,
+                       self->host->output_write(self->out, self->row, len));
+}
+
+/* Rows are built straight into the output's buffer. */
 static int write_row(struct pikos_instance *inst, struct csv_ctx *self,
                      const struct pikos_schema *schema,
                      const struct pikos_value *values)
 {
-    self->row_len = 0;
-    for (size_t i = 0; i < schema->nfields; i++)
-        if (add_value(self, schema, values, i) != PIKOS_OK)
-            return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    if (reserve(self, 2) != PIKOS_OK)
-        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    append(self, "\r\n", 2);
-    int rc = self->host->output_write(self->out, self->row, self->row_len);
-    return check_write(inst, self, rc);
+    size_t max = row_max_size(schema, values);
+    char *dst = self->host->output_reserve(self->out, max);
+    if (dst == NULL)
+        return write_long_row(inst, self, schema, values, max);
+    size_t len = build_row(self, schema, values, dst);
+    return check_write(inst, self, self->host->output_commit(self->out, len));
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -167,10 +220,11 @@ static int set_separator(struct pikos_instance *inst, struct csv_ctx *self)
             "quote or a line break, not '%s'",
             d);
     self->separator = d[0];
-    self->needs_quotes[(unsigned char)d[0]] = 1;
-    self->needs_quotes['"'] = 1;
-    self->needs_quotes['\r'] = 1;
-    self->needs_quotes['\n'] = 1;
+    self->numbers_may_need_quotes = strchr("0123456789+-.aefin", d[0]) != NULL;
+    /* The quick test of word_needs_quotes works for bytes up to 127; a
+       delimiter above that makes every word take the exact tests. */
+    unsigned char top = (unsigned char)d[0] > '"' ? (unsigned char)d[0] : '"';
+    self->lowest_plain_byte = top < 128 ? top + 1u : 128u;
     return PIKOS_OK;
 }
 
@@ -182,19 +236,10 @@ static int csv_init(struct pikos_instance *inst, void *ctx,
     int rc = set_separator(inst, self);
     if (rc != PIKOS_OK)
         return rc;
-    self->row = malloc(CSV_INITIAL_ROW);
-    if (self->row == NULL)
-        return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    self->row_cap = CSV_INITIAL_ROW;
     /* Opened now, so that an unwritable path fails before the program
        runs; the host has set the error. */
     self->out = host->output_open(inst, self->filename);
-    if (self->out == NULL) {
-        free(self->row);
-        self->row = NULL;
-        return PIKOS_EIO;
-    }
-    return PIKOS_OK;
+    return self->out != NULL ? PIKOS_OK : PIKOS_EIO;
 }
 
 static int csv_prepare(struct pikos_instance *inst, void *ctx,
