@@ -163,7 +163,15 @@ struct code_entry {
     struct pikos_code code; /* first: co_extra points here */
     struct code_entry *prev;
     struct code_entry *next;
+    void *source; /* see pikos_code_source_slot */
 };
+
+void **pikos_code_source_slot(const struct pikos_code *code)
+{
+    /* Every struct pikos_code the hook hands out is the first member of a
+       struct code_entry. */
+    return &((struct code_entry *)code)->source;
+}
 
 static struct code_entry *code_entries;
 
@@ -187,6 +195,7 @@ static struct code_entry *code_entry_pack(const struct utf8_view *name,
     entry->code.filename = text;
     entry->code.filename_len = (size_t)filename->len;
     copy_text(text, filename);
+    entry->source = NULL;
     return entry;
 }
 

@@ -145,6 +145,23 @@ int pikos_output_is_terminal(const struct pikos_output *out) PIKOS_HIDDEN;
 /* The last I/O error of an output (errno value) or 0. */
 int pikos_output_errno(const struct pikos_output *out) PIKOS_HIDDEN;
 
+/* ------------------------------------------------------------ source.c */
+
+/* host->source_line. */
+int pikos_source_line(const struct pikos_code *code, int lineno,
+                      const char **text, size_t *len) PIKOS_HIDDEN;
+/* Frees every cached file (called when the last monitor stops). */
+void pikos_source_cache_clear(void) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ memory.c */
+
+/* host->process_memory & co; the platform part is memory_linux.c. */
+int pikos_process_memory(uint64_t *rss, uint64_t *vms) PIKOS_HIDDEN;
+int pikos_memory_sampler_acquire(struct pikos_instance *inst,
+                                 uint64_t interval_us) PIKOS_HIDDEN;
+void pikos_memory_sampler_release(struct pikos_instance *inst) PIKOS_HIDDEN;
+int pikos_process_memory_sampled(uint64_t *rss, uint64_t *vms) PIKOS_HIDDEN;
+
 /* ------------------------------------------------------------ pipeline.c */
 
 /* host->emit: filters then recorders of the monitor's pipeline. */
@@ -159,5 +176,8 @@ int pikos_pipeline_emit(struct pikos_instance *monitor,
 int pikos_hook_add_monitor(struct pikos_instance *monitor,
                            struct pikos_error *err) PIKOS_HIDDEN;
 void pikos_hook_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
+/* A per-code-object pointer for the core's own caches (source.c keeps the
+   code's file there); NULL until set; lives as long as the code object. */
+void **pikos_code_source_slot(const struct pikos_code *code) PIKOS_HIDDEN;
 
 #endif /* PIKOS_INTERNAL_H */

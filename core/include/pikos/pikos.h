@@ -125,6 +125,15 @@ const struct pikos_plugin *
 pikos_instance_plugin(const struct pikos_instance *inst);
 const char *pikos_instance_name(const struct pikos_instance *inst);
 void *pikos_instance_ctx(struct pikos_instance *inst);
+/* Asks the plugin about its state (its `query` callback): e.g. "records"
+   of recorders/list into a struct pikos_record_list.  PIKOS_ENOTFOUND when
+   the plugin does not answer that question. */
+int pikos_instance_query(struct pikos_instance *inst, const char *what,
+                         void *answer);
+
+/* The file the program runs from (the command line's script), so that
+   focus names `__main__:function` can be resolved.  NULL: none. */
+void pikos_set_main_filename(const char *filename);
 
 /* Parses "kind/name:key=value,key=value" (the command line's --plugin).
    A backslash takes the next character literally (`\,`, `\=`, `\\`).

@@ -202,6 +202,21 @@ struct pikos_event {
 /* monitor_flags */
 #define PIKOS_MONITOR_WANTS_TIME 0x1u
 
+/*
+ * Options the host handles for every monitor that declares them (same name
+ * and type), so that each monitor need not: the host reads them from the
+ * context after storing them and delivers only the events that pass.
+ *   functions (list)   focus: only events inside these functions
+ *                      (qualified names: `f`, `Class.method`, `module:f`)
+ *   threads   (string) "all" (every thread, those started later too) or
+ *                      "current" (the thread that starts monitoring)
+ * A monitor whose event mask has PIKOS_EVENT_LINE is focused on the focus
+ * functions' own frames; any other on everything that runs while a focus
+ * function is on the thread's stack (its own call and return included).
+ */
+#define PIKOS_MONITOR_OPTION_FUNCTIONS "functions"
+#define PIKOS_MONITOR_OPTION_THREADS "threads"
+
 /* ---------------------------------------------------------------- host */
 
 struct pikos_instance; /* one configured plugin; opaque */
@@ -269,6 +284,30 @@ struct pikos_host {
      */
     char *(*output_reserve)(struct pikos_output *out, size_t len);
     int (*output_commit)(struct pikos_output *out, size_t used);
+
+    /*
+     * The source text of line `lineno` of a code object's file, read once
+     * per file (as Python's linecache reads it, decoded to UTF-8), trailing
+     * whitespace removed, indentation kept.  Where there is no source the
+     * text is "<compiled string>".  The text stays valid while monitoring
+     * runs.  Returns 0, or a negative code.
+     */
+    int (*source_line)(const struct pikos_code *code, int lineno,
+                       const char **text, size_t *len);
+
+    /*
+     * Process memory in bytes: resident (RSS) and virtual (VMS).
+     * `process_memory` reads the counters now (Linux: one pread of a
+     * kept-open /proc/self/statm).  `memory_sampler_acquire` starts (or
+     * shares) a background thread that reads them every `interval_us`
+     * microseconds; `process_memory_sampled` then returns its latest
+     * reading without a system call.  Each acquire needs one release.
+     */
+    int (*process_memory)(uint64_t *rss, uint64_t *vms);
+    int (*memory_sampler_acquire)(struct pikos_instance *inst,
+                                  uint64_t interval_us);
+    void (*memory_sampler_release)(struct pikos_instance *inst);
+    int (*process_memory_sampled)(uint64_t *rss, uint64_t *vms);
 };
 
 #define PIKOS_HOST_HAS(host, field)                                       \
@@ -329,6 +368,20 @@ struct pikos_plugin {
                   const struct pikos_record *rec);
     int (*flush)(struct pikos_instance *inst, void *ctx);
     int (*finalize)(struct pikos_instance *inst, void *ctx);
+
+    /* Any kind, optional: answers an embedder's question about the
+       instance's state (pikos_instance_query), e.g. "records" for
+       recorders/list, which fills a struct pikos_record_list.  Returns 0,
+       or PIKOS_ENOTFOUND for a question it does not know. */
+    int (*query)(struct pikos_instance *inst, void *ctx, const char *what,
+                 void *answer);
+};
+
+/* The answer of recorders/list to query "records": the records kept, in
+   order; valid until the next record or the instance is freed. */
+struct pikos_record_list {
+    size_t count;
+    const struct pikos_record *records;
 };
 
 /* Exports the descriptor under the symbol the host looks for. */
