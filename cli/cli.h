@@ -54,6 +54,7 @@ struct pikos_cli_args {
     const char **plugin_paths; /* --plugin-path values, in order */
     size_t npaths;
     const char *output; /* -o FILE, or NULL */
+    const char *focused_on; /* --focused-on F1,F2 (comma separated), or NULL */
     const char *module; /* -m NAME, or NULL when running a script */
     const char *script; /* the script, or NULL with -m */
     int program_argc;   /* the program's own arguments */
