@@ -1,37 +1,108 @@
-"""Runs bench/workload.py's main() in this process under one in-process
-profiler and prints `elapsed=SECONDS events=N`.
+"""Runs a workload's main() in this process under one in-process profiler
+and prints `elapsed=SECONDS events=N`.
 
-    python3 bench/inproc.py none|null|cprofile ROUNDS
+    python3 bench/inproc.py MODE ROUNDS [WORKLOAD]
+
+WORKLOAD is `workload` (calls, the default) or `lines_workload`.  MODE:
+    none              no profiler
+    null              a C profile callback that only counts (events=calls)
+    null_trace        a C trace callback that only counts line events
+    null_trace_statm  the same, with one pread of /proc/self/statm per line
+                      event (the floor of an exact line memory monitor)
+    cprofile          cProfile
+    line_profiler     line_profiler, on the workload's functions
+    memory_profiler   memory_profiler's line-by-line LineProfiler
+    pure_python       the seed's pure-Python LineMemoryMonitor -> CSV
+    statm             ROUNDS x 1000 preads of /proc/self/statm, nothing else
+                      (events = preads)
 """
+import importlib
 import os
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import workload  # noqa: E402
 
 
-def run(mode, rounds):
-    events = 0
-    if mode == "null":
-        import _nullprof
-        start = time.perf_counter()
-        _nullprof.start()
-        workload.main(rounds)
-        events = _nullprof.stop()
-    elif mode == "cprofile":
-        import cProfile
-        profiler = cProfile.Profile()
-        start = time.perf_counter()
-        profiler.enable()
-        workload.main(rounds)
-        profiler.disable()
-    else:
-        start = time.perf_counter()
-        workload.main(rounds)
-    return time.perf_counter() - start, events
+def profiled(start, stop, main, rounds):
+    begin = time.perf_counter()
+    start()
+    main(rounds)
+    events = stop()
+    return time.perf_counter() - begin, events or 0
 
+
+def null(workload, rounds):
+    import _nullprof
+    return profiled(_nullprof.start, _nullprof.stop, workload.main, rounds)
+
+
+def null_trace(workload, rounds):
+    import _nullprof
+    return profiled(_nullprof.trace_start, _nullprof.trace_stop,
+                    workload.main, rounds)
+
+
+def null_trace_statm(workload, rounds):
+    import _nullprof
+    return profiled(lambda: _nullprof.trace_start(True), _nullprof.trace_stop,
+                    workload.main, rounds)
+
+
+def cprofile(workload, rounds):
+    import cProfile
+    profiler = cProfile.Profile()
+    return profiled(profiler.enable, profiler.disable, workload.main, rounds)
+
+
+def line_profiler(workload, rounds):
+    from line_profiler import LineProfiler
+    profiler = LineProfiler(*workload_functions(workload))
+    return profiled(profiler.enable_by_count, profiler.disable_by_count,
+                    workload.main, rounds)
+
+
+def memory_profiler(workload, rounds):
+    from memory_profiler import LineProfiler
+    profiler = LineProfiler(backend="psutil")
+    for function in workload_functions(workload):
+        profiler.add_function(function)
+    return profiled(profiler.enable_by_count, profiler.disable_by_count,
+                    workload.main, rounds)
+
+
+def pure_python(workload, rounds):
+    import pure_python as design
+    with tempfile.TemporaryFile("w", newline="") as stream:
+        monitor = design.LineMemoryMonitor(stream)
+        return profiled(monitor.enable, monitor.disable, workload.main,
+                        rounds)
+
+
+def statm(workload, rounds):
+    import _nullprof
+    reads = rounds * 1000
+    return _nullprof.statm_reads(reads), reads
+
+
+def none(workload, rounds):
+    return profiled(lambda: None, lambda: 0, workload.main, rounds)
+
+
+def workload_functions(workload):
+    return [f for f in vars(workload).values()
+            if getattr(f, "__module__", None) == workload.__name__
+            and hasattr(f, "__code__")]
+
+
+MODES = {f.__name__: f for f in (none, null, null_trace, null_trace_statm,
+                                 cprofile, line_profiler, memory_profiler,
+                                 pure_python, statm)}
 
 if __name__ == "__main__":
-    elapsed, events = run(sys.argv[1], int(sys.argv[2]))
+    mode, rounds = sys.argv[1], int(sys.argv[2])
+    workload = importlib.import_module(
+        sys.argv[3] if len(sys.argv) > 3 else "workload")
+    elapsed, events = MODES[mode](workload, rounds)
     print("elapsed=%.6f events=%d" % (elapsed, events))

@@ -1,13 +1,17 @@
 """make bench-instructions: instructions per event, counted by callgrind.
 
 Wall time on a shared machine is noisy; instruction counts are not.  Each
-configuration runs the workload twice under `valgrind --tool=callgrind`
-(ROUNDS and 2*ROUNDS rounds); the difference cancels start-up, and
-(difference - unprofiled difference) / extra events is the instructions one
-event costs.  Instructions are not time (cache misses, system calls and
-timer reads cost more than their count), so this complements bench/run.py.
+configuration of bench/run.py's suites runs its workload twice under
+`valgrind --tool=callgrind` (ROUNDS and 2*ROUNDS rounds); the difference
+cancels start-up, and (difference - unprofiled difference) / extra events
+is the instructions one event costs.  Instructions are not time (cache
+misses, system calls and timer reads cost more than their count: a pread
+of /proc/self/statm is a few hundred instructions in the process and
+microseconds in the kernel), so this complements bench/run.py.  The slow
+pure-Python anchors and the bare pread are left out.
 
-    python3 bench/instructions.py --pikos PATH [--rounds N]
+    python3 bench/instructions.py --pikos PATH [--suite ...] [--rounds N]
+        [--line-rounds N]
 """
 import argparse
 import os
@@ -19,45 +23,58 @@ import tempfile
 import run as timing  # bench/run.py: the same configurations
 
 
-def instructions(argv, rounds, env):
+def instructions(argv, env):
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-        + argv + [str(rounds)], env=env, check=True, text=True,
+        + argv, env=env, check=True, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     collected = re.search(r"Collected : ([0-9,]+)", out.stderr).group(1)
     events = re.search(r"events=([0-9]+)", out.stdout)
     return int(collected.replace(",", "")), int(events.group(1)) if events else 0
 
 
+def per_event(suite, env):
+    """Instructions per event of each counted configuration."""
+    deltas, extra_events = {}, 0
+    for config in suite.configs:
+        if not config.counted:
+            continue
+        small, events_small = instructions(
+            timing.argv_of(config, suite.rounds), env)
+        large, events_large = instructions(
+            timing.argv_of(config, 2 * suite.rounds), env)
+        deltas[config.name] = large - small
+        if config.name == suite.counter:
+            extra_events = events_large - events_small
+    base = deltas["unprofiled"]
+    return {name: (delta - base) / extra_events
+            for name, delta in deltas.items()}, extra_events
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pikos", required=True)
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--suite", choices=("functions", "lines", "all"),
+                        default="all")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--line-rounds", type=int, default=40)
     args = parser.parse_args()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = timing.HERE + os.pathsep + env.get("PYTHONPATH", "")
     # pikos runs through libtool's wrapper script in a build tree: use the
     # real binary, or valgrind would count the shell.
     real = os.path.join(os.path.dirname(args.pikos), ".libs",
                         os.path.basename(args.pikos))
-    pikos = real if os.path.exists(real) else args.pikos
+    if os.path.exists(real):
+        args.pikos = real
     with tempfile.TemporaryDirectory() as tmp:
-        configs = timing.configurations(pikos, args.python,
-                                        os.path.join(tmp, "records.csv"))
-        deltas, extra_events = {}, 0
-        for name, argv in configs:
-            small, events_small = instructions(argv, args.rounds, env)
-            large, events_large = instructions(argv, 2 * args.rounds, env)
-            deltas[name] = large - small
-            extra_events = max(extra_events, events_large - events_small)
-    base = deltas["unprofiled"]
-    print("| configuration | instructions per event |")
-    print("|---|---:|")
-    for name, delta in deltas.items():
-        print("| %s | %.0f |" % (name, (delta - base) / extra_events))
-    print("\n%d events per %d rounds; %s" % (extra_events, args.rounds,
-                                           args.python))
+        for suite in timing.suites(args, tmp):
+            counts, events = per_event(suite, timing.bench_env())
+            print("## %s\n\n| configuration | instructions per event |"
+                  "\n|---|---:|" % suite.name)
+            for name, count in counts.items():
+                print("| %s | %.0f |" % (name, count))
+            print("\n%d events per %d rounds; %s\n"
+                  % (events, suite.rounds, args.python), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,54 @@
 /*
- * bench/nullprof.c - the floor of any profiler: a C profile callback that
- * only counts the events it is given.  Built by `make bench` as a tiny
- * extension module; bench/run.py measures it next to cProfile and pikos.
+ * bench/nullprof.c - the floors of any profiler, built by `make bench` as a
+ * tiny extension module:
+ *   start()/stop()             a C profile callback that only counts the
+ *                              events it is given;
+ *   trace_start()/trace_stop() a C trace callback that only counts line
+ *                              events;
+ *   trace_start(True)          the same, reading /proc/self/statm (one
+ *                              pread of a kept-open descriptor) at each
+ *                              line event: the floor of an exact line
+ *                              memory monitor;
+ *   statm_reads(n)             the seconds n preads of a kept-open
+ *                              /proc/self/statm take (the system call every
+ *                              exact memory reading costs).
+ * bench/run.py measures them next to cProfile, line_profiler and pikos.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <frameobject.h>
 
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
 static unsigned long long event_count;
+static int statm_fd = -1;
 
 static int count_event(PyObject *obj, PyFrameObject *frame, int what,
                        PyObject *arg)
 {
     event_count++;
+    return 0;
+}
+
+static int count_line(PyObject *obj, PyFrameObject *frame, int what,
+                      PyObject *arg)
+{
+    event_count += what == PyTrace_LINE;
+    return 0;
+}
+
+static int count_line_reading_memory(PyObject *obj, PyFrameObject *frame,
+                                     int what, PyObject *arg)
+{
+    char text[128];
+
+    if (what == PyTrace_LINE) {
+        event_count++;
+        if (pread(statm_fd, text, sizeof(text), 0) <= 0)
+            event_count--;
+    }
     return 0;
 }
 
@@ -29,15 +65,79 @@ static PyObject *nullprof_stop(PyObject *self, PyObject *unused)
     return PyLong_FromUnsignedLongLong(event_count);
 }
 
+static PyObject *nullprof_trace_start(PyObject *self, PyObject *args)
+{
+    int read_memory = 0;
+
+    if (!PyArg_ParseTuple(args, "|p", &read_memory))
+        return NULL;
+    event_count = 0;
+    if (!read_memory) {
+        PyEval_SetTrace(count_line, NULL);
+        Py_RETURN_NONE;
+    }
+    statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (statm_fd < 0)
+        return PyErr_SetFromErrnoWithFilename(PyExc_OSError,
+                                              "/proc/self/statm");
+    PyEval_SetTrace(count_line_reading_memory, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *nullprof_trace_stop(PyObject *self, PyObject *unused)
+{
+    PyEval_SetTrace(NULL, NULL);
+    if (statm_fd >= 0) {
+        close(statm_fd);
+        statm_fd = -1;
+    }
+    return PyLong_FromUnsignedLongLong(event_count);
+}
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+}
+
+static PyObject *nullprof_statm_reads(PyObject *self, PyObject *arg)
+{
+    long count = PyLong_AsLong(arg);
+    char text[128];
+    double start, elapsed;
+    int fd;
+
+    if (count < 0 && PyErr_Occurred())
+        return NULL;
+    fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return PyErr_SetFromErrnoWithFilename(PyExc_OSError,
+                                              "/proc/self/statm");
+    start = seconds_now();
+    for (long i = 0; i < count; i++)
+        if (pread(fd, text, sizeof(text), 0) <= 0)
+            break;
+    elapsed = seconds_now() - start;
+    close(fd);
+    return PyFloat_FromDouble(elapsed);
+}
+
 static PyMethodDef nullprof_methods[] = {
     {"start", nullprof_start, METH_NOARGS, "Install the do-nothing hook."},
     {"stop", nullprof_stop, METH_NOARGS,
      "Remove it; return the number of events it saw."},
+    {"trace_start", nullprof_trace_start, METH_VARARGS,
+     "Install the do-nothing trace hook (reading memory: trace_start(1))."},
+    {"trace_stop", nullprof_trace_stop, METH_NOARGS,
+     "Remove it; return the number of line events it saw."},
+    {"statm_reads", nullprof_statm_reads, METH_O,
+     "Seconds that n preads of /proc/self/statm take."},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef nullprof_module = {
-    PyModuleDef_HEAD_INIT, "_nullprof", "A do-nothing C profile hook.", -1,
-    nullprof_methods};
+static struct PyModuleDef nullprof_module = {PyModuleDef_HEAD_INIT, "_nullprof",
+                                             "Do-nothing C hooks.", -1,
+                                             nullprof_methods};
 
 PyMODINIT_FUNC PyInit__nullprof(void)
 {

@@ -1,14 +1,25 @@
 """make bench: the overhead of pikos per event, next to its anchors.
 
-Each configuration runs the same workload (bench/workload.py) in a fresh
-process; configurations are interleaved round after round so that machine
-noise spreads evenly, and the median of each is kept.  Cost per event is
-(profiled - unprofiled) / events, with the event count taken from the
-do-nothing C hook.  Everything runs in the interpreter the pikos command
-embeds (Debian's shared libpython, a little slower than the statically
-linked /usr/bin/python3, whose time is shown for reference).
+Two suites, each a workload run by several configurations:
+  functions  bench/workload.py (calls): pikos's function monitor against
+             a do-nothing C profile callback and cProfile;
+  lines      bench/lines_workload.py (~30 million line events): the line
+             and line-memory monitors against a do-nothing C trace
+             callback, line_profiler, memory_profiler, the seed's
+             pure-Python design (settrace + psutil) and one pread of
+             /proc/self/statm.
 
-    python3 bench/run.py --pikos PATH [--rounds N] [--repeat R] [--out FILE]
+Each configuration runs in a fresh process; configurations are interleaved
+round after round so that machine noise spreads evenly, and the median of
+each is kept.  Cost per event is (profiled - unprofiled) / events, with the
+event count taken from the do-nothing C callback.  Slow configurations run
+a fraction of the rounds (their `scale`), and their cost is computed on
+their own number of events.  Everything runs in the interpreter the pikos
+command embeds (Debian's shared libpython, a little slower than the
+statically linked /usr/bin/python3, whose time is shown for reference).
+
+    python3 bench/run.py --pikos PATH [--suite functions|lines|all]
+        [--rounds N] [--line-rounds N] [--repeat R] [--out FILE]
 """
 import argparse
 import os
@@ -17,80 +28,242 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROUNDS = "{rounds}"  # replaced by each run's number of rounds
 
 
-def configurations(pikos, python, csv_path):
-    """(name, argv) of each configuration.  All but the first run in
-    pikos's embedded interpreter (its libpython), so that they compare like
-    with like; the first shows what the interpreter alone costs there."""
+@dataclass
+class Config:
+    name: str
+    argv: list
+    scale: float = 1.0      # fraction of the suite's rounds it runs
+    direct: bool = False    # its time is the cost itself (no workload)
+    counted: bool = True    # also measured by bench/instructions.py
+
+
+@dataclass
+class Suite:
+    name: str
+    rounds: int
+    configs: list
+    counter: str            # the configuration whose events are counted
+    targets: object = None  # function(costs) -> lines of a targets table
+
+
+def available(module, python):
+    return subprocess.run([python, "-c", "import " + module],
+                          capture_output=True).returncode == 0
+
+
+def functions_suite(pikos, python, tmp, rounds):
     inproc = os.path.join(HERE, "inproc.py")
     workload = os.path.join(HERE, "workload.py")
     embedded = [pikos, "--plugin", "monitors/idle", inproc]
-    return [
-        ("python3, unprofiled", [python, inproc, "none"]),
-        ("unprofiled", embedded + ["none"]),
-        ("do-nothing C hook", embedded + ["null"]),
-        ("cProfile", embedded + ["cprofile"]),
-        ("pikos functions -> discard",
-         [pikos, "--plugin", "recorders/discard", workload]),
-        ("pikos functions -> csv file",
-         [pikos, "--plugin", "recorders/csv", "-o", csv_path, workload]),
+    csv_path = os.path.join(tmp, "functions.csv")
+    return Suite("functions", rounds, [
+        Config("python3, unprofiled", [python, inproc, "none", ROUNDS]),
+        Config("unprofiled", embedded + ["none", ROUNDS]),
+        Config("do-nothing C hook", embedded + ["null", ROUNDS]),
+        Config("cProfile", embedded + ["cprofile", ROUNDS]),
+        Config("pikos functions -> discard",
+               [pikos, "--plugin", "recorders/discard", workload, ROUNDS]),
+        Config("pikos functions -> csv file",
+               [pikos, "--plugin", "recorders/csv", "-o", csv_path, workload,
+                ROUNDS]),
+    ], counter="do-nothing C hook")
+
+
+def lines_suite(pikos, python, tmp, rounds):
+    inproc = os.path.join(HERE, "inproc.py")
+    workload = os.path.join(HERE, "lines_workload.py")
+    csv_path = os.path.join(tmp, "lines.csv")
+
+    def embedded(mode):
+        return [pikos, "--plugin", "monitors/idle", inproc, mode, ROUNDS,
+                "lines_workload"]
+
+    def pikos_csv(monitor):
+        return [pikos, "--plugin", monitor, "--plugin", "recorders/csv",
+                "-o", csv_path, workload, ROUNDS]
+
+    configs = [
+        Config("unprofiled", embedded("none")),
+        Config("do-nothing C trace callback", embedded("null_trace")),
+        Config("line_profiler", embedded("line_profiler")),
+        Config("pikos lines -> csv file", pikos_csv("monitors/lines"),
+               scale=1 / 3),
+        Config("pikos line_memory -> csv file",
+               pikos_csv("monitors/line_memory"), scale=1 / 10),
+        Config("pikos line_memory sampled -> csv file",
+               pikos_csv("monitors/line_memory:memory=sampled"), scale=1 / 3),
+        Config("pure Python settrace + psutil -> csv file",
+               embedded("pure_python"), scale=1 / 100, counted=False),
+        Config("memory_profiler LineProfiler", embedded("memory_profiler"),
+               scale=1 / 200, counted=False),
+        Config("one pread of /proc/self/statm", embedded("statm"),
+               scale=1 / 8, direct=True, counted=False),
+        Config("do-nothing C trace callback + one pread per line",
+               embedded("null_trace_statm"), scale=1 / 10),
     ]
+    missing = [m for m in ("line_profiler", "memory_profiler")
+               if not available(m, python)]
+    configs = [c for c in configs if not any(m in c.name for m in missing)]
+    for module in missing:
+        print("lines suite: %s is not installed, left out" % module,
+              file=sys.stderr)
+    return Suite("lines", rounds, configs, counter="do-nothing C trace callback",
+                 targets=line_targets)
 
 
-def run_once(argv, rounds, env):
-    out = subprocess.run(argv + [str(rounds)], env=env, check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
+def line_targets(cost):
+    """The performance targets of the line monitors (issue 3)."""
+    rows = []
+
+    def check(what, measured, limit, claim):
+        if measured is None or limit is None:
+            return
+        verdict = "holds" if measured <= limit else "MISSED"
+        rows.append("| %s | %.0f ns vs %s = %.0f ns | %s |"
+                    % (what, measured, claim, limit, verdict))
+
+    lines = cost.get("pikos lines -> csv file")
+    memory = cost.get("pikos line_memory -> csv file")
+    sampled = cost.get("pikos line_memory sampled -> csv file")
+    pread = cost.get("one pread of /proc/self/statm")
+    floor = cost.get("do-nothing C trace callback + one pread per line")
+    pure = cost.get("pure Python settrace + psutil -> csv file")
+    mprof = cost.get("memory_profiler LineProfiler")
+    lprof = cost.get("line_profiler")
+    check("lines -> csv at most line_profiler", lines, lprof,
+          "line_profiler")
+    check("line_memory -> csv within 1.3x one pread", memory,
+          pread and 1.3 * pread, "1.3 x pread")
+    check("line_memory -> csv within 1.3x a C callback's pread per line",
+          memory, floor and 1.3 * floor, "1.3 x that floor")
+    check("line_memory sampled within 1.5x lines -> csv", sampled,
+          lines and 1.5 * lines, "1.5 x lines")
+    check("line_memory 8x cheaper than pure Python", memory,
+          pure and pure / 8, "pure Python / 8")
+    check("line_memory 20x cheaper than memory_profiler", memory,
+          mprof and mprof / 20, "memory_profiler / 20")
+    if not rows:
+        return []
+    return ["| target | measured | verdict |", "|---|---|---|"] + rows
+
+
+# ------------------------------------------------------------ measuring
+
+def config_rounds(suite, config):
+    return max(1, round(suite.rounds * config.scale))
+
+
+def argv_of(config, rounds):
+    return [str(rounds) if a == ROUNDS else a for a in config.argv]
+
+
+def run_once(argv, env):
+    out = subprocess.run(argv, env=env, check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
     elapsed = float(re.search(r"elapsed=([0-9.]+)", out).group(1))
     events = re.search(r"events=([0-9]+)", out)
     return elapsed, int(events.group(1)) if events else 0
 
 
-def measure(configs, rounds, repeat, env):
-    times = {name: [] for name, _ in configs}
-    events = 0
+def measure(suite, repeat, env):
+    """Median time and events of each configuration, interleaved."""
+    times = {c.name: [] for c in suite.configs}
+    events = {}
     for _ in range(repeat):
-        for name, argv in configs:
-            elapsed, n = run_once(argv, rounds, env)
-            times[name].append(elapsed)
-            events = max(events, n)
+        for config in suite.configs:
+            argv = argv_of(config, config_rounds(suite, config))
+            elapsed, n = run_once(argv, env)
+            times[config.name].append(elapsed)
+            events[config.name] = n
     return {k: statistics.median(v) for k, v in times.items()}, events
 
 
-def table(medians, events, python):
-    base = medians["unprofiled"]
-    lines = ["| configuration | median time (s) | overhead | ns per event |",
-             "|---|---:|---:|---:|"]
-    for name, t in medians.items():
-        per_event = (t - base) / events * 1e9 if events else float("nan")
-        lines.append("| %s | %.3f | %.2fx | %.0f |" % (name, t, t / base,
-                                                      per_event))
+def costs(suite, medians, events):
+    """ns per event of each configuration (None for the baseline)."""
+    per_round = medians["unprofiled"] / suite.rounds
+    events_per_round = events[suite.counter] / suite.rounds
+    result = {}
+    for config in suite.configs:
+        t = medians[config.name]
+        if config.direct:
+            result[config.name] = t / events[config.name] * 1e9
+            continue
+        rounds = config_rounds(suite, config)
+        extra = t - per_round * rounds
+        result[config.name] = extra / (events_per_round * rounds) * 1e9
+    return result
+
+
+def table(suite, medians, events, cost, python):
+    per_round = medians["unprofiled"] / suite.rounds
+    lines = ["| configuration | rounds | median time (s) | overhead | "
+             "ns per event |", "|---|---:|---:|---:|---:|"]
+    for config in suite.configs:
+        rounds = config_rounds(suite, config)
+        t = medians[config.name]
+        overhead = "-" if config.direct else "%.2fx" % (t / (per_round *
+                                                             rounds))
+        lines.append("| %s | %d | %.3f | %s | %.0f |"
+                     % (config.name, rounds, t, overhead, cost[config.name]))
     lines.append("")
-    lines.append("%d events per run; %s" % (events, python))
+    lines.append("%d events per %d rounds; %s"
+                 % (events[suite.counter], suite.rounds, python))
+    if suite.targets:
+        targets = suite.targets(cost)
+        if targets:
+            lines += [""] + targets
     return "\n".join(lines)
+
+
+def suites(args, tmp):
+    chosen = []
+    if args.suite in ("functions", "all"):
+        chosen.append(functions_suite(args.pikos, args.python, tmp,
+                                      args.rounds))
+    if args.suite in ("lines", "all"):
+        chosen.append(lines_suite(args.pikos, args.python, tmp,
+                                  args.line_rounds))
+    return chosen
+
+
+def bench_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
+    return env
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pikos", required=True)
     parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--rounds", type=int, default=250)
+    parser.add_argument("--suite", choices=("functions", "lines", "all"),
+                        default="all")
+    parser.add_argument("--rounds", type=int, default=250,
+                        help="rounds of the functions workload")
+    parser.add_argument("--line-rounds", type=int, default=9700,
+                        help="rounds of the lines workload (~3,100 line "
+                        "events each)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out")
     args = parser.parse_args()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
+    texts = []
     with tempfile.TemporaryDirectory() as tmp:
-        configs = configurations(args.pikos, args.python,
-                                 os.path.join(tmp, "records.csv"))
-        medians, events = measure(configs, args.rounds, args.repeat, env)
-    text = table(medians, events, args.python)
-    print(text)
+        for suite in suites(args, tmp):
+            medians, events = measure(suite, args.repeat, bench_env())
+            cost = costs(suite, medians, events)
+            text = "## %s\n\n%s\n" % (suite.name, table(
+                suite, medians, events, cost, args.python))
+            print(text, flush=True)
+            texts.append(text)
     if args.out:
         with open(args.out, "w") as f:
-            f.write(text + "\n")
+            f.write("\n".join(texts))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 /*
  * cli/args.c - the command line of a run.
  *
- *   pikos [--plugin SPEC]... [-o FILE] [--plugin-path DIR]... script [args]
+ *   pikos [--plugin SPEC]... [-o FILE] [--focused-on F1,F2]
+ *         [--plugin-path DIR]... script [args]
  *   pikos [...same options...] -m module [args...]
  *
  * Options end at the script (or right after `-m module`) or at `--`;
@@ -59,7 +60,13 @@ static int take_flag(const char *arg, struct pikos_cli_args *args)
 }
 
 /* The options that take a value. */
-enum value_option { OPT_PLUGIN, OPT_PLUGIN_PATH, OPT_OUTPUT, OPT_MODULE };
+enum value_option {
+    OPT_PLUGIN,
+    OPT_PLUGIN_PATH,
+    OPT_OUTPUT,
+    OPT_FOCUSED_ON,
+    OPT_MODULE /* last: it ends the options */
+};
 
 static const struct {
     const char *long_name;
@@ -68,6 +75,7 @@ static const struct {
     [OPT_PLUGIN] = {"--plugin", NULL},
     [OPT_PLUGIN_PATH] = {"--plugin-path", NULL},
     [OPT_OUTPUT] = {"--output", "-o"},
+    [OPT_FOCUSED_ON] = {"--focused-on", NULL},
     [OPT_MODULE] = {"--module", "-m"},
 };
 
@@ -83,6 +91,9 @@ static void store_value(struct pikos_cli_args *args, enum value_option option,
         break;
     case OPT_OUTPUT:
         args->output = value;
+        break;
+    case OPT_FOCUSED_ON:
+        args->focused_on = value;
         break;
     case OPT_MODULE:
         args->module = value;

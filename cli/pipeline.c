@@ -5,8 +5,10 @@
  * files opened) before Python runs anything.  Defaults fill what the specs
  * leave out: monitors/functions when no monitor is given, recorders/text
  * on the screen when no recorder is given.  `-o FILE` is the filename= of
- * the recorder given last (or of the default one).
+ * the recorder given last (or of the default one).  `--focused-on F1,F2`
+ * is functions=F1;F2 on every monitor that has that option.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +17,13 @@
 #define DEFAULT_MONITOR "monitors/functions"
 #define DEFAULT_RECORDER "recorders/text"
 #define OUTPUT_OPTION "filename"
+#define FOCUS_OPTION PIKOS_MONITOR_OPTION_FUNCTIONS
 
 /* One --plugin spec, parsed. */
 struct spec {
     const char *text;
     char *name; /* points into buffer */
+    struct pikos_plugin_info *info;
     struct pikos_option_setting *settings;
     size_t nsettings;
     char *buffer;
@@ -65,58 +69,167 @@ static const char *setting_value(const struct spec *spec, const char *key)
     return NULL;
 }
 
-/* Adds filename=`output` to the spec of the recorder `info`. */
-static int add_output(struct spec *spec, const struct pikos_plugin_info *info,
-                      const char *output)
+static int add_setting(struct spec *spec, const char *key, const char *value)
 {
-    const char *given = setting_value(spec, OUTPUT_OPTION);
-    if (!has_option(info, OUTPUT_OPTION)) {
-        pikos_cli_error("-o %s: %s has no %s option; give -o with a "
-                        "recorder that writes a file",
-                        output, info->full_name, OUTPUT_OPTION);
-        return -1;
-    }
-    if (given) {
-        pikos_cli_error("both -o %s and '%s' name the output of %s; "
-                        "give only one",
-                        output, spec->text, info->full_name);
-        return -1;
-    }
     struct pikos_option_setting *settings = realloc(
         spec->settings, (spec->nsettings + 1) * sizeof(*spec->settings));
     if (!settings) {
         pikos_cli_error("out of memory");
         return -1;
     }
-    settings[spec->nsettings].key = OUTPUT_OPTION;
-    settings[spec->nsettings].value = output;
+    settings[spec->nsettings].key = key;
+    settings[spec->nsettings].value = value;
     spec->settings = settings;
     spec->nsettings++;
     return 0;
 }
 
-/* Gives -o to the last recorder among the specs (if there is one). */
-static int apply_output(struct pikos_registry *reg, struct spec *specs,
-                        size_t count, const char *output)
+/* Finds the plugin each spec names. */
+static int find_plugins(struct pikos_registry *reg, struct spec *specs,
+                        size_t count)
 {
     struct pikos_error err = {0};
-    struct pikos_plugin_info *last = NULL;
-    size_t last_index = 0;
     for (size_t i = 0; i < count; i++) {
-        struct pikos_plugin_info *info =
-            pikos_registry_find(reg, specs[i].name, &err);
-        if (!info) {
+        specs[i].info = pikos_registry_find(reg, specs[i].name, &err);
+        if (!specs[i].info) {
             pikos_cli_error("%s", err.message);
             return -1;
         }
-        if (info->kind == PIKOS_KIND_RECORDER) {
-            last = info;
-            last_index = i;
-        }
     }
+    return 0;
+}
+
+/* Adds filename=`output` to the spec of a recorder. */
+static int add_output(struct spec *spec, const char *output)
+{
+    const struct pikos_plugin_info *info = spec->info;
+    if (!has_option(info, OUTPUT_OPTION)) {
+        pikos_cli_error("-o %s: %s has no %s option; give -o with a "
+                        "recorder that writes a file",
+                        output, info->full_name, OUTPUT_OPTION);
+        return -1;
+    }
+    if (setting_value(spec, OUTPUT_OPTION)) {
+        pikos_cli_error("both -o %s and '%s' name the output of %s; "
+                        "give only one",
+                        output, spec->text, info->full_name);
+        return -1;
+    }
+    return add_setting(spec, OUTPUT_OPTION, output);
+}
+
+/* Gives -o to the last recorder among the specs (if there is one). */
+static int apply_output(struct spec *specs, size_t count, const char *output)
+{
+    struct spec *last = NULL;
+    for (size_t i = 0; i < count; i++)
+        if (specs[i].info->kind == PIKOS_KIND_RECORDER)
+            last = &specs[i];
     if (!output || !last)
         return 0;
-    return add_output(&specs[last_index], last, output);
+    return add_output(last, output);
+}
+
+/* ------------------------------------------------------------ focus */
+
+/* One name of --focused-on, without the blanks around it: [*start, *end). */
+static void trim(const char **start, const char **end)
+{
+    while (*start < *end && isspace((unsigned char)**start))
+        (*start)++;
+    while (*end > *start && isspace((unsigned char)(*end)[-1]))
+        (*end)--;
+}
+
+/* "f, g" -> "f;g" (a list option's text); NULL (reported) when a name is
+   empty or memory is short. */
+static char *focus_list(const char *focused_on)
+{
+    char *list = malloc(strlen(focused_on) + 1), *out = list;
+    const char *name = focused_on;
+    if (!list) {
+        pikos_cli_error("out of memory");
+        return NULL;
+    }
+    for (;;) {
+        const char *next = name + strcspn(name, ","), *end = next;
+        trim(&name, &end);
+        if (end == name) {
+            pikos_cli_error("--focused-on '%s': a function name is empty; "
+                            "give names separated by commas, e.g. "
+                            "--focused-on gcd,Class.method",
+                            focused_on);
+            free(list);
+            return NULL;
+        }
+        memcpy(out, name, (size_t)(end - name));
+        out += end - name;
+        if (*next == '\0')
+            break;
+        *out++ = ';';
+        name = next + 1;
+    }
+    *out = '\0';
+    return list;
+}
+
+/* functions=`list` on every monitor spec that has the option; the number
+   of those, or -1 (reported) when a spec sets functions= itself. */
+static int focus_specs(struct spec *specs, size_t count, const char *focused_on,
+                       const char *list)
+{
+    int focused = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (specs[i].info->kind != PIKOS_KIND_MONITOR ||
+            !has_option(specs[i].info, FOCUS_OPTION))
+            continue;
+        if (setting_value(&specs[i], FOCUS_OPTION)) {
+            pikos_cli_error("both --focused-on %s and '%s' name the "
+                            "functions of %s; give only one",
+                            focused_on, specs[i].text,
+                            specs[i].info->full_name);
+            return -1;
+        }
+        if (add_setting(&specs[i], FOCUS_OPTION, list) < 0)
+            return -1;
+        focused++;
+    }
+    return focused;
+}
+
+static int has_monitor(const struct spec *specs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (specs[i].info->kind == PIKOS_KIND_MONITOR)
+            return 1;
+    return 0;
+}
+
+/* Applies --focused-on to the specs; *list is the functions= value the
+   default monitor gets (NULL without --focused-on; free it). */
+static int apply_focus(struct pikos_registry *reg, struct spec *specs,
+                       size_t count, const char *focused_on, char **list)
+{
+    struct pikos_error err = {0};
+    *list = NULL;
+    if (!focused_on)
+        return 0;
+    if (!(*list = focus_list(focused_on)))
+        return -1;
+    int focused = focus_specs(specs, count, focused_on, *list);
+    if (focused != 0)
+        return focused < 0 ? -1 : 0;
+    if (!has_monitor(specs, count)) {
+        const struct pikos_plugin_info *info =
+            pikos_registry_find(reg, DEFAULT_MONITOR, &err);
+        if (info && has_option(info, FOCUS_OPTION))
+            return 0;
+    }
+    pikos_cli_error("--focused-on %s: no monitor of this run has a '%s' "
+                    "option; use monitors/functions, monitors/lines, "
+                    "monitors/function_memory or monitors/line_memory",
+                    focused_on, FOCUS_OPTION);
+    return -1;
 }
 
 static int add_instance(struct pikos_registry *reg, struct pikos_pipeline *pipe,
@@ -135,11 +248,13 @@ static int add_instance(struct pikos_registry *reg, struct pikos_pipeline *pipe,
 }
 
 static int add_defaults(struct pikos_registry *reg, struct pikos_pipeline *pipe,
-                        const char *output)
+                        const char *output, const char *focus)
 {
     struct pikos_option_setting file = {OUTPUT_OPTION, output};
+    struct pikos_option_setting functions = {FOCUS_OPTION, focus};
     if (pikos_pipeline_count(pipe, PIKOS_KIND_MONITOR) == 0 &&
-        add_instance(reg, pipe, DEFAULT_MONITOR, NULL, 0) < 0)
+        add_instance(reg, pipe, DEFAULT_MONITOR, focus ? &functions : NULL,
+                     focus ? 1 : 0) < 0)
         return -1;
     if (pikos_pipeline_count(pipe, PIKOS_KIND_RECORDER) == 0 &&
         add_instance(reg, pipe, DEFAULT_RECORDER, output ? &file : NULL,
@@ -150,7 +265,8 @@ static int add_defaults(struct pikos_registry *reg, struct pikos_pipeline *pipe,
 
 static struct pikos_pipeline *create_pipeline(struct pikos_registry *reg,
                                               const struct spec *specs,
-                                              size_t count, const char *output)
+                                              size_t count, const char *output,
+                                              const char *focus)
 {
     struct pikos_pipeline *pipe = pikos_pipeline_new();
     if (!pipe) {
@@ -162,7 +278,7 @@ static struct pikos_pipeline *create_pipeline(struct pikos_registry *reg,
                          specs[i].nsettings) < 0)
             goto fail;
     }
-    if (add_defaults(reg, pipe, output) < 0)
+    if (add_defaults(reg, pipe, output, focus) < 0)
         goto fail;
     return pipe;
 fail:
@@ -175,6 +291,7 @@ pikos_cli_build_pipeline(struct pikos_registry *reg,
                          const struct pikos_cli_args *args)
 {
     struct pikos_pipeline *pipe = NULL;
+    char *focus = NULL;
     struct spec *specs =
         calloc(args->nspecs ? args->nspecs : 1, sizeof(*specs));
     if (!specs) {
@@ -182,8 +299,11 @@ pikos_cli_build_pipeline(struct pikos_registry *reg,
         return NULL;
     }
     if (parse_specs(specs, args) == 0 &&
-        apply_output(reg, specs, args->nspecs, args->output) == 0)
-        pipe = create_pipeline(reg, specs, args->nspecs, args->output);
+        find_plugins(reg, specs, args->nspecs) == 0 &&
+        apply_output(specs, args->nspecs, args->output) == 0 &&
+        apply_focus(reg, specs, args->nspecs, args->focused_on, &focus) == 0)
+        pipe = create_pipeline(reg, specs, args->nspecs, args->output, focus);
+    free(focus);
     free_specs(specs, args->nspecs);
     return pipe;
 }

@@ -4,7 +4,8 @@
  *   1. read the script, open the registry and create every plugin
  *      instance - any error stops here, before Python starts;
  *   2. start Python with the program's sys.argv and sys.path[0];
- *   3. compile the program and prepare __main__ (unmonitored);
+ *   3. compile the program and prepare __main__ (unmonitored); its
+ *      co_filename is the file of focus names `__main__:f`;
  *   4. start the pipeline, evaluate the program's code, stop the pipeline
  *      and flush the outputs - before any traceback is printed;
  *   5. report how the program ended and finalize Python, ending by a
@@ -68,6 +69,22 @@ static int prepare_program(struct run *run, PyObject **code, PyObject **globals)
     return pikos_cli_module_program(run->args->module, code, globals);
 }
 
+/* Tells the core the program's file, as the hook will see it (UTF-8, with
+   what is not UTF-8 escaped as hook.c escapes it). */
+static void set_main_filename(PyObject *code)
+{
+    PyObject *name = PyObject_GetAttrString(code, "co_filename");
+    PyObject *utf8 =
+        name && PyUnicode_Check(name)
+            ? PyUnicode_AsEncodedString(name, "utf-8", "backslashreplace")
+            : NULL;
+    pikos_set_main_filename(utf8 ? PyBytes_AS_STRING(utf8) : NULL);
+    if (!utf8)
+        PyErr_Clear();
+    Py_XDECREF(utf8);
+    Py_XDECREF(name);
+}
+
 /* Step 4.  The program's exception is set aside while the pipeline stops,
    so that the records are out before its traceback. */
 static int run_monitored(struct run *run, PyObject *code, PyObject *globals)
@@ -95,9 +112,11 @@ static int run_program(struct run *run)
     PyObject *code = NULL, *globals = NULL;
     int status = PIKOS_CLI_EXIT_USAGE;
     int state = prepare_program(run, &code, &globals);
-    if (state == PIKOS_CLI_PROGRAM_READY)
+    if (state == PIKOS_CLI_PROGRAM_READY) {
+        set_main_filename(code);
         status = run_monitored(run, code, globals);
-    else if (state == PIKOS_CLI_PROGRAM_RAISED)
+        pikos_set_main_filename(NULL);
+    } else if (state == PIKOS_CLI_PROGRAM_RAISED)
         status = pikos_cli_program_status(&run->exit_signal);
     Py_XDECREF(code);
     Py_XDECREF(globals);

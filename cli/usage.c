@@ -22,7 +22,8 @@ void pikos_cli_error(const char *fmt, ...)
 
 static const char usage_text[] =
     "usage: pikos [--plugin KIND/NAME[:opt=val,...]]... [-o FILE]\n"
-    "             [--plugin-path DIR]... script.py [args...]\n"
+    "             [--focused-on F1,F2] [--plugin-path DIR]...\n"
+    "             script.py [args...]\n"
     "       pikos [...same options...] -m module [args...]\n"
     "       pikos plugins [--json] [--plugin-path DIR]...\n"
     "       pikos help [--plugin-path DIR]... KIND/NAME\n"
@@ -42,6 +43,10 @@ static const char usage_text[] =
     "                     on the screen when none of that kind is given)\n"
     "  -o, --output FILE  the output file of the recorder given last (or\n"
     "                     of the default recorder)\n"
+    "  --focused-on F1,F2 record only inside these functions (comma\n"
+    "                     separated: f, Class.method or module:f, where\n"
+    "                     module __main__ is the program): sets\n"
+    "                     functions= of every monitor that has it\n"
     "  --plugin-path DIR  look for plugins in DIR first (repeatable), then\n"
     "                     in $PIKOS_PLUGIN_PATH and the installed plugins\n"
     "  -m, --module NAME  run the module NAME as `python3 -m NAME` does\n"

@@ -3,73 +3,89 @@
  *
  * Started monitors are kept in a dense array of active monitors.  The first
  * monitor that wants function events installs a profile callback, the first
- * that wants line events a trace callback; removing the last monitor that
- * needs a callback removes it.  Per event the hook builds a Python-free
- * struct pikos_event on the stack and calls every active monitor that asked
- * for that event.
+ * that wants line events a trace callback (threads.c puts them in the
+ * threads the monitors ask for); removing the last monitor that needs a
+ * callback removes it.  Per event the hook calls every active monitor that
+ * asked for that event and whose limits let it through, handing it a
+ * Python-free struct pikos_event built on the stack - only when some
+ * monitor takes the event.
  *
- * The names of a code object are computed once, the first time one of its
- * frames produces an event, and cached in the code object's co_extra slot
- * until the code object dies.
+ * Limits are the host-handled monitor options of plugin.h, read from the
+ * monitor's context when it is added:
+ *   threads=current  only events of the thread that added the monitor;
+ *   functions=...    focus (focus.c): a line monitor takes the events of
+ *                    the focus functions' own frames, any other monitor
+ *                    those that happen while a focus function is on the
+ *                    thread's stack.
+ * Whether a code object is a focus function is decided once per code
+ * object and monitor and kept as a bit in the code's cache entry
+ * (code_cache.c): each focused monitor owns one of 64 bits while active.
+ * A monitor without limits pays one test per event for all this, a line
+ * monitor's focus a test of the code's verdict bits.
  *
  * Everything here runs with the GIL held, which serialises it.  The
  * callbacks never raise and never print: what cannot be reported to the
  * program becomes a sticky error of the monitors, reported at stop.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "code_cache.h"
+#include "threads.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "internal.h"
-
-/* The co_extra API was renamed in 3.12 (PEP 689); the old names remain as
-   deprecated aliases there, so pick the name of each version. */
-#if PY_VERSION_HEX >= 0x030C0000
-#define code_extra_request_index PyUnstable_Eval_RequestCodeExtraIndex
-#define code_extra_get PyUnstable_Code_GetExtra
-#define code_extra_set PyUnstable_Code_SetExtra
-#else
-#define code_extra_request_index _PyEval_RequestCodeExtraIndex
-#define code_extra_get _PyCode_GetExtra
-#define code_extra_set _PyCode_SetExtra
-#endif
 
 /* Which events each CPython callback delivers. */
 #define PROFILE_EVENTS PIKOS_EVENTS_FUNCTION
 #define TRACE_EVENTS                                                           \
     (PIKOS_EVENT_BIT(PIKOS_EVENT_LINE) | PIKOS_EVENT_BIT(PIKOS_EVENT_EXCEPTION))
+/* What a focused function monitor follows, whatever it records. */
+#define FOCUS_EVENTS                                                           \
+    (PIKOS_EVENT_BIT(PIKOS_EVENT_CALL) | PIKOS_EVENT_BIT(PIKOS_EVENT_RETURN))
 
 /* Non-builtin callables whose names are kept (see callable_name). */
 #define NAME_CACHE_SIZE 8
+
+/* Which limits a monitor has: each kind has its own short path. */
+enum limit_kind {
+    LIMIT_NONE = 0,   /* every event it asked for */
+    LIMIT_FRAMES = 1, /* a line monitor's focus, every thread */
+    LIMIT_STACK = 2,  /* a function monitor's focus, every thread */
+    LIMIT_OTHER = 3   /* threads=current, with or without a focus */
+};
 
 struct active_monitor {
     struct pikos_instance *inst;
     const struct pikos_plugin *plugin;
     void *ctx;
-    uint32_t event_mask;
+    uint32_t event_mask;       /* the events it is given */
+    uint32_t hook_mask;        /* the events it must see: its own, and calls and
+                                  returns when it follows a focus */
+    int limit;                 /* enum limit_kind */
+    uint64_t only_thread;      /* threads=current: that thread; 0: every one */
+    struct pikos_focus *focus; /* functions=...; NULL: none */
+    uint64_t focus_bit;        /* its verdict bit in the code entries */
+    int focus_frames_only;     /* line monitor: the focus functions' frames */
 };
 
 static struct {
     struct active_monitor *items;
     size_t count;
     size_t capacity;
-    uint32_t event_mask; /* union of the active monitors' masks */
+    uint32_t event_mask; /* union of the active monitors' hook masks */
     int want_time;       /* some active monitor wants timestamps */
-    int profile_installed;
-    int trace_installed;
+    /* When every monitor of line events is a line monitor's focus: the
+       union of their verdict bits (else 0), for line_outside_focus. */
+    uint64_t line_focus_bits;
 } active;
+
+/* The verdict bits held by active focused monitors. */
+static uint64_t focus_bits_used;
 
 /* Set while this thread dispatches an event, so that Python code run by a
    plugin does not recurse into the dispatch.  CPython already suspends its
    hooks while calling one; this also covers a callback reached any other
-   way. */
+   way, and the Python code the hook runs itself (threads.c). */
 static _Thread_local int dispatching
     __attribute__((tls_model("initial-exec"))); /* no __tls_get_addr call */
-
-/* Our co_extra slot; -1 until reserved in the running interpreter. */
-static Py_ssize_t code_extra_index = -1;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -91,46 +107,6 @@ static void exception_restore(struct saved_exception *saved)
     PyErr_Restore(saved->type, saved->value, saved->traceback);
 }
 
-/* The UTF-8 text of a str, kept valid by `owner`. */
-struct utf8_view {
-    PyObject *owner;
-    const char *text;
-    Py_ssize_t len;
-};
-
-/* The UTF-8 text of the str attribute `attr` of `obj`.  A str that is not
-   valid UTF-8 (lone surrogates in a file name) is escaped with
-   backslashes.  Returns 0, or -1 with a Python exception set or not. */
-static int utf8_view_of_attr(PyObject *obj, const char *attr,
-                             struct utf8_view *view)
-{
-    PyObject *value = PyObject_GetAttrString(obj, attr);
-
-    view->owner = NULL;
-    if (value == NULL || !PyUnicode_Check(value)) {
-        Py_XDECREF(value);
-        return -1;
-    }
-    view->text = PyUnicode_AsUTF8AndSize(value, &view->len);
-    if (view->text != NULL) {
-        view->owner = value;
-        return 0;
-    }
-    PyErr_Clear();
-    view->owner = PyUnicode_AsEncodedString(value, "utf-8", "backslashreplace");
-    Py_DECREF(value);
-    if (view->owner == NULL)
-        return -1;
-    view->text = PyBytes_AS_STRING(view->owner);
-    view->len = PyBytes_GET_SIZE(view->owner);
-    return 0;
-}
-
-static void utf8_view_release(struct utf8_view *view)
-{
-    Py_CLEAR(view->owner);
-}
-
 /* Gives every active monitor a sticky error (once: the first one sticks,
    and a set error is not formatted again). */
 static void report_to_monitors(int code, const char *message)
@@ -142,173 +118,6 @@ static void report_to_monitors(int code, const char *message)
     }
 }
 
-/* ------------------------------------------------------------ code cache */
-
-static char *copy_text(char *dest, const struct utf8_view *view)
-{
-    memcpy(dest, view->text, (size_t)view->len);
-    dest[view->len] = '\0';
-    return dest + view->len + 1;
-}
-
-/*
- * The cached names of one code object: one allocation holding the entry
- * and then its three strings.  Entries are also linked in a list, because
- * CPython does not call the co_extra free function for every code object:
- * the deep-frozen code of the standard library is never deallocated (3.11
- * and 3.12 drop its co_extra without a call).  Whatever is left in the
- * list when the interpreter is finalized is freed then.
- */
-struct code_entry {
-    struct pikos_code code; /* first: co_extra points here */
-    struct code_entry *prev;
-    struct code_entry *next;
-    void *source; /* see pikos_code_source_slot */
-};
-
-void **pikos_code_source_slot(const struct pikos_code *code)
-{
-    /* Every struct pikos_code the hook hands out is the first member of a
-       struct code_entry. */
-    return &((struct code_entry *)code)->source;
-}
-
-static struct code_entry *code_entries;
-
-static struct code_entry *code_entry_pack(const struct utf8_view *name,
-                                          const struct utf8_view *qualname,
-                                          const struct utf8_view *filename)
-{
-    size_t text_size = (size_t)(name->len + qualname->len + filename->len) + 3;
-    struct code_entry *entry = malloc(sizeof(*entry) + text_size);
-    char *text;
-
-    if (entry == NULL)
-        return NULL;
-    text = (char *)(entry + 1);
-    entry->code.name = text;
-    entry->code.name_len = (size_t)name->len;
-    text = copy_text(text, name);
-    entry->code.qualname = text;
-    entry->code.qualname_len = (size_t)qualname->len;
-    text = copy_text(text, qualname);
-    entry->code.filename = text;
-    entry->code.filename_len = (size_t)filename->len;
-    copy_text(text, filename);
-    entry->source = NULL;
-    return entry;
-}
-
-static void code_entry_link(struct code_entry *entry)
-{
-    entry->prev = NULL;
-    entry->next = code_entries;
-    if (code_entries != NULL)
-        code_entries->prev = entry;
-    code_entries = entry;
-}
-
-static void code_entry_unlink(struct code_entry *entry)
-{
-    if (entry->prev != NULL)
-        entry->prev->next = entry->next;
-    else
-        code_entries = entry->next;
-    if (entry->next != NULL)
-        entry->next->prev = entry->prev;
-}
-
-/* The names of a code object, freshly allocated, or NULL (a Python
-   exception may be left set). */
-static struct code_entry *code_entry_new(PyObject *code)
-{
-    struct utf8_view name = {0}, qualname = {0}, filename = {0};
-    struct code_entry *entry = NULL;
-    PyObject *firstlineno = PyObject_GetAttrString(code, "co_firstlineno");
-
-    if (firstlineno != NULL && utf8_view_of_attr(code, "co_name", &name) == 0 &&
-        utf8_view_of_attr(code, "co_qualname", &qualname) == 0 &&
-        utf8_view_of_attr(code, "co_filename", &filename) == 0)
-        entry = code_entry_pack(&name, &qualname, &filename);
-    if (entry != NULL) {
-        entry->code.firstlineno = (int)PyLong_AsLong(firstlineno);
-        entry->code.id = (uintptr_t)code;
-    }
-    Py_XDECREF(firstlineno);
-    utf8_view_release(&name);
-    utf8_view_release(&qualname);
-    utf8_view_release(&filename);
-    return entry;
-}
-
-/* Called by CPython when a code object that carries our data dies. */
-static void code_entry_free(void *extra)
-{
-    struct code_entry *entry = extra;
-
-    code_entry_unlink(entry);
-    free(entry);
-}
-
-/* Computes and caches the names of a code object seen for the first time.
-   Attribute lookups may raise: the program's own pending exception (if
-   any) is put aside meanwhile and ours is dropped. */
-static const struct pikos_code *code_info_create(PyObject *code)
-{
-    struct saved_exception saved;
-    struct code_entry *entry;
-
-    exception_save(&saved);
-    entry = code_entry_new(code);
-    if (entry != NULL && code_extra_set(code, code_extra_index, entry) < 0) {
-        free(entry);
-        entry = NULL;
-    }
-    exception_restore(&saved);
-    if (entry == NULL)
-        return NULL;
-    code_entry_link(entry);
-    return &entry->code;
-}
-
-static const struct pikos_code *code_info(PyCodeObject *code)
-{
-    void *extra = NULL;
-
-    code_extra_get((PyObject *)code, code_extra_index, &extra);
-    if (extra != NULL)
-        return extra;
-    return code_info_create((PyObject *)code);
-}
-
-/* Runs at the very end of Py_FinalizeEx, when no code object is used any
-   more: frees the entries CPython did not, and forgets our slot, which a
-   later Py_Initialize's new interpreter must reserve again. */
-static void code_cache_at_exit(void)
-{
-    while (code_entries != NULL)
-        code_entry_free(code_entries);
-    code_extra_index = -1;
-}
-
-static int code_extra_reserve(struct pikos_instance *monitor,
-                              struct pikos_error *err)
-{
-    if (code_extra_index >= 0)
-        return 0;
-    code_extra_index = code_extra_request_index(code_entry_free);
-    if (code_extra_index < 0)
-        return pikos_error_set(err, PIKOS_EPYTHON,
-                               "[%s] cannot monitor: every co_extra slot of "
-                               "this Python interpreter is taken by other "
-                               "tools",
-                               pikos_instance_name(monitor));
-    /* Only fails when Py_AtExit is full: then the entries of code objects
-       that never die stay allocated until the process exits. */
-    Py_AtExit(code_cache_at_exit);
-    return 0;
-}
-
 /* ------------------------------------------------------------ C callables */
 
 /* Names of callables that are not builtins (CPython reports builtins only,
@@ -316,7 +125,7 @@ static int code_extra_reserve(struct pikos_instance *monitor,
    identity cannot be reused, and the name, so the pointer stays valid. */
 struct cached_name {
     PyObject *callable;
-    struct utf8_view name;
+    struct pikos_utf8_view name;
 };
 
 static struct cached_name name_cache[NAME_CACHE_SIZE];
@@ -333,16 +142,16 @@ static const struct cached_name *name_cache_find(PyObject *callable)
 static void name_cache_release(struct cached_name *entry)
 {
     Py_CLEAR(entry->callable);
-    utf8_view_release(&entry->name);
+    pikos_utf8_view_release(&entry->name);
 }
 
 /* Looks up callable.__name__ and keeps it, evicting the oldest entry. */
 static const struct cached_name *name_cache_add(PyObject *callable)
 {
     struct cached_name *slot = &name_cache[name_cache_next];
-    struct utf8_view name;
+    struct pikos_utf8_view name;
 
-    if (utf8_view_of_attr(callable, "__name__", &name) < 0)
+    if (pikos_utf8_view_of_attr(callable, "__name__", &name) < 0)
         return NULL;
     name_cache_release(slot);
     Py_INCREF(callable);
@@ -400,6 +209,91 @@ static void event_set_callable(struct pikos_event *ev, PyObject *callable)
     ev->function_id = (uintptr_t)def;
 }
 
+/* ------------------------------------------------------------ limits */
+
+/* Compares the code with the focus names, once per code and monitor. */
+__attribute__((noinline)) static void
+focus_resolve(struct pikos_code_entry *entry, const struct active_monitor *m)
+{
+    entry->focus_known |= m->focus_bit;
+    if (pikos_focus_matches(m->focus, &entry->code))
+        entry->focus_match |= m->focus_bit;
+}
+
+/* Whether `entry`'s code is one of the monitor's focus functions, decided
+   the first time and then read from the entry's verdict bits. */
+static int code_in_focus(struct pikos_code_entry *entry,
+                         const struct active_monitor *m)
+{
+    if (!(entry->focus_known & m->focus_bit))
+        focus_resolve(entry, m);
+    return (entry->focus_match & m->focus_bit) != 0;
+}
+
+/* The calling thread's id, asked at most once per event and only when a
+   monitor's limits or a record need it. */
+static uint64_t current_thread(uint64_t *thread_id)
+{
+    if (*thread_id == 0)
+        *thread_id = PyThread_get_thread_ident();
+    return *thread_id;
+}
+
+/* A focus frame starts on the thread: its call is taken. */
+static int focus_enter(const struct active_monitor *m, uint64_t *thread_id)
+{
+    if (pikos_focus_enter(m->focus, current_thread(thread_id)) == 0)
+        return 1;
+    pikos_instance_set_error(m->inst, PIKOS_ENOMEM,
+                             "events were lost: out of memory while "
+                             "following the focus functions");
+    return 0;
+}
+
+/* Whether the thread has a focus frame on its stack; a thread is looked
+   for only when some thread has one. */
+static int focus_inside(const struct active_monitor *m, uint64_t *thread_id)
+{
+    return pikos_focus_anyone_inside(m->focus) &&
+           pikos_focus_inside(m->focus, current_thread(thread_id));
+}
+
+/* Function monitors: the events while a focus frame is on the thread's
+   stack, the focus frames' own calls and returns included. */
+static inline int function_event_in_focus(const struct active_monitor *m,
+                                          struct pikos_code_entry *entry,
+                                          uint32_t type, uint64_t *thread_id)
+{
+    switch (type) {
+    case PIKOS_EVENT_CALL:
+        if (code_in_focus(entry, m))
+            return focus_enter(m, thread_id);
+        return focus_inside(m, thread_id);
+    case PIKOS_EVENT_RETURN:
+        if (!focus_inside(m, thread_id))
+            return 0;
+        if (code_in_focus(entry, m))
+            pikos_focus_leave(m->focus, *thread_id);
+        return 1;
+    default:
+        return focus_inside(m, thread_id);
+    }
+}
+
+/* The general case: threads=current, and a focus if there is one. */
+static int limits_pass(const struct active_monitor *m,
+                       struct pikos_code_entry *entry, uint32_t type,
+                       uint64_t *thread_id)
+{
+    if (m->only_thread != 0 && current_thread(thread_id) != m->only_thread)
+        return 0;
+    if (m->focus == NULL)
+        return 1;
+    if (m->focus_frames_only)
+        return code_in_focus(entry, m);
+    return function_event_in_focus(m, entry, type, thread_id);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int is_c_event(uint32_t type)
@@ -408,29 +302,49 @@ static int is_c_event(uint32_t type)
            type == PIKOS_EVENT_C_EXCEPTION;
 }
 
-static void deliver(PyFrameObject *frame, const struct pikos_code *code,
-                    uint32_t type, PyObject *arg)
+static void event_build(struct pikos_event *ev, PyFrameObject *frame,
+                        const struct pikos_code *code, uint32_t type,
+                        PyObject *arg, uint64_t thread_id)
 {
-    struct pikos_event ev = {
+    *ev = (struct pikos_event){
         .type = type,
         .code = code,
         .function = code->name,
         .function_len = code->name_len,
         .function_id = code->id,
         .lineno = PyFrame_GetLineNumber(frame),
-        .thread_id = PyThread_get_thread_ident(),
+        .thread_id = thread_id,
         .time_ns = active.want_time ? pikos_host_table.clock_ns() : 0,
     };
-
     if (is_c_event(type))
-        event_set_callable(&ev, arg);
-    /* Indexing (not a saved pointer) keeps this right if a plugin running
-       Python code adds or removes monitors meanwhile. */
-    for (size_t i = 0; i < active.count; i++) {
-        const struct active_monitor *m = &active.items[i];
-        if (m->event_mask & PIKOS_EVENT_BIT(type))
-            m->plugin->on_event(m->inst, m->ctx, &ev);
+        event_set_callable(ev, arg);
+}
+
+/* Whether the monitor asked for the event and its limits let it through
+   (which, for a focus, also follows the thread's stack: ask once). */
+static inline int takes(const struct active_monitor *m,
+                        struct pikos_code_entry *entry, uint32_t type,
+                        uint64_t *thread_id)
+{
+    uint32_t bit = PIKOS_EVENT_BIT(type);
+
+    if (!(m->hook_mask & bit))
+        return 0;
+    switch (m->limit) {
+    case LIMIT_FRAMES:
+        if (!code_in_focus(entry, m))
+            return 0;
+        break;
+    case LIMIT_STACK:
+        if (!function_event_in_focus(m, entry, type, thread_id))
+            return 0;
+        break;
+    case LIMIT_OTHER:
+        if (!limits_pass(m, entry, type, thread_id))
+            return 0;
+        break;
     }
+    return (m->event_mask & bit) != 0;
 }
 
 static void release_when_idle(void);
@@ -438,17 +352,31 @@ static void release_when_idle(void);
 static void dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
 {
     PyCodeObject *code = PyFrame_GetCode(frame);
-    const struct pikos_code *info;
+    struct pikos_code_entry *entry = pikos_code_entry_of(code);
+    uint64_t thread_id = 0; /* not asked yet */
+    struct pikos_event ev;
+    int built = 0;
 
-    dispatching = 1;
-    info = code_info(code);
-    if (info != NULL)
-        deliver(frame, info, type, arg);
-    else
+    if (entry == NULL)
         report_to_monitors(PIKOS_ENOMEM,
                            "events were lost: could not cache the names of "
                            "a code object (out of memory?)");
+    /* Indexing (not a saved pointer) keeps this right if a plugin running
+       Python code adds or removes monitors meanwhile. */
+    for (size_t i = 0; entry != NULL && i < active.count; i++) {
+        const struct active_monitor *m = &active.items[i];
+        if (!takes(m, entry, type, &thread_id))
+            continue;
+        if (!built) {
+            built = dispatching = 1; /* naming a callable may run Python */
+            event_build(&ev, frame, &entry->code, type, arg,
+                        current_thread(&thread_id));
+        }
+        m->plugin->on_event(m->inst, m->ctx, &ev);
+    }
     Py_DECREF(code);
+    if (!built)
+        return;
     dispatching = 0;
     if (active.count == 0)
         release_when_idle(); /* a plugin removed the last monitor */
@@ -497,46 +425,102 @@ static int profile_callback(PyObject *obj, PyFrameObject *frame, int what,
     return 0;
 }
 
+/*
+ * Whether a line event is outside the focus of every monitor that takes
+ * line events, all of them line monitors' focuses, by the verdicts the
+ * code's entry already holds.  The common case of a focused line monitor,
+ * decided before the dispatch and its loop.
+ */
+static int line_outside_focus(PyFrameObject *frame)
+{
+    uint64_t bits = active.line_focus_bits;
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    struct pikos_code_entry *entry = pikos_code_entry_of(code);
+    int outside = entry != NULL && (entry->focus_known & bits) == bits &&
+                  (entry->focus_match & bits) == 0;
+
+    Py_DECREF(code);
+    return outside;
+}
+
 static int trace_callback(PyObject *obj, PyFrameObject *frame, int what,
                           PyObject *arg)
 {
     int type = event_type(what);
 
-    if (wanted(type, TRACE_EVENTS))
-        dispatch(frame, (uint32_t)type, arg);
+    if (!wanted(type, TRACE_EVENTS))
+        return 0;
+    if (type == PIKOS_EVENT_LINE && active.line_focus_bits != 0 &&
+        line_outside_focus(frame))
+        return 0;
+    dispatch(frame, (uint32_t)type, arg);
     return 0;
 }
 
 /* ------------------------------------------------------------ installing */
 
-/*
- * Makes the current thread's CPython hooks match the active monitors.
- * Monitoring follows the thread that starts it; monitoring every thread
- * will apply the same to each thread state.
- */
-static void hooks_apply_current_thread(int profile, int trace)
+/* Where a callback delivering `events` must be: nowhere when no active
+   monitor needs them, in every thread when one of those monitors takes
+   every thread, else in this one. */
+static int scope_of(uint32_t events)
 {
-    if (profile != active.profile_installed) {
-        PyEval_SetProfile(profile ? profile_callback : NULL, NULL);
-        active.profile_installed = profile;
+    int needed = 0;
+
+    for (size_t i = 0; i < active.count; i++) {
+        const struct active_monitor *m = &active.items[i];
+        if (!(m->hook_mask & events))
+            continue;
+        if (m->only_thread == 0)
+            return PIKOS_HOOK_EVERY_THREAD;
+        needed = 1;
     }
-    if (trace != active.trace_installed) {
-        PyEval_SetTrace(trace ? trace_callback : NULL, NULL);
-        active.trace_installed = trace;
-    }
+    return needed ? PIKOS_HOOK_THIS_THREAD : PIKOS_HOOK_NOWHERE;
 }
 
-static void hooks_sync(void)
+/* The verdict bits of the line monitors' focuses when every monitor that
+   takes line events is one (see line_outside_focus), else 0. */
+static uint64_t line_focus_bits(void)
 {
+    uint64_t bits = 0;
+
+    for (size_t i = 0; i < active.count; i++) {
+        const struct active_monitor *m = &active.items[i];
+        if (!(m->hook_mask & PIKOS_EVENT_BIT(PIKOS_EVENT_LINE)))
+            continue;
+        if (m->limit != LIMIT_FRAMES)
+            return 0;
+        bits |= m->focus_bit;
+    }
+    return bits;
+}
+
+/* Makes the CPython callbacks match the active monitors.  Monitoring every
+   thread runs Python code (threads.c), which neither this thread's
+   monitors see nor the program's pending exception notices. */
+static int hooks_sync(const char *owner, struct pikos_error *err)
+{
+    int was_dispatching = dispatching;
+    struct saved_exception saved;
+    int rc;
+
     active.event_mask = 0;
     active.want_time = 0;
     for (size_t i = 0; i < active.count; i++) {
-        active.event_mask |= active.items[i].event_mask;
+        active.event_mask |= active.items[i].hook_mask;
         if (active.items[i].plugin->monitor_flags & PIKOS_MONITOR_WANTS_TIME)
             active.want_time = 1;
     }
-    hooks_apply_current_thread((active.event_mask & PROFILE_EVENTS) != 0,
-                               (active.event_mask & TRACE_EVENTS) != 0);
+    active.line_focus_bits = line_focus_bits();
+    dispatching = 1;
+    exception_save(&saved);
+    rc = pikos_threads_install(PIKOS_HOOK_PROFILE, profile_callback,
+                               scope_of(PROFILE_EVENTS), owner, err);
+    if (rc == 0)
+        rc = pikos_threads_install(PIKOS_HOOK_TRACE, trace_callback,
+                                   scope_of(TRACE_EVENTS), owner, err);
+    exception_restore(&saved);
+    dispatching = was_dispatching;
+    return rc;
 }
 
 /* With no monitor left, drops the array and the cached names; not while an
@@ -577,30 +561,139 @@ static int active_reserve(struct pikos_instance *monitor,
     return 0;
 }
 
+/* ------------------------------------------------------------ options */
+
+/* The context slot of the option `name` of `type` the monitor declares
+   (plugin.h's host-handled options), or NULL. */
+static void *declared_option(struct pikos_instance *monitor, const char *name,
+                             uint32_t type)
+{
+    for (const struct pikos_option *o = monitor->plugin->options;
+         o != NULL && o->name != NULL; o++)
+        if (o->type == type && strcmp(o->name, name) == 0)
+            return (char *)monitor->ctx + o->offset;
+    return NULL;
+}
+
+/* threads=all (or not declared): every thread; threads=current: this one. */
+static int limit_threads(struct active_monitor *m, struct pikos_error *err)
+{
+    char **threads = declared_option(m->inst, PIKOS_MONITOR_OPTION_THREADS,
+                                     PIKOS_OPT_STRING);
+    const char *value = threads != NULL ? *threads : NULL;
+
+    if (value == NULL || strcmp(value, "all") == 0)
+        return 0;
+    if (strcmp(value, "current") == 0) {
+        m->only_thread = PyThread_get_thread_ident();
+        return 0;
+    }
+    return pikos_error_set(err, PIKOS_EINVAL,
+                           "[%s] threads=%s is not a choice: give "
+                           "threads=all (every thread) or threads=current "
+                           "(the thread that starts monitoring)",
+                           pikos_instance_name(m->inst), value);
+}
+
+/* functions=...: the focus and its verdict bit. */
+static int limit_focus(struct active_monitor *m, struct pikos_error *err)
+{
+    const char *name = pikos_instance_name(m->inst);
+    struct pikos_strlist *names = declared_option(
+        m->inst, PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST);
+    int rc;
+
+    if (names == NULL || names->count == 0)
+        return 0;
+    if (focus_bits_used == UINT64_MAX)
+        return pikos_error_set(err, PIKOS_ESTATE,
+                               "[%s] cannot focus: 64 focused monitors are "
+                               "running already; stop one first",
+                               name);
+    if ((rc = pikos_focus_new(names, name, &m->focus, err)) < 0)
+        return rc;
+    m->focus_bit = ~focus_bits_used & (focus_bits_used + 1); /* lowest free */
+    focus_bits_used |= m->focus_bit;
+    m->focus_frames_only =
+        (m->event_mask & PIKOS_EVENT_BIT(PIKOS_EVENT_LINE)) != 0;
+    if (!m->focus_frames_only)
+        m->hook_mask |= FOCUS_EVENTS;
+    return 0;
+}
+
+/* Warns about focus names that matched nothing and gives the bit back. */
+static void focus_release(struct active_monitor *m)
+{
+    if (m->focus == NULL)
+        return;
+    pikos_focus_warn_unmatched(m->focus, m->inst);
+    pikos_code_cache_forget_focus(m->focus_bit);
+    focus_bits_used &= ~m->focus_bit;
+    pikos_focus_free(m->focus);
+    m->focus = NULL;
+}
+
+static int active_monitor_init(struct active_monitor *m,
+                               struct pikos_instance *monitor,
+                               struct pikos_error *err)
+{
+    int rc;
+
+    *m = (struct active_monitor){
+        .inst = monitor,
+        .plugin = monitor->plugin,
+        .ctx = monitor->ctx,
+        .event_mask = monitor->plugin->event_mask,
+        .hook_mask = monitor->plugin->event_mask,
+    };
+    if ((rc = limit_threads(m, err)) < 0 || (rc = limit_focus(m, err)) < 0)
+        return rc;
+    if (m->only_thread != 0)
+        m->limit = LIMIT_OTHER;
+    else if (m->focus != NULL)
+        m->limit = m->focus_frames_only ? LIMIT_FRAMES : LIMIT_STACK;
+    return 0;
+}
+
+/* ------------------------------------------------------------ add, remove */
+
+/* Takes the monitor at `index` out of the active ones and syncs the hooks
+   (which cannot fail when they only lose monitors). */
+static void active_remove(int index)
+{
+    struct active_monitor gone = active.items[index];
+
+    memmove(&active.items[index], &active.items[index + 1],
+            (active.count - (size_t)index - 1) * sizeof(active.items[0]));
+    active.count--;
+    hooks_sync(pikos_instance_name(gone.inst), NULL);
+    focus_release(&gone);
+}
+
 int pikos_hook_add_monitor(struct pikos_instance *monitor,
                            struct pikos_error *err)
 {
-    const struct pikos_plugin *plugin = monitor->plugin;
+    const char *name = pikos_instance_name(monitor);
+    struct active_monitor m;
     int rc;
 
     /* Monitors that only take snapshots (external ones) need no events. */
-    if (plugin->on_event == NULL || plugin->event_mask == 0)
+    if (monitor->plugin->on_event == NULL || monitor->plugin->event_mask == 0)
         return 0;
     if (active_index(monitor) >= 0)
         return pikos_error_set(err, PIKOS_ESTATE,
-                               "[%s] already receives events",
-                               pikos_instance_name(monitor));
-    if ((rc = code_extra_reserve(monitor, err)) < 0 ||
-        (rc = active_reserve(monitor, err)) < 0)
+                               "[%s] already receives events", name);
+    if ((rc = pikos_code_cache_reserve(name, err)) < 0 ||
+        (rc = active_reserve(monitor, err)) < 0 ||
+        (rc = active_monitor_init(&m, monitor, err)) < 0)
         return rc;
-    active.items[active.count++] = (struct active_monitor){
-        .inst = monitor,
-        .plugin = plugin,
-        .ctx = monitor->ctx,
-        .event_mask = plugin->event_mask,
-    };
-    hooks_sync();
-    return 0;
+    active.items[active.count++] = m;
+    rc = hooks_sync(name, err);
+    if (rc < 0) {
+        active_remove((int)active.count - 1);
+        release_when_idle();
+    }
+    return rc;
 }
 
 void pikos_hook_remove_monitor(struct pikos_instance *monitor)
@@ -609,9 +702,6 @@ void pikos_hook_remove_monitor(struct pikos_instance *monitor)
 
     if (index < 0)
         return;
-    memmove(&active.items[index], &active.items[index + 1],
-            (active.count - (size_t)index - 1) * sizeof(active.items[0]));
-    active.count--;
-    hooks_sync();
+    active_remove(index);
     release_when_idle();
 }

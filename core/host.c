@@ -56,4 +56,9 @@ const struct pikos_host pikos_host_table = {
     .format_value = pikos_format_value,
     .output_reserve = pikos_output_reserve,
     .output_commit = pikos_output_commit,
+    .source_line = pikos_source_line,
+    .process_memory = pikos_process_memory,
+    .memory_sampler_acquire = pikos_memory_sampler_acquire,
+    .memory_sampler_release = pikos_memory_sampler_release,
+    .process_memory_sampled = pikos_process_memory_sampled,
 };

@@ -6,6 +6,7 @@
  * options in a fresh context and calls `init`; a failure at any step frees
  * everything and leaves one line in *err.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,22 @@ PIKOS_EXPORT const char *pikos_instance_name(const struct pikos_instance *inst)
 PIKOS_EXPORT void *pikos_instance_ctx(struct pikos_instance *inst)
 {
     return inst->ctx;
+}
+
+/* Whether the descriptor is large enough to hold `query`, a field added
+   after ABI 1.0: an older plugin's struct_size stops before it. */
+static int has_query(const struct pikos_plugin *plugin)
+{
+    size_t end = offsetof(struct pikos_plugin, query) + sizeof(plugin->query);
+    return plugin->struct_size >= end && plugin->query != NULL;
+}
+
+PIKOS_EXPORT int pikos_instance_query(struct pikos_instance *inst,
+                                      const char *what, void *answer)
+{
+    if (!has_query(inst->plugin))
+        return PIKOS_ENOTFOUND;
+    return inst->plugin->query(inst, inst->ctx, what, answer);
 }
 
 /* ------------------------------------------------------------ diagnostics */

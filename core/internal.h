@@ -12,7 +12,10 @@
  *   template.c  the seed's format-spec subset and value formatting
  *   output.c    buffered outputs, flush at exit/signals, fork safety
  *   pipeline.c  monitors -> filters -> recorders, start/stop, emit
- *   hook.c      the only CPython profile/trace hook; per-code cache; dispatch
+ *   hook.c      the only CPython profile/trace hook: dispatch, limits
+ *   code_cache.c  the names of each code object, cached once
+ *   focus.c     focused monitoring: focus names, threads inside them
+ *   threads.c   the hook's callbacks in this thread or in every thread
  */
 #ifndef PIKOS_INTERNAL_H
 #define PIKOS_INTERNAL_H
@@ -179,5 +182,44 @@ void pikos_hook_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
 /* A per-code-object pointer for the core's own caches (source.c keeps the
    code's file there); NULL until set; lives as long as the code object. */
 void **pikos_code_source_slot(const struct pikos_code *code) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ focus.c */
+
+/* The `functions` option of one monitor: its names, parsed, and the
+   threads inside them (see focus.c).  Defined here so that the hook's
+   test for "no thread inside" is inline. */
+struct pikos_focus {
+    struct focus_name *names;
+    size_t nnames;
+    size_t codes_checked; /* code objects compared with the names */
+    struct focus_thread *threads; /* those with a focus frame on the stack */
+    size_t nthreads;
+    size_t capacity;
+};
+
+/* Parses the names into *out; a malformed one is an error naming `owner`
+   (the monitor). */
+int pikos_focus_new(const struct pikos_strlist *names, const char *owner,
+                    struct pikos_focus **out,
+                    struct pikos_error *err) PIKOS_HIDDEN;
+void pikos_focus_free(struct pikos_focus *focus) PIKOS_HIDDEN;
+/* Whether `code` is one of the focus functions (the caller caches it). */
+int pikos_focus_matches(struct pikos_focus *focus,
+                        const struct pikos_code *code) PIKOS_HIDDEN;
+/* One warning per name that matched none of the code objects compared. */
+void pikos_focus_warn_unmatched(const struct pikos_focus *focus,
+                                struct pikos_instance *monitor) PIKOS_HIDDEN;
+/* Function monitors: whether any thread / this thread has a focus frame
+   on its stack; a focus frame starts (0 or PIKOS_ENOMEM) or ends on it. */
+static inline int pikos_focus_anyone_inside(const struct pikos_focus *focus)
+{
+    return focus->nthreads > 0;
+}
+int pikos_focus_inside(const struct pikos_focus *focus,
+                       uint64_t thread_id) PIKOS_HIDDEN;
+int pikos_focus_enter(struct pikos_focus *focus,
+                      uint64_t thread_id) PIKOS_HIDDEN;
+void pikos_focus_leave(struct pikos_focus *focus,
+                       uint64_t thread_id) PIKOS_HIDDEN;
 
 #endif /* PIKOS_INTERNAL_H */

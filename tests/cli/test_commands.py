@@ -8,8 +8,13 @@ import pytest
 from conftest import (assert_one_error_line, fixture_dir, run_pikos,
                       run_python)
 
-BUILT_IN = {"filters/on_value": "filter", "monitors/functions": "monitor",
-            "recorders/csv": "recorder", "recorders/text": "recorder"}
+BUILT_IN = {"filters/on_value": "filter", "filters/not_on_value": "filter",
+            "filters/on_change": "filter",
+            "monitors/functions": "monitor", "monitors/lines": "monitor",
+            "monitors/function_memory": "monitor",
+            "monitors/line_memory": "monitor",
+            "recorders/csv": "recorder", "recorders/text": "recorder",
+            "recorders/list": "recorder"}
 BROKEN = ["missing_library", "missing_symbol", "abi_major", "abi_minor",
           "struct_small", "mismatch_name", "mismatch_option"]
 

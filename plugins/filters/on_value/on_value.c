@@ -174,8 +174,9 @@ static int same_value(uint32_t type, const struct pikos_value *a,
         return a->u.i == b->u.i;
     if (type == PIKOS_FIELD_FLOAT)
         return a->u.f == b->u.f;
+    /* An empty text may come with a NULL pointer: memcmp must not see it. */
     return a->u.s.len == b->u.s.len &&
-           memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0;
+           (a->u.s.len == 0 || memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0);
 }
 
 static int on_value_filter(struct pikos_instance *inst, void *ctx,

@@ -8,7 +8,12 @@
  *
  * The record is built on the stack from the strings the core already holds
  * for the code object: nothing is allocated or formatted per event.
+ *
+ * Its options `functions` (focus) and `threads` are handled by the host
+ * (plugin.h): declaring them is all the monitor does; the events it is
+ * given are already the ones to record.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <pikos/plugin.h>
@@ -43,6 +48,20 @@ struct functions_ctx {
     int64_t index; /* events seen so far; kept across start/stop as the
                       seed's monitor keeps its counter */
     size_t type_len[PIKOS_EVENT_COUNT]; /* strlen of each event name */
+    struct pikos_strlist functions;     /* host-handled: the focus */
+    char *threads;                      /* host-handled: all | current */
+};
+
+static const struct pikos_option functions_options[] = {
+    {PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST, 0, "",
+     "record only while one of these functions runs (f, Class.method or "
+     "module:f; ';' between names)",
+     offsetof(struct functions_ctx, functions)},
+    {PIKOS_MONITOR_OPTION_THREADS, PIKOS_OPT_STRING, 0, "all",
+     "threads to record: all (also those started later) or current (the "
+     "thread that starts monitoring)",
+     offsetof(struct functions_ctx, threads)},
+    {0},
 };
 
 static int functions_init(struct pikos_instance *inst, void *ctx,
@@ -94,7 +113,7 @@ PIKOS_PLUGIN_DEFINE({
     .version = "0.1.0",
     .description = "Record every Python function event (call, return, "
                    "c_call, c_return, c_exception) as a FunctionRecord",
-    .options = NULL,
+    .options = functions_options,
     .ctx_size = sizeof(struct functions_ctx),
     .init = functions_init,
     .event_mask = PIKOS_EVENTS_FUNCTION,

@@ -1,0 +1,72 @@
+/*
+ * core/code_cache.h - what the core keeps per code object (code_cache.c),
+ * for hook.c.  It needs Python.h, so only the Python-using core files
+ * include it.
+ */
+#ifndef PIKOS_CODE_CACHE_H
+#define PIKOS_CODE_CACHE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "internal.h"
+
+/*
+ * One code object's entry, made the first time one of its frames has an
+ * event, and kept until the code object dies.  Plugins see `code`.
+ */
+struct pikos_code_entry {
+    struct pikos_code code; /* first: co_extra points here */
+    struct pikos_code_entry *prev;
+    struct pikos_code_entry *next;
+    void *source; /* see pikos_code_source_slot */
+    /* Focus verdicts (hook.c): bit b of `focus_known` is set once the
+       focus holding bit b compared this code, and then bit b of
+       `focus_match` is its answer. */
+    uint64_t focus_known;
+    uint64_t focus_match;
+};
+
+/* The UTF-8 text of a str attribute, kept valid by `owner`. */
+struct pikos_utf8_view {
+    PyObject *owner;
+    const char *text;
+    Py_ssize_t len;
+};
+
+/* The text of the str attribute `attr` of `obj`; a str that is not valid
+   UTF-8 (lone surrogates in a file name) is escaped with backslashes.
+   Returns 0, or -1 with a Python exception set or not. */
+int pikos_utf8_view_of_attr(PyObject *obj, const char *attr,
+                            struct pikos_utf8_view *view) PIKOS_HIDDEN;
+void pikos_utf8_view_release(struct pikos_utf8_view *view) PIKOS_HIDDEN;
+
+/* Reserves the core's co_extra slot in the running interpreter (once);
+   an error names `owner`. */
+int pikos_code_cache_reserve(const char *owner,
+                             struct pikos_error *err) PIKOS_HIDDEN;
+
+/* The entry of `code`, made now if it has none; NULL when that failed
+   (out of memory).  A pending Python exception is left as it was. */
+struct pikos_code_entry *
+pikos_code_entry_lookup(PyCodeObject *code) PIKOS_HIDDEN;
+
+/* The code object of the last lookup and its entry: most events come from
+   the code object of the event before (a loop's lines, a recursion), so
+   that one is at hand without a call.  Forgotten when its entry is freed. */
+extern PyCodeObject *pikos_last_code PIKOS_HIDDEN;
+extern struct pikos_code_entry *pikos_last_entry PIKOS_HIDDEN;
+
+/* pikos_code_entry_lookup, with the last one at hand (the hot path of
+   every event). */
+static inline struct pikos_code_entry *pikos_code_entry_of(PyCodeObject *code)
+{
+    if (code == pikos_last_code)
+        return pikos_last_entry;
+    return pikos_code_entry_lookup(code);
+}
+
+/* Clears the focus verdict bits `bits` of every entry. */
+void pikos_code_cache_forget_focus(uint64_t bits) PIKOS_HIDDEN;
+
+#endif /* PIKOS_CODE_CACHE_H */

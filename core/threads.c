@@ -1,0 +1,269 @@
+/*
+ * core/threads.c - where the hook's CPython callbacks are installed: in the
+ * thread that starts monitoring, or in every thread.
+ *
+ * Every thread means those running when monitoring starts (CPython 3.12+:
+ * PyEval_SetProfileAllThreads; 3.11: the per-thread setters, see
+ * set_every_thread) and those started later: `threading` calls the hook
+ * given to threading.setprofile/settrace in each new thread, and ours
+ * (take_over_thread) replaces itself there with the C callback and hands
+ * it the event it was called for.  Threads not started through
+ * `threading` (bare _thread, foreign C threads) are not hooked later.
+ *
+ * Removing the callbacks undoes all of it, including threading's hook,
+ * which gets back whatever it was before.
+ */
+#include "threads.h"
+
+#include <string.h>
+
+struct installation {
+    int scope; /* enum pikos_hook_scope */
+    Py_tracefunc callback;
+    PyObject *new_thread_hook; /* ours; kept while the interpreter lives */
+    PyObject *previous;        /* threading's hook before ours */
+};
+
+static struct installation installations[2];
+
+static const char *const threading_setter[2] = {"setprofile", "settrace"};
+static const char *const threading_getter[2] = {"getprofile", "gettrace"};
+
+/* ------------------------------------------------------------ setters */
+
+static void set_this_thread(int kind, Py_tracefunc func)
+{
+    if (kind == PIKOS_HOOK_PROFILE)
+        PyEval_SetProfile(func, NULL);
+    else
+        PyEval_SetTrace(func, NULL);
+}
+
+/* Leaves the thread alone when it has the callback already. */
+static void ensure_this_thread(int kind, Py_tracefunc func)
+{
+    PyThreadState *thread = PyThreadState_Get();
+    Py_tracefunc now = kind == PIKOS_HOOK_PROFILE ? thread->c_profilefunc
+                                                  : thread->c_tracefunc;
+
+    if (now != func)
+        set_this_thread(kind, func);
+}
+
+#if PY_VERSION_HEX >= 0x030C0000
+static void set_every_thread(int kind, Py_tracefunc func)
+{
+    if (kind == PIKOS_HOOK_PROFILE)
+        PyEval_SetProfileAllThreads(func, NULL);
+    else
+        PyEval_SetTraceAllThreads(func, NULL);
+}
+#else
+/* 3.11 has no PyEval_Set*AllThreads: what 3.12 does, with the per-thread
+   setters 3.11 exports.  A setter fails only when an audit hook refuses
+   it; that thread is then left alone, as 3.12 does. */
+static void set_every_thread(int kind, Py_tracefunc func)
+{
+    PyInterpreterState *interp =
+        PyThreadState_GetInterpreter(PyThreadState_Get());
+
+    for (PyThreadState *thread = PyInterpreterState_ThreadHead(interp);
+         thread != NULL; thread = PyThreadState_Next(thread)) {
+        int rc = kind == PIKOS_HOOK_PROFILE
+                     ? _PyEval_SetProfile(thread, func, NULL)
+                     : _PyEval_SetTrace(thread, func, NULL);
+        if (rc < 0)
+            PyErr_Clear();
+    }
+}
+#endif
+
+/* ------------------------------------------------------------ new threads */
+
+/* PyTrace_CALL etc. of the event names Python-level hooks are given. */
+static int event_what(PyObject *event)
+{
+    static const struct {
+        const char *name;
+        int what;
+    } events[] = {{"call", PyTrace_CALL},
+                  {"return", PyTrace_RETURN},
+                  {"line", PyTrace_LINE},
+                  {"exception", PyTrace_EXCEPTION},
+                  {"c_call", PyTrace_C_CALL},
+                  {"c_return", PyTrace_C_RETURN},
+                  {"c_exception", PyTrace_C_EXCEPTION}};
+    const char *name = PyUnicode_Check(event) ? PyUnicode_AsUTF8(event) : NULL;
+
+    for (size_t i = 0; name != NULL && i < sizeof(events) / sizeof(*events);
+         i++)
+        if (strcmp(name, events[i].name) == 0)
+            return events[i].what;
+    PyErr_Clear();
+    return -1;
+}
+
+/*
+ * Called as the Python-level hook of a thread started while every thread
+ * is monitored, on the thread's first event: installs the C callback in
+ * its place and gives it that event, so the thread is recorded from its
+ * first event on, as a Python-level profiler would see it.  A thread that
+ * starts after monitoring stopped just drops the hook.
+ */
+static PyObject *take_over_thread(int kind, PyObject *const *args,
+                                  Py_ssize_t nargs)
+{
+    const struct installation *in = &installations[kind];
+    int what;
+
+    if (in->scope != PIKOS_HOOK_EVERY_THREAD) {
+        set_this_thread(kind, NULL);
+        Py_RETURN_NONE;
+    }
+    set_this_thread(kind, in->callback);
+    what = nargs == 3 ? event_what(args[1]) : -1;
+    if (what >= 0 && PyFrame_Check(args[0]))
+        in->callback(NULL, (PyFrameObject *)args[0], what, args[2]);
+    Py_RETURN_NONE;
+}
+
+static PyObject *profile_new_thread(PyObject *self, PyObject *const *args,
+                                    Py_ssize_t nargs)
+{
+    return take_over_thread(PIKOS_HOOK_PROFILE, args, nargs);
+}
+
+static PyObject *trace_new_thread(PyObject *self, PyObject *const *args,
+                                  Py_ssize_t nargs)
+{
+    return take_over_thread(PIKOS_HOOK_TRACE, args, nargs);
+}
+
+static PyMethodDef new_thread_hooks[2] = {
+    {"pikos_profile_new_thread",
+     (PyCFunction)(void (*)(void))profile_new_thread, METH_FASTCALL,
+     "Installs pikos's profile callback in a new thread."},
+    {"pikos_trace_new_thread", (PyCFunction)(void (*)(void))trace_new_thread,
+     METH_FASTCALL, "Installs pikos's trace callback in a new thread."},
+};
+
+/* After Py_FinalizeEx no object of ours is left: forget them, so that a
+   later interpreter makes its own. */
+static void forget_at_exit(void)
+{
+    memset(installations, 0, sizeof(installations));
+}
+
+/* The hook is ours for good: CPython calls it without holding a reference
+   of its own, and it removes itself from the thread while it runs. */
+static PyObject *new_thread_hook(int kind)
+{
+    static int exit_registered;
+    struct installation *in = &installations[kind];
+
+    if (in->new_thread_hook == NULL)
+        in->new_thread_hook = PyCFunction_New(&new_thread_hooks[kind], NULL);
+    if (in->new_thread_hook != NULL && !exit_registered)
+        exit_registered = Py_AtExit(forget_at_exit) == 0;
+    return in->new_thread_hook;
+}
+
+/* threading.setprofile(ours) (or settrace), keeping the hook it had.
+   -1 with a Python exception set. */
+static int hook_new_threads(int kind)
+{
+    struct installation *in = &installations[kind];
+    PyObject *threading = PyImport_ImportModule("threading");
+    PyObject *hook = threading ? new_thread_hook(kind) : NULL;
+    PyObject *previous =
+        hook ? PyObject_CallMethod(threading, threading_getter[kind], NULL)
+             : NULL;
+    PyObject *done =
+        previous
+            ? PyObject_CallMethod(threading, threading_setter[kind], "O", hook)
+            : NULL;
+
+    Py_XDECREF(threading);
+    if (done == NULL) {
+        Py_XDECREF(previous);
+        return -1;
+    }
+    Py_DECREF(done);
+    in->previous = previous;
+    return 0;
+}
+
+/* Gives threading its hook back (nothing worth reporting can fail). */
+static void unhook_new_threads(int kind)
+{
+    struct installation *in = &installations[kind];
+    PyObject *threading = PyImport_ImportModule("threading");
+    PyObject *done =
+        threading ? PyObject_CallMethod(threading, threading_setter[kind], "O",
+                                        in->previous)
+                  : NULL;
+
+    if (done == NULL)
+        PyErr_Clear();
+    Py_XDECREF(done);
+    Py_XDECREF(threading);
+    Py_CLEAR(in->previous);
+}
+
+/* ------------------------------------------------------------ install */
+
+static void uninstall(int kind)
+{
+    switch (installations[kind].scope) {
+    case PIKOS_HOOK_THIS_THREAD:
+        set_this_thread(kind, NULL);
+        break;
+    case PIKOS_HOOK_EVERY_THREAD:
+        set_every_thread(kind, NULL);
+        unhook_new_threads(kind);
+        break;
+    }
+    installations[kind].scope = PIKOS_HOOK_NOWHERE;
+}
+
+static int python_failure(const char *owner, struct pikos_error *err)
+{
+    PyObject *type, *value, *traceback, *text;
+    const char *message;
+
+    PyErr_Fetch(&type, &value, &traceback);
+    text = value != NULL ? PyObject_Str(value) : NULL;
+    message = text != NULL ? PyUnicode_AsUTF8(text) : NULL;
+    pikos_error_set(err, PIKOS_EPYTHON,
+                    "[%s] cannot monitor the threads started later: %s", owner,
+                    message != NULL ? message : "unknown error");
+    PyErr_Clear();
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    return PIKOS_EPYTHON;
+}
+
+int pikos_threads_install(int kind, Py_tracefunc callback, int scope,
+                          const char *owner, struct pikos_error *err)
+{
+    struct installation *in = &installations[kind];
+
+    if (scope == in->scope) {
+        /* Monitoring may be started from another thread than before. */
+        if (scope == PIKOS_HOOK_THIS_THREAD)
+            ensure_this_thread(kind, callback);
+        return 0;
+    }
+    if (scope == PIKOS_HOOK_EVERY_THREAD && hook_new_threads(kind) < 0)
+        return python_failure(owner, err);
+    uninstall(kind);
+    in->callback = callback;
+    in->scope = scope;
+    if (scope == PIKOS_HOOK_EVERY_THREAD)
+        set_every_thread(kind, callback);
+    else if (scope == PIKOS_HOOK_THIS_THREAD)
+        set_this_thread(kind, callback);
+    return 0;
+}

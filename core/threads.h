@@ -1,0 +1,36 @@
+/*
+ * core/threads.h - what hook.c asks of threads.c: its CPython callbacks
+ * installed in the thread that starts monitoring, or in every thread.
+ * Only these two core files use it (it needs Python.h).
+ */
+#ifndef PIKOS_THREADS_H
+#define PIKOS_THREADS_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "internal.h"
+
+enum pikos_hook_kind {
+    PIKOS_HOOK_PROFILE = 0, /* PyEval_SetProfile: function events */
+    PIKOS_HOOK_TRACE = 1    /* PyEval_SetTrace: line events */
+};
+
+enum pikos_hook_scope {
+    PIKOS_HOOK_NOWHERE = 0,
+    PIKOS_HOOK_THIS_THREAD = 1, /* the thread calling */
+    PIKOS_HOOK_EVERY_THREAD = 2 /* running ones and those started later */
+};
+
+/*
+ * Makes `callback` the profile (or trace) function of the threads `scope`
+ * names and removes it from those it no longer names.  With the GIL held.
+ * Monitoring every thread imports `threading` (threads started later call
+ * its hook first); when that fails, nothing changes and *err names
+ * `owner`.
+ */
+int pikos_threads_install(int kind, Py_tracefunc callback, int scope,
+                          const char *owner,
+                          struct pikos_error *err) PIKOS_HIDDEN;
+
+#endif /* PIKOS_THREADS_H */

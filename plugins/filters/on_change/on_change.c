@@ -1,0 +1,221 @@
+/*
+ * filters/on_change - pass a record when its field differs from the
+ * previous record's.
+ *
+ * The seed's OnChange(field): the first record passes, then a record
+ * passes only when its field's value is not the one the record before it
+ * had (whether or not that one passed).  A filter may sit behind several
+ * monitors; each record schema has its own previous value, since the same
+ * field name may mean another thing (or sit elsewhere) in another schema.
+ *
+ * The previous value is copied, as a record lives only during the call
+ * (text into a buffer of the schema's, grown only when a longer text
+ * comes), so filtering allocates nothing in the common case.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pikos/plugin.h>
+
+#define ON_CHANGE_MAX_SCHEMAS 8
+#define ON_CHANGE_INITIAL_TEXT 256
+
+/* The state kept for one schema. */
+struct watched_schema {
+    const struct pikos_schema *schema;
+    size_t field;
+    uint32_t type;               /* the field's enum pikos_field_type */
+    int seen;                    /* `previous` holds a value */
+    struct pikos_value previous; /* text: points into `text` */
+    char *text;
+    size_t text_cap;
+};
+
+struct on_change_ctx {
+    /* Option, stored by the host. */
+    char *field;
+
+    const struct pikos_host *host;
+    size_t nwatched;
+    struct watched_schema watched[ON_CHANGE_MAX_SCHEMAS];
+};
+
+static const struct pikos_option on_change_options[] = {
+    {"field", PIKOS_OPT_STRING, PIKOS_OPTION_REQUIRED, NULL,
+     "name of the record field to watch (e.g. function)",
+     offsetof(struct on_change_ctx, field)},
+    {0},
+};
+
+static int on_change_init(struct pikos_instance *inst, void *ctx,
+                          const struct pikos_host *host)
+{
+    struct on_change_ctx *self = ctx;
+    self->host = host;
+    return PIKOS_OK;
+}
+
+/* ------------------------------------------------------------ preparing */
+
+/* "index, type, function, ..." into buf, for error messages. */
+static void list_field_names(const struct pikos_schema *schema, char *buf,
+                             size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < schema->nfields && used < cap; i++) {
+        int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "",
+                         schema->fields[i].name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static int report_unknown_field(struct pikos_instance *inst,
+                                struct on_change_ctx *self,
+                                const struct pikos_schema *schema)
+{
+    char names[512];
+    list_field_names(schema, names, sizeof(names));
+    return self->host->set_error(inst, PIKOS_ENOTFOUND,
+                                 "field '%s' is not in %s (fields: %s)",
+                                 self->field, schema->name, names);
+}
+
+static struct watched_schema *find_watched(struct on_change_ctx *self,
+                                           const struct pikos_schema *schema)
+{
+    for (size_t i = 0; i < self->nwatched; i++)
+        if (self->watched[i].schema == schema)
+            return &self->watched[i];
+    return NULL;
+}
+
+static int watch_schema(struct pikos_instance *inst, struct on_change_ctx *self,
+                        const struct pikos_schema *schema)
+{
+    int index = pikos_schema_field_index(schema, self->field);
+    if (index < 0)
+        return report_unknown_field(inst, self, schema);
+    struct watched_schema *w = &self->watched[self->nwatched];
+    *w = (struct watched_schema){.schema = schema,
+                                 .field = (size_t)index,
+                                 .type = schema->fields[index].type};
+    if (w->type == PIKOS_FIELD_STR) {
+        w->text = malloc(ON_CHANGE_INITIAL_TEXT);
+        if (w->text == NULL)
+            return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+        w->text_cap = ON_CHANGE_INITIAL_TEXT;
+    }
+    self->nwatched++;
+    return PIKOS_OK;
+}
+
+static int on_change_prepare(struct pikos_instance *inst, void *ctx,
+                             const struct pikos_schema *schema)
+{
+    struct on_change_ctx *self = ctx;
+    if (find_watched(self, schema) != NULL)
+        return PIKOS_OK;
+    if (self->nwatched == ON_CHANGE_MAX_SCHEMAS)
+        return self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "cannot filter more than %d record schemas at once (%s is one "
+            "too many)",
+            ON_CHANGE_MAX_SCHEMAS, schema->name);
+    return watch_schema(inst, self, schema);
+}
+
+/* ------------------------------------------------------------ filtering */
+
+static int same_value(uint32_t type, const struct pikos_value *a,
+                      const struct pikos_value *b)
+{
+    if (type == PIKOS_FIELD_INT)
+        return a->u.i == b->u.i;
+    if (type == PIKOS_FIELD_FLOAT)
+        return a->u.f == b->u.f; /* NaN differs from itself, as in Python */
+    return a->u.s.len == b->u.s.len &&
+           (a->u.s.len == 0 || memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0);
+}
+
+/* Copies a text value into the schema's buffer, growing it if needed. */
+static int keep_text(struct watched_schema *w, const struct pikos_value *value)
+{
+    size_t len = value->u.s.len;
+    if (len > w->text_cap) {
+        size_t cap = w->text_cap * 2 > len ? w->text_cap * 2 : len;
+        char *text = realloc(w->text, cap);
+        if (text == NULL)
+            return PIKOS_ENOMEM;
+        w->text = text;
+        w->text_cap = cap;
+    }
+    if (len > 0)
+        memcpy(w->text, value->u.s.ptr, len);
+    w->previous.u.s.ptr = w->text;
+    w->previous.u.s.len = len;
+    return PIKOS_OK;
+}
+
+/* Keeps `value` as the schema's previous value. */
+static int remember(struct pikos_instance *inst, struct on_change_ctx *self,
+                    struct watched_schema *w, const struct pikos_value *value)
+{
+    if (w->type != PIKOS_FIELD_STR) {
+        w->previous = *value;
+    } else if (keep_text(w, value) != PIKOS_OK) {
+        w->seen = 0;
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    }
+    w->seen = 1;
+    return PIKOS_OK;
+}
+
+static int on_change_filter(struct pikos_instance *inst, void *ctx,
+                            const struct pikos_record *rec)
+{
+    struct on_change_ctx *self = ctx;
+    struct watched_schema *w = find_watched(self, rec->schema);
+    if (w == NULL) {
+        /* The host prepares every schema first; if it did not, do it now
+           (a failure is kept as the sticky error). */
+        if (on_change_prepare(inst, ctx, rec->schema) != PIKOS_OK)
+            return PIKOS_DROP;
+        w = find_watched(self, rec->schema);
+    }
+    const struct pikos_value *value = &rec->values[w->field];
+    if (w->seen && same_value(w->type, &w->previous, value))
+        return PIKOS_DROP;
+    /* A value that could not be kept still changed: it passes, and the
+       next record passes too (the error is reported at stop). */
+    remember(inst, self, w, value);
+    return PIKOS_PASS;
+}
+
+static void on_change_fini(struct pikos_instance *inst, void *ctx)
+{
+    struct on_change_ctx *self = ctx;
+    for (size_t i = 0; i < self->nwatched; i++)
+        free(self->watched[i].text);
+    self->nwatched = 0;
+}
+
+PIKOS_PLUGIN_DEFINE({
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_FILTER,
+    .name = "on_change",
+    .version = "0.1.0",
+    .description = "Pass a record when its field differs from the previous "
+                   "record's",
+    .options = on_change_options,
+    .ctx_size = sizeof(struct on_change_ctx),
+    .init = on_change_init,
+    .fini = on_change_fini,
+    .filter_prepare = on_change_prepare,
+    .filter = on_change_filter,
+});
