@@ -523,13 +523,15 @@ static int hooks_sync(const char *owner, struct pikos_error *err)
     return rc;
 }
 
-/* With no monitor left, drops the array and the cached names; not while an
-   event is being dispatched, which still uses them. */
+/* With no monitor left, drops the array, the cached names and the source
+   lines read; not while an event is being dispatched, which still uses
+   them.  (Code objects that remember a freed file see that it is stale.) */
 static void release_when_idle(void)
 {
     if (active.count > 0 || dispatching)
         return;
     name_cache_clear();
+    pikos_source_cache_clear();
     free(active.items);
     active.items = NULL;
     active.capacity = 0;

@@ -26,6 +26,9 @@ struct installation {
 
 static struct installation installations[2];
 
+/* forget_at_exit is registered with the running interpreter. */
+static int exit_registered;
+
 static const char *const threading_setter[2] = {"setprofile", "settrace"};
 static const char *const threading_getter[2] = {"getprofile", "gettrace"};
 
@@ -152,13 +155,13 @@ static PyMethodDef new_thread_hooks[2] = {
 static void forget_at_exit(void)
 {
     memset(installations, 0, sizeof(installations));
+    exit_registered = 0;
 }
 
 /* The hook is ours for good: CPython calls it without holding a reference
    of its own, and it removes itself from the thread while it runs. */
 static PyObject *new_thread_hook(int kind)
 {
-    static int exit_registered;
     struct installation *in = &installations[kind];
 
     if (in->new_thread_hook == NULL)

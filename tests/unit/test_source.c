@@ -229,22 +229,32 @@ Test(source, zipimport_sources_come_from_the_loader)
 
 /* Each file is read once; a cache clear makes the next event read it
    again, and every code object's remembered file turns stale. */
-Test(source, files_are_read_once_until_the_cache_is_cleared)
+Test(source, files_are_read_once_per_monitoring_session)
 {
     struct lines_run run = lines_pipeline();
     char *path, *rows, expected[512];
 
     py_run("m = load(write('edited.py', b'def f():\\n    return 1\\n'))\n");
     path = py_text("m.f.__code__.co_filename");
-    run_monitored(&run, "m.f()");
-    py_run("write('edited.py', b'def f():\\n    return 2 # edited\\n')\n"
-           "linecache.clearcache()\n");
-    run_monitored(&run, "m.f()");
+    /* Edited while monitoring runs: the text read first stays. */
+    run_monitored(&run, "m.f()\n"
+                        "write('edited.py', b'def f():\\n    return 2 # edited\\n')\n"
+                        "linecache.clearcache()\n"
+                        "m.f()\n");
     rows = rows_of(run.collect, path);
     snprintf(expected, sizeof(expected), "f|2|    return 1|%s\n", path);
     cr_assert_eq(strlen(rows), 2 * strlen(expected), "%s", rows);
     cr_assert(strncmp(rows, expected, strlen(expected)) == 0, "%s", rows);
     cr_assert_str_eq(rows + strlen(expected), expected);
+    free(rows);
+
+    /* Stopping freed the cache: the next session reads the file anew. */
+    run.collect->count = 0;
+    run_monitored(&run, "m.f()");
+    rows = rows_of(run.collect, path);
+    snprintf(expected, sizeof(expected), "f|2|    return 2 # edited|%s\n",
+             path);
+    cr_assert_str_eq(rows, expected);
     free(rows);
 
     /* After the clear another file is read first and takes the place m's
