@@ -101,8 +101,12 @@ static int run_monitored(struct run *run, PyObject *code, PyObject *globals)
     Py_XDECREF(result);
     if (stopped < 0)
         pikos_cli_error("%s", err.message);
+    else if ((stopped = pikos_pipeline_check_focus(run->pipeline, &err)) < 0)
+        pikos_cli_error("%s", err.message);
     pikos_cli_exception_restore(exc);
     int status = pikos_cli_program_status(&run->exit_signal);
+    /* A pikos error (or a focus that matched nothing) makes a run that
+       succeeded fail; the program's own failure status wins. */
     return (stopped < 0 && status == 0) ? PIKOS_CLI_EXIT_USAGE : status;
 }
 

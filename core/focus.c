@@ -8,6 +8,9 @@
  *   pkg.mod:f      f as above, in a file ending in /pkg/mod.py or
  *                  /pkg/mod/__init__.py; "__main__:f" in the main file
  *                  (pikos_set_main_filename)
+ *   /path/f.py:f   f as above, in exactly that file (a module part with a
+ *                  '/' is a file name: the Python API names a function
+ *                  object's code this way)
  * Names are only compared with the names of code objects that run: nothing
  * is imported to resolve them.  The hook asks once per code object and
  * caches the answer, so no string is compared per event.
@@ -19,6 +22,7 @@
  * inside the focus have an entry, so a thread outside it costs one
  * comparison.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +33,7 @@ struct focus_name {
     char *module; /* "pkg/mod" (dots made slashes), or NULL */
     size_t module_len;
     int is_main;          /* the module is __main__ */
+    int is_path;          /* the module is a file name, compared whole */
     const char *function; /* after the ':' (or all of text) */
     size_t function_len;
     int dotted;  /* function has a '.': only co_qualname can equal it */
@@ -83,10 +88,13 @@ static int parse_module(struct focus_name *name, const char *colon,
 
     if (len == 0)
         return invalid_name(err, owner, name->text, "has no module before ':'");
-    if (strchr(colon + 1, ':') != NULL)
+    name->is_path = memchr(name->text, '/', len) != NULL;
+    if (strchr(colon + 1, ':') != NULL ||
+        (memchr(name->text, ':', len) != NULL && !name->is_path))
         return invalid_name(err, owner, name->text, "has more than one ':'");
     name->is_main = len == 8 && memcmp(name->text, "__main__", 8) == 0;
-    name->module = module_path(name->text, len);
+    name->module = name->is_path ? strndup(name->text, len)
+                                 : module_path(name->text, len);
     if (name->module == NULL)
         return pikos_error_set(err, PIKOS_ENOMEM, "[%s] out of memory", owner);
     name->module_len = len;
@@ -104,7 +112,9 @@ static int parse_name(struct focus_name *name, const char *text,
     if (name->text == NULL)
         return pikos_error_set(err, PIKOS_ENOMEM, "[%s] out of memory", owner);
     name->function = name->text;
-    colon = strchr(name->text, ':');
+    /* A file name may hold ':' itself: its function follows the last. */
+    colon = strchr(name->text, '/') != NULL ? strrchr(name->text, ':')
+                                            : strchr(name->text, ':');
     if (colon != NULL && (rc = parse_module(name, colon, owner, err)) < 0)
         return rc;
     name->function_len = strlen(name->function);
@@ -180,6 +190,8 @@ static int module_matches(const struct focus_name *name,
 {
     if (name->module == NULL)
         return 1;
+    if (name->is_path)
+        return strcmp(code->filename, name->module) == 0;
     if (name->is_main)
         return main_filename != NULL &&
                strcmp(code->filename, main_filename) == 0;
@@ -216,19 +228,31 @@ int pikos_focus_matches(struct pikos_focus *focus,
     return matches;
 }
 
-void pikos_focus_warn_unmatched(const struct pikos_focus *focus,
-                                struct pikos_instance *monitor)
+static size_t unmatched_length(const struct pikos_focus *focus)
 {
-    /* A run that never got to run any code (a start that failed) is not
-       worth a warning. */
-    if (focus->codes_checked == 0)
-        return;
+    size_t len = 0;
+
     for (size_t i = 0; i < focus->nnames; i++)
         if (!focus->names[i].matched)
-            pikos_instance_log(monitor, PIKOS_LOG_WARNING,
-                               "focus '%s' (functions=, --focused-on) "
-                               "matched no function that ran",
-                               focus->names[i].text);
+            len += strlen(focus->names[i].text) + 4; /* 'x', */
+    return len;
+}
+
+char *pikos_focus_unmatched(const struct pikos_focus *focus)
+{
+    size_t len = unmatched_length(focus);
+    char *text, *end;
+
+    /* A run that never got to run any code (a start that failed) is not
+       worth a word. */
+    if (len == 0 || focus->codes_checked == 0 || (text = malloc(len)) == NULL)
+        return NULL;
+    end = text;
+    for (size_t i = 0; i < focus->nnames; i++)
+        if (!focus->names[i].matched)
+            end += sprintf(end, "%s'%s'", end == text ? "" : ", ",
+                           focus->names[i].text);
+    return text;
 }
 
 /* ------------------------------------------------------------ threads */

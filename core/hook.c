@@ -623,12 +623,14 @@ static int limit_focus(struct active_monitor *m, struct pikos_error *err)
     return 0;
 }
 
-/* Warns about focus names that matched nothing and gives the bit back. */
+/* Keeps the focus names that matched nothing (for
+   pikos_pipeline_check_focus) and gives the bit back. */
 static void focus_release(struct active_monitor *m)
 {
     if (m->focus == NULL)
         return;
-    pikos_focus_warn_unmatched(m->focus, m->inst);
+    free(m->inst->unmatched_focus);
+    m->inst->unmatched_focus = pikos_focus_unmatched(m->focus);
     pikos_code_cache_forget_focus(m->focus_bit);
     focus_bits_used &= ~m->focus_bit;
     pikos_focus_free(m->focus);
@@ -685,7 +687,8 @@ int pikos_hook_add_monitor(struct pikos_instance *monitor,
     if (active_index(monitor) >= 0)
         return pikos_error_set(err, PIKOS_ESTATE,
                                "[%s] already receives events", name);
-    if ((rc = pikos_code_cache_reserve(name, err)) < 0 ||
+    if ((rc = pikos_fork_watch(err)) < 0 ||
+        (rc = pikos_code_cache_reserve(name, err)) < 0 ||
         (rc = active_reserve(monitor, err)) < 0 ||
         (rc = active_monitor_init(&m, monitor, err)) < 0)
         return rc;
@@ -695,6 +698,28 @@ int pikos_hook_add_monitor(struct pikos_instance *monitor,
         active_remove((int)active.count - 1);
         release_when_idle();
     }
+    return rc;
+}
+
+void pikos_hook_forget_monitors(void)
+{
+    while (active.count > 0)
+        active_remove((int)active.count - 1);
+    release_when_idle();
+}
+
+int pikos_hook_check_options(struct pikos_instance *monitor,
+                             struct pikos_error *err)
+{
+    struct active_monitor m = {.inst = monitor};
+    struct pikos_strlist *names = declared_option(
+        monitor, PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST);
+    struct pikos_focus *focus = NULL;
+    int rc = limit_threads(&m, err);
+
+    if (rc == 0 && names != NULL && names->count > 0)
+        rc = pikos_focus_new(names, pikos_instance_name(monitor), &focus, err);
+    pikos_focus_free(focus);
     return rc;
 }
 

@@ -20,6 +20,7 @@ static void destroy(struct pikos_instance *inst)
     pikos_options_release(inst->plugin, inst->ctx);
     free(inst->ctx);
     free(inst->error_message);
+    free(inst->unmatched_focus);
     free(inst);
 }
 
@@ -81,6 +82,8 @@ pikos_instance_new(struct pikos_registry *reg, const char *name,
         return NULL;
     if (pikos_options_apply(info, settings, nsettings, inst->ctx, err) !=
             PIKOS_OK ||
+        (info->kind == PIKOS_KIND_MONITOR &&
+         pikos_hook_check_options(inst, err) != PIKOS_OK) ||
         initialize(inst, err) != PIKOS_OK) {
         destroy(inst);
         return NULL;

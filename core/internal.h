@@ -97,6 +97,9 @@ struct pikos_instance {
     /* Recorders and filters: schemas already prepared. */
     const struct pikos_schema *prepared[PIKOS_MAX_PREPARED];
     size_t nprepared;
+    /* Monitors: focus names that matched nothing in the last run
+       ("'a', 'b'"), or NULL. */
+    char *unmatched_focus;
 };
 
 /* host->log and host->set_error: messages are prefixed "[kind/name] ".
@@ -179,6 +182,15 @@ int pikos_pipeline_emit(struct pikos_instance *monitor,
 int pikos_hook_add_monitor(struct pikos_instance *monitor,
                            struct pikos_error *err) PIKOS_HIDDEN;
 void pikos_hook_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
+/* Takes every monitor off the hooks (a forked child stops recording). */
+void pikos_hook_forget_monitors(void) PIKOS_HIDDEN;
+/* Checks a monitor's host-handled options (threads, functions) when the
+   instance is made, before any recorder starts. */
+int pikos_hook_check_options(struct pikos_instance *monitor,
+                             struct pikos_error *err) PIKOS_HIDDEN;
+
+/* fork.c: registers (once per interpreter) what a forked child does. */
+int pikos_fork_watch(struct pikos_error *err) PIKOS_HIDDEN;
 /* A per-code-object pointer for the core's own caches (source.c keeps the
    code's file there); NULL until set; lives as long as the code object. */
 void **pikos_code_source_slot(const struct pikos_code *code) PIKOS_HIDDEN;
@@ -207,8 +219,9 @@ void pikos_focus_free(struct pikos_focus *focus) PIKOS_HIDDEN;
 int pikos_focus_matches(struct pikos_focus *focus,
                         const struct pikos_code *code) PIKOS_HIDDEN;
 /* One warning per name that matched none of the code objects compared. */
-void pikos_focus_warn_unmatched(const struct pikos_focus *focus,
-                                struct pikos_instance *monitor) PIKOS_HIDDEN;
+/* The names that matched no code object that ran, as "'a', 'b'"
+   (malloc'ed), or NULL: all matched, or no code ran. */
+char *pikos_focus_unmatched(const struct pikos_focus *focus) PIKOS_HIDDEN;
 /* Function monitors: whether any thread / this thread has a focus frame
    on its stack; a focus frame starts (0 or PIKOS_ENOMEM) or ends on it. */
 static inline int pikos_focus_anyone_inside(const struct pikos_focus *focus)

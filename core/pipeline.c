@@ -424,6 +424,20 @@ PIKOS_EXPORT int pikos_pipeline_stop(struct pikos_pipeline *pipe,
     return take_first_error(pipe, err);
 }
 
+PIKOS_EXPORT int pikos_pipeline_check_focus(const struct pikos_pipeline *pipe,
+                                           struct pikos_error *err)
+{
+    for (size_t i = 0; i < pipe->monitors.count; i++) {
+        const struct pikos_instance *m = pipe->monitors.items[i];
+        if (m->unmatched_focus != NULL)
+            return pikos_error_set(err, PIKOS_ENOTFOUND,
+                                   "[%s] focus %s (functions=, --focused-on) "
+                                   "matched no function that ran",
+                                   m->info->full_name, m->unmatched_focus);
+    }
+    return 0;
+}
+
 PIKOS_EXPORT void pikos_pipeline_free(struct pikos_pipeline *pipe)
 {
     if (pipe == NULL)

@@ -764,3 +764,85 @@ PIKOS_EXPORT int pikos_registry_load(struct pikos_registry *reg,
     info->state = PIKOS_PLUGIN_OK;
     return PIKOS_OK;
 }
+
+/* ------------------------------------------------------------ built-ins */
+
+/* The manifest an in-process plugin would have, made from its descriptor. */
+static int builtin_options(struct pikos_plugin_info *info,
+                           const struct pikos_plugin *plugin)
+{
+    const struct pikos_option *opt = plugin->options;
+    size_t count = 0;
+
+    while (opt != NULL && opt[count].name != NULL)
+        count++;
+    info->options = calloc(count + 1, sizeof(*info->options));
+    if (info->options == NULL)
+        return PIKOS_ENOMEM;
+    for (size_t i = 0; i < count; i++, info->noptions++) {
+        struct pikos_manifest_option *m = &info->options[i];
+        m->name = strdup(opt[i].name);
+        m->type = opt[i].type;
+        m->flags = opt[i].flags;
+        m->default_value =
+            opt[i].default_value ? strdup(opt[i].default_value) : NULL;
+        m->help = strdup(opt[i].description ? opt[i].description : "");
+        if (m->name == NULL || m->help == NULL ||
+            (opt[i].default_value != NULL && m->default_value == NULL))
+            return PIKOS_ENOMEM;
+    }
+    return PIKOS_OK;
+}
+
+static int builtin_info(struct pikos_plugin_info *info,
+                        const struct pikos_plugin *plugin)
+{
+    const char *plural = pikos_kind_plural(plugin->kind);
+    size_t len = strlen(plural) + 1 + strlen(plugin->name) + 1;
+
+    info->full_name = malloc(len);
+    if (info->full_name != NULL)
+        snprintf(info->full_name, len, "%s/%s", plural, plugin->name);
+    info->name = strdup(plugin->name);
+    info->summary = strdup(plugin->description ? plugin->description : "");
+    info->manifest_path = strdup("(built in)");
+    info->kind = plugin->kind;
+    info->abi = (int)plugin->abi_major;
+    info->state = PIKOS_PLUGIN_OK;
+    info->descriptor = plugin;
+    if (info->full_name == NULL || info->name == NULL ||
+        info->summary == NULL || info->manifest_path == NULL)
+        return PIKOS_ENOMEM;
+    return builtin_options(info, plugin);
+}
+
+PIKOS_EXPORT int pikos_registry_add_builtin(struct pikos_registry *reg,
+                                            const struct pikos_plugin *plugin,
+                                            struct pikos_error *err)
+{
+    struct registry_entry *entry;
+    int rc;
+
+    if (plugin == NULL || plugin->name == NULL ||
+        pikos_kind_plural(plugin->kind) == NULL ||
+        plugin->abi_major != PIKOS_ABI_MAJOR ||
+        plugin->abi_minor > PIKOS_ABI_MINOR)
+        return pikos_error_set(err, PIKOS_EABI,
+                               "built-in plugin: bad descriptor (kind, name "
+                               "or ABI version)");
+    entry = calloc(1, sizeof(*entry));
+    if (entry == NULL)
+        return pikos_error_set(err, PIKOS_ENOMEM, "out of memory");
+    if (builtin_info(&entry->info, plugin) != PIKOS_OK)
+        rc = pikos_error_set(err, PIKOS_ENOMEM, "out of memory");
+    else if (find_entry(reg, entry->info.full_name) != NULL)
+        rc = pikos_error_set(err, PIKOS_EINVAL,
+                             "built-in plugin %s: the name is taken",
+                             entry->info.full_name);
+    else if (append_entry(reg, entry) != PIKOS_OK)
+        rc = pikos_error_set(err, PIKOS_ENOMEM, "out of memory");
+    else
+        return PIKOS_OK;
+    free_entry(entry);
+    return rc;
+}

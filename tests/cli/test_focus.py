@@ -6,7 +6,8 @@ call and return, everything it calls, recursion, a generator only while it
 runs, an exception unwinding through it); line monitors record the lines of
 the focus functions' own frames.  The index counts the recorded events.
 Memory monitors are compared on every field but RSS and VMS.  A name that
-matched nothing is a warning; bad names and options are errors.
+matched nothing is named in one line and fails the run (exit 2, or the
+program's own failure status); bad names and options are errors.
 """
 import csv
 import os
@@ -30,8 +31,8 @@ MONITORS = {
     "line_memory": ("lines",
                     ["index", "function", "lineNo", "line", "filename"]),
 }
-WARNING = ("pikos: [monitors/functions] warning: focus '{}' (functions=, "
-           "--focused-on) matched no function that ran")
+UNMATCHED = ("pikos: [monitors/functions] focus {} (functions=, "
+             "--focused-on) matched no function that ran")
 
 
 def read_rows(path):
@@ -42,12 +43,12 @@ def read_rows(path):
         return [dict(zip(header, row)) for row in reader]
 
 
-def pikos_focused(work, monitor, names, *extra):
+def pikos_focused(work, monitor, names, *extra, status=0):
     out = os.path.join(work, "out.csv")
     proc = run_pikos(["--plugin", "monitors/" + monitor, "--plugin",
                       "recorders/csv", "-o", out, "--focused-on", names,
                       *extra], work)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == status, proc.stderr
     return read_rows(out), proc
 
 
@@ -122,15 +123,25 @@ def test_a_module_run_with_m_is_main(work):
     assert len(rows) == 20
 
 
-def test_a_name_matching_nothing_is_a_warning(work):
+def test_a_name_matching_nothing_fails_the_run(work):
     rows, proc = pikos_focused(work, "functions", "recurse, nosuch,Shape.gone",
-                               SCRIPT)
+                               SCRIPT, status=2)
 
-    assert proc.returncode == 0
-    assert proc.stderr.splitlines() == [WARNING.format("nosuch"),
-                                        WARNING.format("Shape.gone")]
+    assert proc.stderr.splitlines() == [
+        UNMATCHED.format("'nosuch', 'Shape.gone'")]
+    # The records of the names that matched are all there.
     assert len(rows) == 20
     assert proc.stdout == "12 8\n"
+
+
+def test_a_name_matching_nothing_keeps_the_programs_failure(work):
+    script = os.path.join(work, "fails.py")
+    with open(script, "w", encoding="utf-8") as stream:
+        stream.write("import sys\nsys.exit(5)\n")
+    proc = run_pikos(["--focused-on", "nosuch", script], work)
+
+    assert proc.returncode == 5
+    assert proc.stderr.splitlines() == [UNMATCHED.format("'nosuch'")]
 
 
 @pytest.mark.parametrize("names", ["recurse,,fails", "", " , "])
@@ -155,7 +166,9 @@ def test_a_malformed_name_fails_before_the_program_runs(work, names, why):
     assert_one_error_line(proc, "pikos: [monitors/functions] functions: "
                           + why + " (give f, Class.method or module:f)")
     assert proc.stdout == ""
-    assert read_rows(out) == []
+    # Rejected when the monitor is made, before any recorder starts: no
+    # header either.
+    assert not os.path.exists(out) or os.path.getsize(out) == 0
 
 
 def test_focused_on_and_functions_together_is_an_error(work):

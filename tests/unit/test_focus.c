@@ -83,6 +83,19 @@ Test(focus, a_module_is_the_end_of_the_file_path)
     cr_assert_not(matches("app:Shape.area", "area", "Shape.area", "/x/b.py"));
 }
 
+Test(focus, a_module_with_a_slash_is_exactly_that_file)
+{
+    const char *name = "/src/app.py:Shape.area";
+
+    cr_assert(matches(name, "area", "Shape.area", "/src/app.py"));
+    cr_assert_not(matches(name, "area", "Shape.area", "/x/src/app.py"));
+    cr_assert_not(matches(name, "area", "Shape.area", "/src/app.pyc"));
+    cr_assert_not(matches(name, "area", "Other.area", "/src/app.py"));
+    /* The function follows the last ':'; the file name may hold one. */
+    cr_assert(matches("/a:b/app.py:f", "f", "f", "/a:b/app.py"));
+    cr_assert(matches("/src/app.py:f", "f", "f", "/src/app.py"));
+}
+
 Test(focus, main_is_the_file_the_program_runs_from)
 {
     cr_assert_not(matches("__main__:f", "f", "f", "/work/app.py"));
@@ -127,36 +140,36 @@ Test(focus, malformed_names_are_errors_naming_the_monitor)
                             "module:f)");
 }
 
-Test(focus, names_that_matched_nothing_are_warned_about,
-     .init = cr_redirect_stderr)
+Test(focus, names_that_matched_nothing_are_named)
 {
-    struct pikos_plugin_info info = {.full_name = "monitors/probe"};
-    struct pikos_instance inst = {.info = &info};
     struct pikos_focus *focus = focus_on("used;unused;Box.missing");
+    struct pikos_code code = code_of("used", "used", "/m.py");
+    char *unmatched;
+
+    pikos_focus_matches(focus, &code);
+    unmatched = pikos_focus_unmatched(focus);
+    cr_assert_str_eq(unmatched, "'unused', 'Box.missing'");
+    free(unmatched);
+    pikos_focus_free(focus);
+}
+
+Test(focus, nothing_is_named_when_every_name_matched)
+{
+    struct pikos_focus *focus = focus_on("used");
     struct pikos_code code = code_of("used", "used", "/m.py");
 
     pikos_focus_matches(focus, &code);
-    pikos_focus_warn_unmatched(focus, &inst);
+    cr_assert_null(pikos_focus_unmatched(focus));
     pikos_focus_free(focus);
-    fflush(stderr);
-    cr_assert_stderr_eq_str(
-        "pikos: [monitors/probe] warning: focus 'unused' (functions=, "
-        "--focused-on) matched no function that ran\n"
-        "pikos: [monitors/probe] warning: focus 'Box.missing' (functions=, "
-        "--focused-on) matched no function that ran\n");
 }
 
-/* A start that failed before any code ran is not worth warnings. */
-Test(focus, no_warning_when_no_code_was_compared, .init = cr_redirect_stderr)
+/* A start that failed before any code ran is not worth a word. */
+Test(focus, nothing_is_named_when_no_code_was_compared)
 {
-    struct pikos_plugin_info info = {.full_name = "monitors/probe"};
-    struct pikos_instance inst = {.info = &info};
     struct pikos_focus *focus = focus_on("unused");
 
-    pikos_focus_warn_unmatched(focus, &inst);
+    cr_assert_null(pikos_focus_unmatched(focus));
     pikos_focus_free(focus);
-    fflush(stderr);
-    cr_assert_stderr_eq_str("");
 }
 
 Test(focus, each_thread_counts_its_own_focus_frames)

@@ -260,3 +260,44 @@ Test(hook, names_that_are_not_utf8_are_escaped)
     free(text);
     pikos_pipeline_free(pipe);
 }
+
+/* A forked child stops recording: its monitors lose their events at the
+   fork (os.register_at_fork), while the parent's go on. */
+Test(hook, a_forked_child_makes_no_records)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct collect_ctx *collect =
+        collect_from(pipe, registry_instance("monitors/functions", NULL, 0));
+    long child_records;
+    size_t parent_before;
+
+    PyObject *g = py_function("tiny", "g");
+
+    cr_assert_eq(PyObject_SetAttrString(PyImport_AddModule("__main__"), "g",
+                                        g),
+                 0);
+    Py_DECREF(g);
+    py_run("import os\n"
+           "seen = []\n"
+           "def note():\n"
+           "    seen.append(1)\n");
+    collect->callback = py_eval("note");
+    start_ok(pipe);
+    py_run("pid = os.fork()\n"
+           "if pid == 0:\n"
+           "    before = len(seen)\n"
+           "    g()\n"
+           "    os._exit(min(len(seen) - before, 100))\n"
+           "child_records = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])\n");
+    parent_before = collect->count;
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    Py_CLEAR(collect->callback);
+
+    child_records = PyLong_AsLong(py_eval("child_records"));
+    cr_assert_eq(child_records, 0, "the child made %ld records",
+                 child_records);
+    /* g, f, len: call and return each. */
+    cr_assert_geq(collect->count - parent_before, 6);
+    pikos_pipeline_free(pipe);
+}

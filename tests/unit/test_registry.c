@@ -489,3 +489,73 @@ Test(registry, instance_log_and_sticky_error)
                             "full\n"
                             "pikos: [recorders/fx_good] error: broken pipe\n");
 }
+
+/* ------------------------------------------------------------ built-ins */
+
+struct builtin_ctx {
+    int64_t depth;
+};
+
+static const struct pikos_option builtin_options[] = {
+    {"depth", PIKOS_OPT_INT, 0, "3", "how deep", offsetof(struct builtin_ctx,
+                                                          depth)},
+    {0}};
+
+static int builtin_record(struct pikos_instance *inst, void *ctx,
+                          const struct pikos_record *rec)
+{
+    (void)inst, (void)ctx, (void)rec;
+    return 0;
+}
+
+static const struct pikos_plugin builtin = {
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_RECORDER,
+    .name = "inproc",
+    .description = "a recorder compiled into the embedder",
+    .options = builtin_options,
+    .ctx_size = sizeof(struct builtin_ctx),
+    .record = builtin_record,
+};
+
+Test(registry, a_builtin_is_listed_found_and_made_like_any_plugin)
+{
+    struct pikos_option_setting depth = {"depth", "7"};
+    struct pikos_plugin_info *info;
+    struct pikos_instance *inst;
+
+    cr_assert_eq(pikos_registry_add_builtin(reg, &builtin, &err), 0);
+    info = pikos_registry_find(reg, "inproc", &err);
+    cr_assert_not_null(info, "%s", err.message);
+    cr_assert_str_eq(info->full_name, "recorders/inproc");
+    cr_assert_str_eq(info->summary, "a recorder compiled into the embedder");
+    cr_assert_eq(info->state, PIKOS_PLUGIN_OK);
+    cr_assert_eq(info->noptions, 1);
+    cr_assert_str_eq(info->options[0].default_value, "3");
+    inst = pikos_instance_new(reg, "recorders/inproc", &depth, 1, &err);
+    cr_assert_not_null(inst, "%s", err.message);
+    cr_assert_eq(((struct builtin_ctx *)pikos_instance_ctx(inst))->depth, 7);
+    pikos_instance_free(inst);
+}
+
+Test(registry, a_builtins_options_are_checked)
+{
+    struct pikos_option_setting bad = {"depth", "deep"};
+
+    cr_assert_eq(pikos_registry_add_builtin(reg, &builtin, &err), 0);
+    cr_assert_null(pikos_instance_new(reg, "recorders/inproc", &bad, 1, &err));
+    cr_assert_str_eq(err.message,
+                     "[recorders/inproc] option 'depth' expects an int, "
+                     "got 'deep'");
+}
+
+Test(registry, a_builtin_name_is_taken_once)
+{
+    cr_assert_eq(pikos_registry_add_builtin(reg, &builtin, &err), 0);
+    cr_assert_eq(pikos_registry_add_builtin(reg, &builtin, &err),
+                 PIKOS_EINVAL);
+    cr_assert_str_eq(err.message,
+                     "built-in plugin recorders/inproc: the name is taken");
+}

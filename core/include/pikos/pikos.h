@@ -105,6 +105,15 @@ int pikos_registry_load(struct pikos_registry *reg,
                         struct pikos_plugin_info *info,
                         struct pikos_error *err);
 
+/* Registers a plugin compiled into the embedder (the Python extension's
+   recorder and filter that call Python objects): no manifest, no library;
+   the entry ("<kind plural>/<name>", summary, options) is made from the
+   descriptor and is then found, listed and instantiated like any other.
+   The descriptor must outlive the registry.  A taken name is an error. */
+int pikos_registry_add_builtin(struct pikos_registry *reg,
+                               const struct pikos_plugin *plugin,
+                               struct pikos_error *err);
+
 /* ------------------------------------------------------------ instances */
 
 struct pikos_option_setting {
@@ -164,6 +173,12 @@ int pikos_pipeline_start(struct pikos_pipeline *pipe, struct pikos_error *err);
    error any plugin recorded while running. */
 int pikos_pipeline_stop(struct pikos_pipeline *pipe, struct pikos_error *err);
 int pikos_pipeline_is_running(const struct pikos_pipeline *pipe);
+/* After a stop: PIKOS_ENOTFOUND and one line naming them when focus names
+   (a monitor's `functions`) matched no function that ran; 0 otherwise.
+   The command line makes this a non-zero exit; the Python API is silent,
+   as the seed's focused monitors were. */
+int pikos_pipeline_check_focus(const struct pikos_pipeline *pipe,
+                               struct pikos_error *err);
 void pikos_pipeline_free(struct pikos_pipeline *pipe);
 
 /* Flushes every open output (the CLI calls it before the process exits). */
