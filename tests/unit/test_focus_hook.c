@@ -4,8 +4,8 @@
  * focused function calling helpers, helpers called outside the focus,
  * recursion, a generator suspended and resumed, an exception unwinding
  * through focus frames, qualified and module names); two monitors run at
- * once with their own recorders; bad options fail the start; names that
- * matched nothing are warned about.
+ * once with their own recorders; bad options fail when the monitor is
+ * made; names that matched nothing are named after the stop.
  */
 #include "focus_cases.h"
 
@@ -25,25 +25,9 @@ static struct pikos_instance *functions_monitor(const char *functions)
     return registry_instance("monitors/functions", &focus, 1);
 }
 
-/* Points stderr at the file `path` (fd 2 saved into *saved), or back. A
-   capture of our own: Criterion's redirection would also catch what the
-   sanitizers print when the test process exits. */
-static void stderr_to(const char *path, int *saved)
-{
-    int fd;
-
-    fflush(stderr);
-    if (path == NULL) {
-        dup2(*saved, 2);
-        close(*saved);
-        return;
-    }
-    *saved = dup(2);
-    fd = open(path, O_WRONLY | O_TRUNC);
-    cr_assert(*saved >= 0 && fd >= 0);
-    dup2(fd, 2);
-    close(fd);
-}
+/* What pikos_pipeline_check_focus said after the last run of
+   assert_function_focus ("" when every name matched). */
+static char unmatched[1024];
 
 /* monitors/functions:functions=NAMES watching focus_cases.run() records
    what focus_oracle does; returns the number of rows. */
@@ -54,9 +38,14 @@ static size_t assert_function_focus(const char *names)
     char oracle[256];
     size_t rows;
 
+    struct pikos_error err = {0};
+
     start_ok(pipe);
     py_call("focus_cases", "run");
     stop_ok(pipe);
+    cr_assert_eq(pikos_pipeline_check_focus(pipe, &err),
+                 err.message[0] ? PIKOS_ENOTFOUND : 0);
+    snprintf(unmatched, sizeof(unmatched), "%s", err.message);
     snprintf(oracle, sizeof(oracle),
              "focus_oracle(focus_cases.run, '%s'.split(';'))", names);
     assert_rows_equal_oracle(collect, oracle);
@@ -112,20 +101,10 @@ Test(focus_hook, qualified_and_module_names)
 /* A module that is not the code's file: nothing, and a warning. */
 Test(focus_hook, a_module_name_must_match_the_file)
 {
-    char path[64];
-    char *text;
-    int saved;
-
-    temp_path(path);
-    stderr_to(path, &saved);
     cr_assert_eq(assert_function_focus("elsewhere:recurse"), 0);
-    stderr_to(NULL, &saved);
-    text = read_text_file(path);
-    cr_assert_str_eq(text, "pikos: [monitors/functions] warning: focus "
-                           "'elsewhere:recurse' (functions=, --focused-on) "
-                           "matched no function that ran\n");
-    free(text);
-    unlink(path);
+    cr_assert_str_eq(unmatched, "[monitors/functions] focus "
+                                "'elsewhere:recurse' (functions=, "
+                                "--focused-on) matched no function that ran");
 }
 
 /* Each run resolves its names afresh, although the code objects are the
@@ -222,58 +201,34 @@ Test(focus_hook, two_monitors_at_once_each_with_its_recorder)
     unlink(focused_path);
 }
 
-static void assert_start_fails(struct pikos_instance *monitor,
-                               const char *message)
+/* Bad host-handled options fail when the monitor is made, before any
+   recorder of its pipeline starts. */
+static void assert_monitor_refused(const char *key, const char *value,
+                                   const char *message)
 {
-    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_option_setting setting = {key, value};
     struct pikos_error err = {0};
-    struct collect_ctx *collect = collect_from(pipe, monitor);
 
-    cr_assert_eq(pikos_pipeline_start(pipe, &err), PIKOS_EINVAL);
+    cr_assert_null(pikos_instance_new(harness_registry, "monitors/functions",
+                                      &setting, 1, &err));
+    cr_assert_eq(err.code, PIKOS_EINVAL);
     cr_assert_str_eq(err.message, message);
-    cr_assert_not(pikos_pipeline_is_running(pipe));
-    cr_assert_null(PyThreadState_Get()->c_profilefunc);
-    cr_assert_eq(collect->count, 0);
-    pikos_pipeline_free(pipe);
 }
 
-Test(focus_hook, a_bad_threads_value_fails_the_start)
+Test(focus_hook, a_bad_threads_value_is_refused)
 {
-    struct pikos_option_setting threads = {"threads", "main"};
-
-    assert_start_fails(
-        registry_instance("monitors/functions", &threads, 1),
+    assert_monitor_refused(
+        "threads", "main",
         "[monitors/functions] threads=main is not a choice: give threads=all "
         "(every thread) or threads=current (the thread that starts "
         "monitoring)");
 }
 
-Test(focus_hook, a_malformed_focus_name_fails_the_start)
+Test(focus_hook, a_malformed_focus_name_is_refused)
 {
-    assert_start_fails(functions_monitor("recurse;pkg:"),
-                       "[monitors/functions] functions: 'pkg:' names no "
-                       "function (give f, Class.method or module:f)");
-}
-
-Test(focus_hook, names_matching_nothing_are_warned_about_at_stop)
-{
-    char path[64];
-    char *text;
-    int saved;
-
-    temp_path(path);
-    stderr_to(path, &saved);
-    cr_assert_eq(assert_function_focus("recurse;missing;Shape.gone"), 14);
-    stderr_to(NULL, &saved);
-    text = read_text_file(path);
-    cr_assert_str_eq(
-        text,
-        "pikos: [monitors/functions] warning: focus 'missing' (functions=, "
-        "--focused-on) matched no function that ran\n"
-        "pikos: [monitors/functions] warning: focus 'Shape.gone' "
-        "(functions=, --focused-on) matched no function that ran\n");
-    free(text);
-    unlink(path);
+    assert_monitor_refused("functions", "recurse;pkg:",
+                           "[monitors/functions] functions: 'pkg:' names no "
+                           "function (give f, Class.method or module:f)");
 }
 
 Test(focus_hook, at_most_64_focused_monitors_at_once)
