@@ -3,11 +3,18 @@
  *
  * A child created by os.fork() (or multiprocessing's fork start method)
  * keeps running the parent's Python code with the parent's hooks and
- * pipelines.  It stops recording (DESIGN.md §8, docs/decisions.md): right
- * after the fork every monitor loses its events, so the child makes no
- * records at all; the outputs it shares with the parent refuse its writes
- * as a second guard (output.c), which also covers a fork made from C.
- * The parent goes on as before.
+ * pipelines.  Right after the fork (os.register_at_fork), each running
+ * pipeline either goes on in the child as a stream of its own, when all its
+ * recorders can (plugin.h's after_fork: recorders/zmq in connect mode), or
+ * stops recording: its monitors lose their events, so the child makes no
+ * records for it (DESIGN.md §8, docs/decisions.md).  The outputs a child
+ * shares with its parent refuse its writes as a second guard (output.c),
+ * which also covers a fork made from C.  The parent goes on as before.
+ *
+ * multiprocessing's workers end with os._exit, which skips whatever would
+ * stop the pipelines that went on; so in a child that has some, pikos asks
+ * multiprocessing to stop them when the worker ends (its after-fork hook,
+ * then a Finalize, both run by Process._bootstrap).
  */
 #include "internal.h"
 
@@ -17,22 +24,97 @@
    undone, so once per interpreter). */
 static int fork_watched;
 
+/* ------------------------------------------------------------ workers */
+
+static PyObject *finish_worker(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    pikos_pipelines_finish();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef finish_worker_def = {
+    "pikos_finish_worker", finish_worker, METH_NOARGS,
+    "Stops the pipelines a multiprocessing worker took over."};
+
+/* Run by Process._bootstrap (after it cleared the parent's finalizers):
+   multiprocessing.util.Finalize(None, finish_worker, exitpriority=0). */
+static PyObject *arm_worker(PyObject *self, PyObject *owner)
+{
+    PyObject *util = PyImport_ImportModule("multiprocessing.util");
+    PyObject *finish = util ? PyCFunction_New(&finish_worker_def, NULL) : NULL;
+    PyObject *args = finish ? PyTuple_Pack(2, Py_None, finish) : NULL;
+    PyObject *kwargs = args ? Py_BuildValue("{si}", "exitpriority", 0) : NULL;
+    PyObject *finalize = kwargs ? PyObject_GetAttrString(util, "Finalize")
+                                : NULL;
+    PyObject *done = finalize ? PyObject_Call(finalize, args, kwargs) : NULL;
+
+    (void)self;
+    (void)owner;
+    Py_XDECREF(util);
+    Py_XDECREF(finish);
+    Py_XDECREF(args);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(finalize);
+    if (done == NULL)
+        return NULL;
+    Py_DECREF(done);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef arm_worker_def = {
+    "pikos_arm_worker", arm_worker, METH_O,
+    "Has multiprocessing stop pikos's pipelines when the worker ends."};
+
+/* The after-fork hook; multiprocessing keeps it in a weak dictionary, so
+   pikos holds it for good. */
+static PyObject *worker_hook;
+
+/* In a child that goes on recording: if it turns out to be a
+   multiprocessing process, stop its pipelines when it ends. */
+static void watch_worker_exit(void)
+{
+    PyObject *modules = PySys_GetObject("modules"); /* borrowed */
+    PyObject *util = modules ? PyDict_GetItemString(modules,
+                                                    "multiprocessing.util")
+                             : NULL; /* borrowed; not imported: no worker */
+    PyObject *done;
+
+    if (util == NULL)
+        return;
+    if (worker_hook == NULL)
+        worker_hook = PyCFunction_New(&arm_worker_def, NULL);
+    done = worker_hook ? PyObject_CallMethod(util, "register_after_fork",
+                                             "OO", worker_hook, worker_hook)
+                       : NULL;
+    if (done == NULL) {
+        PyErr_WriteUnraisable(NULL);
+        return;
+    }
+    Py_DECREF(done);
+}
+
+/* ------------------------------------------------------------ the fork */
+
 static PyObject *after_fork_in_child(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    pikos_hook_forget_monitors();
+    if (pikos_pipelines_after_fork() > 0)
+        watch_worker_exit();
     Py_RETURN_NONE;
 }
 
 static PyMethodDef after_fork_def = {
     "pikos_after_fork_in_child", after_fork_in_child, METH_NOARGS,
-    "Stops pikos's monitoring in a forked child."};
+    "Decides, in a forked child, which pipelines go on recording."};
 
 /* After Py_FinalizeEx a later interpreter must register again. */
 static void forget_at_exit(void)
 {
     fork_watched = 0;
+    worker_hook = NULL; /* freed with the interpreter */
 }
 
 /* os.register_at_fork(after_in_child=...); -1 with a Python exception. */

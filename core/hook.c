@@ -701,13 +701,6 @@ int pikos_hook_add_monitor(struct pikos_instance *monitor,
     return rc;
 }
 
-void pikos_hook_forget_monitors(void)
-{
-    while (active.count > 0)
-        active_remove((int)active.count - 1);
-    release_when_idle();
-}
-
 int pikos_hook_check_options(struct pikos_instance *monitor,
                              struct pikos_error *err)
 {

@@ -182,12 +182,18 @@ int pikos_pipeline_emit(struct pikos_instance *monitor,
 int pikos_hook_add_monitor(struct pikos_instance *monitor,
                            struct pikos_error *err) PIKOS_HIDDEN;
 void pikos_hook_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
-/* Takes every monitor off the hooks (a forked child stops recording). */
-void pikos_hook_forget_monitors(void) PIKOS_HIDDEN;
 /* Checks a monitor's host-handled options (threads, functions) when the
    instance is made, before any recorder starts. */
 int pikos_hook_check_options(struct pikos_instance *monitor,
                              struct pikos_error *err) PIKOS_HIDDEN;
+
+/* In a forked child: each running pipeline goes on (every recorder has
+   after_fork and all succeeded) or stops recording; returns how many go
+   on. */
+size_t pikos_pipelines_after_fork(void) PIKOS_HIDDEN;
+/* Stops every pipeline that went on in a forked child which is about to
+   exit (multiprocessing's workers end with os._exit). */
+void pikos_pipelines_finish(void) PIKOS_HIDDEN;
 
 /* fork.c: registers (once per interpreter) what a forked child does. */
 int pikos_fork_watch(struct pikos_error *err) PIKOS_HIDDEN;

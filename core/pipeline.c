@@ -13,6 +13,8 @@
  * embedder's single thread, serialises it).  A failing filter or recorder
  * there gets a sticky error and the record is dropped.
  */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -32,7 +34,32 @@ struct pikos_pipeline {
     struct instance_list filters;
     struct instance_list recorders;
     unsigned int start_count; /* depth of nested start/stop pairs */
+    /* The running pipelines of the process, for fork (see "fork"). */
+    struct pikos_pipeline *next_running;
+    int abandoned; /* a forked child's copy that stopped recording */
+    int finished;  /* stopped early, in a child about to exit */
 };
+
+/* ------------------------------------------------------------ running */
+
+static struct pikos_pipeline *running;
+
+static void running_add(struct pikos_pipeline *pipe)
+{
+    pipe->next_running = running;
+    running = pipe;
+}
+
+static void running_remove(struct pikos_pipeline *pipe)
+{
+    for (struct pikos_pipeline **p = &running; *p != NULL;
+         p = &(*p)->next_running)
+        if (*p == pipe) {
+            *p = pipe->next_running;
+            break;
+        }
+    pipe->next_running = NULL;
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -404,6 +431,7 @@ PIKOS_EXPORT int pikos_pipeline_start(struct pikos_pipeline *pipe,
         return rc;
     }
     pipe->start_count = 1;
+    running_add(pipe);
     return 0;
 }
 
@@ -412,10 +440,15 @@ PIKOS_EXPORT int pikos_pipeline_start(struct pikos_pipeline *pipe,
 PIKOS_EXPORT int pikos_pipeline_stop(struct pikos_pipeline *pipe,
                                      struct pikos_error *err)
 {
+    if (pipe->start_count == 0 && pipe->finished)
+        return 0; /* pikos_pipelines_finish stopped it already */
     if (pipe->start_count == 0)
         return pikos_error_set(err, PIKOS_ESTATE,
                                "cannot stop a pipeline that is not running");
     if (--pipe->start_count > 0)
+        return 0;
+    running_remove(pipe);
+    if (pipe->abandoned) /* the parent's plugins: not ours to stop */
         return 0;
     unhook_monitors(pipe);
     stop_list(&pipe->monitors);
@@ -438,6 +471,79 @@ PIKOS_EXPORT int pikos_pipeline_check_focus(const struct pikos_pipeline *pipe,
     return 0;
 }
 
+/* ------------------------------------------------------------ fork */
+
+static int has_after_fork(const struct pikos_plugin *plugin)
+{
+    size_t end = offsetof(struct pikos_plugin, after_fork) +
+                 sizeof(plugin->after_fork);
+    return plugin->struct_size >= end && plugin->after_fork != NULL;
+}
+
+/* Recorders hold what cannot be shared with a parent (files, sockets,
+   threads): each must say how it goes on in a child. */
+static int can_follow(const struct pikos_pipeline *pipe)
+{
+    if (pipe->recorders.count == 0)
+        return 0;
+    for (size_t i = 0; i < pipe->recorders.count; i++)
+        if (!has_after_fork(pipe->recorders.items[i]->plugin))
+            return 0;
+    return 1;
+}
+
+static int call_after_fork(const struct instance_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        struct pikos_instance *inst = list->items[i];
+        if (has_after_fork(inst->plugin) &&
+            inst->plugin->after_fork(inst, inst->ctx) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void skip_fini(const struct instance_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        list->items[i]->initialized = 0;
+}
+
+size_t pikos_pipelines_after_fork(void)
+{
+    size_t following = 0;
+
+    for (struct pikos_pipeline *pipe = running; pipe != NULL;
+         pipe = pipe->next_running) {
+        if (can_follow(pipe) && call_after_fork(&pipe->recorders) == 0 &&
+            call_after_fork(&pipe->filters) == 0 &&
+            call_after_fork(&pipe->monitors) == 0) {
+            following++;
+            continue;
+        }
+        unhook_monitors(pipe);
+        pipe->abandoned = 1;
+    }
+    return following;
+}
+
+void pikos_pipelines_finish(void)
+{
+    struct pikos_pipeline *pipe = running;
+
+    while (pipe != NULL) {
+        struct pikos_error err = {0};
+        struct pikos_pipeline *next = pipe->next_running;
+        if (!pipe->abandoned) {
+            pipe->start_count = 1; /* nested starts end here too */
+            if (pikos_pipeline_stop(pipe, &err) < 0)
+                fprintf(stderr, "pikos: %s\n", err.message);
+            pipe->finished = 1;
+        }
+        pipe = next;
+    }
+}
+
 PIKOS_EXPORT void pikos_pipeline_free(struct pikos_pipeline *pipe)
 {
     if (pipe == NULL)
@@ -446,6 +552,11 @@ PIKOS_EXPORT void pikos_pipeline_free(struct pikos_pipeline *pipe)
         pipe->start_count = 1;
         /* Whoever frees a running pipeline did not ask for its errors. */
         pikos_pipeline_stop(pipe, NULL);
+    }
+    if (pipe->abandoned) { /* the parent's plugins: no `fini` here */
+        skip_fini(&pipe->monitors);
+        skip_fini(&pipe->filters);
+        skip_fini(&pipe->recorders);
     }
     list_free(&pipe->monitors);
     list_free(&pipe->filters);

@@ -261,6 +261,19 @@ Test(hook, names_that_are_not_utf8_are_escaped)
     pikos_pipeline_free(pipe);
 }
 
+/* Forks; the child and then the parent measure the records g() makes,
+   the child reporting through its exit status. */
+static const char fork_and_measure[] =
+    "def measure():\n"
+    "    before = len(seen)\n"
+    "    g()\n"
+    "    return len(seen) - before\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os._exit(min(measure(), 100))\n"
+    "child_records = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])\n"
+    "parent_records = measure()\n";
+
 /* A forked child stops recording: its monitors lose their events at the
    fork (os.register_at_fork), while the parent's go on. */
 Test(hook, a_forked_child_makes_no_records)
@@ -269,7 +282,6 @@ Test(hook, a_forked_child_makes_no_records)
     struct collect_ctx *collect =
         collect_from(pipe, registry_instance("monitors/functions", NULL, 0));
     long child_records;
-    size_t parent_before;
 
     PyObject *g = py_function("tiny", "g");
 
@@ -283,21 +295,59 @@ Test(hook, a_forked_child_makes_no_records)
            "    seen.append(1)\n");
     collect->callback = py_eval("note");
     start_ok(pipe);
-    py_run("pid = os.fork()\n"
-           "if pid == 0:\n"
-           "    before = len(seen)\n"
-           "    g()\n"
-           "    os._exit(min(len(seen) - before, 100))\n"
-           "child_records = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])\n");
-    parent_before = collect->count;
-    py_call("tiny", "g");
+    py_run(fork_and_measure);
     stop_ok(pipe);
     Py_CLEAR(collect->callback);
 
     child_records = PyLong_AsLong(py_eval("child_records"));
     cr_assert_eq(child_records, 0, "the child made %ld records",
                  child_records);
-    /* g, f, len: call and return each. */
-    cr_assert_geq(collect->count - parent_before, 6);
+    cr_assert_geq(PyLong_AsLong(py_eval("parent_records")), 6);
+    pikos_pipeline_free(pipe);
+}
+
+static int after_fork_calls;
+
+static int collect_after_fork(struct pikos_instance *inst, void *ctx)
+{
+    (void)inst, (void)ctx;
+    after_fork_calls++;
+    return 0;
+}
+
+/* A pipeline whose recorders all have after_fork goes on in the child. */
+Test(hook, a_pipeline_whose_recorders_can_follow_records_in_the_child)
+{
+    static struct pikos_plugin following;
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *recorder;
+    struct collect_ctx *collect;
+    PyObject *g = py_function("tiny", "g");
+
+    following = collect_recorder;
+    following.after_fork = collect_after_fork;
+    recorder = local_instance(&following, "recorders/collect");
+    collect = pikos_instance_ctx(recorder);
+    pipeline_add_ok(pipe, registry_instance("monitors/functions", NULL, 0));
+    pipeline_add_ok(pipe, recorder);
+    cr_assert_eq(PyObject_SetAttrString(PyImport_AddModule("__main__"), "g",
+                                        g),
+                 0);
+    Py_DECREF(g);
+    py_run("import os\n"
+           "seen = []\n"
+           "def note():\n"
+           "    seen.append(1)\n");
+    collect->callback = py_eval("note");
+    start_ok(pipe);
+    py_run(fork_and_measure);
+    stop_ok(pipe);
+    Py_CLEAR(collect->callback);
+
+    long child_records = PyLong_AsLong(py_eval("child_records"));
+    long parent_records = PyLong_AsLong(py_eval("parent_records"));
+    cr_assert_geq(parent_records, 6); /* g, f, len: a call and a return */
+    cr_assert_eq(child_records, parent_records);
+    cr_assert_eq(after_fork_calls, 0, "after_fork ran in the parent");
     pikos_pipeline_free(pipe);
 }

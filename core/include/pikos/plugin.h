@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define PIKOS_ABI_MAJOR 1
-#define PIKOS_ABI_MINOR 0
+#define PIKOS_ABI_MINOR 1
 
 /* The symbol every plugin exports (see PIKOS_PLUGIN_DEFINE below). */
 #define PIKOS_PLUGIN_ENTRY_SYMBOL "pikos_plugin_entry"
@@ -375,6 +375,18 @@ struct pikos_plugin {
        or PIKOS_ENOTFOUND for a question it does not know. */
     int (*query)(struct pikos_instance *inst, void *ctx, const char *what,
                  void *answer);
+
+    /* Any kind, optional (ABI 1.1): called in a child made by fork()
+       (os.fork, multiprocessing's fork start method) for each instance of
+       a pipeline that was running at the fork, before the child runs any
+       Python code.  A plugin that can go on in the child sets itself up
+       again there (a new socket, thread or stream) and returns 0.  A
+       pipeline keeps recording in the child only when each of its
+       recorders has after_fork and every after_fork returned 0; otherwise
+       it stops recording in the child, and its plugins get no callback
+       there at all (not even stop or finalize: what they hold is the
+       parent's).  Monitors and filters that hold only memory need none. */
+    int (*after_fork)(struct pikos_instance *inst, void *ctx);
 };
 
 /* The answer of recorders/list to query "records": the records kept, in
