@@ -329,39 +329,79 @@ static size_t name_distance(const char *wanted, const char *name)
     return edit_distance(wanted, name);
 }
 
-/*
- * The plugin most like `name` (of kind `prefix`, if given), or NULL when
- * none is near: at most 3 edits away, and at most half of the name's
- * letters changed ("zmq" is not a misspelt "csv").
- */
-static const char *suggestion(const struct pikos_registry *reg,
-                              const char *prefix, const char *name)
+/* A plugin near the wanted name: how near, by the prefix-aware distance
+   first and the plain edit distance second. */
+struct near_name {
+    const char *full_name;
+    size_t distance, edits;
+};
+
+static int nearer(const struct near_name *a, const struct near_name *b)
 {
-    const char *best = NULL;
-    size_t best_distance = 4, len = strlen(name);
+    if (a->distance != b->distance)
+        return a->distance < b->distance;
+    if (a->edits != b->edits)
+        return a->edits < b->edits;
+    return strcmp(a->full_name, b->full_name) < 0;
+}
+
+/* Keeps the `max` nearest in order (an insertion into a short array). */
+static void keep_nearest(struct near_name *kept, size_t *count, size_t max,
+                         struct near_name candidate)
+{
+    size_t at = *count;
+
+    while (at > 0 && nearer(&candidate, &kept[at - 1]))
+        at--;
+    if (at >= max)
+        return;
+    if (*count < max)
+        (*count)++;
+    memmove(&kept[at + 1], &kept[at], (*count - 1 - at) * sizeof(*kept));
+    kept[at] = candidate;
+}
+
+#define SUGGESTIONS_MAX 3
+
+/*
+ * The plugins most like `name` (of kind `prefix`, if given), nearest
+ * first, as "a, b or c" into buf; 0 when none is near: at most 3 edits
+ * away, and at most half of the name's letters changed ("zmq" is not a
+ * misspelt "csv").  Ties are broken by the plain edit distance, then by
+ * name, so the answer never depends on the order of a directory listing.
+ */
+static size_t suggestions(const struct pikos_registry *reg, const char *prefix,
+                          const char *name, char *buf, size_t cap)
+{
+    struct near_name kept[SUGGESTIONS_MAX];
+    size_t count = 0, len = strlen(name), used = 0;
 
     for (size_t i = 0; i < reg->nentries; i++) {
         const struct pikos_plugin_info *info = &reg->entries[i]->info;
-        size_t d = name_distance(name, info->name);
-
+        struct near_name c = {info->full_name, name_distance(name, info->name),
+                              edit_distance(name, info->name)};
         if (prefix != NULL &&
             strncmp(info->full_name, prefix, strlen(prefix)) != 0)
-            d++; /* another kind: a little further away */
-        if (d < best_distance && 2 * d <= len) {
-            best = info->full_name;
-            best_distance = d;
-        }
+            c.distance++; /* another kind: a little further away */
+        if (c.distance < 4 && 2 * c.distance <= len)
+            keep_nearest(kept, &count, SUGGESTIONS_MAX, c);
     }
-    return best;
+    for (size_t i = 0; i < count && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s",
+                                 i == 0             ? ""
+                                 : i == count - 1 ? " or "
+                                                    : ", ",
+                                 kept[i].full_name);
+    return count;
 }
 
 static int unknown_plugin(const struct pikos_registry *reg, const char *wanted,
                           const char *prefix, const char *name,
                           struct pikos_error *err)
 {
-    const char *near = suggestion(reg, prefix, name);
+    char near[512];
 
-    if (near != NULL)
+    if (suggestions(reg, prefix, name, near, sizeof(near)) > 0)
         return pikos_error_set(err, PIKOS_ENOTFOUND,
                                "unknown plugin '%s' (did you mean %s?); "
                                "`pikos plugins` lists them",

@@ -216,6 +216,24 @@ Test(registry, unknown_plugin_with_a_suggestion)
                                   "lists them");
 }
 
+/* Ties never depend on the order of a directory listing: the plain edit
+   distance, then the name, decide; up to three names are offered. */
+Test(registry, close_names_are_listed_nearest_first)
+{
+    write_manifest(dir_a, "b.plugin", "monitor", "functions", "f");
+    write_manifest(dir_a, "a.plugin", "monitor", "function_memory", "m");
+    write_manifest(dir_a, "c.plugin", "monitor", "function_x", "x");
+    pikos_registry_add_path(reg, dir_a);
+    scan();
+
+    cr_assert_null(find("monitors/function"));
+    cr_assert_str_eq(err.message, "unknown plugin 'monitors/function' (did "
+                                  "you mean monitors/functions, "
+                                  "monitors/function_x or "
+                                  "monitors/function_memory?); `pikos "
+                                  "plugins` lists them");
+}
+
 Test(registry, unknown_plugin_without_a_suggestion)
 {
     scan_demo_plugins();
@@ -345,14 +363,14 @@ Test(registry, missing_symbol)
 Test(registry, abi_major_mismatch)
 {
     assert_load_fails("abi_major", PIKOS_EABI,
-                      "built for plugin ABI 2.0, this pikos speaks 1.0: "
+                      "built for plugin ABI 2.1, this pikos speaks 1.1: "
                       "rebuild the plugin against this pikos");
 }
 
 Test(registry, abi_minor_newer_than_the_host)
 {
     assert_load_fails("abi_minor", PIKOS_EABI,
-                      "built for plugin ABI 1.1, this pikos speaks 1.0: "
+                      "built for plugin ABI 1.2, this pikos speaks 1.1: "
                       "rebuild the plugin against this pikos");
 }
 
@@ -446,7 +464,7 @@ Test(registry, instance_of_a_broken_plugin)
     cr_assert_str_eq(err.message,
                      "plugin 'recorders/fx_abi_major' is broken: " FIXTURES
                      "/abi_major/fixture_abi_major: built for plugin ABI "
-                     "2.0, this pikos speaks 1.0: rebuild the plugin against "
+                     "2.1, this pikos speaks 1.1: rebuild the plugin against "
                      "this pikos");
 }
 
