@@ -3,7 +3,9 @@
 # install, then
 #   - the installed pikos finds its plugins with no environment variables;
 #   - examples/plugins/count_calls builds with `pkg-config --cflags --libs
-#     pikos` against the installed headers and runs through PIKOS_PLUGIN_PATH.
+#     pikos` against the installed headers and runs through PIKOS_PLUGIN_PATH;
+#   - the installed Python package imports from the prefix's site directory
+#     and monitors with the installed plugins, again with no PIKOS_* variable.
 # Usage: tests/install/run.sh WORKDIR [PYTHON]
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -71,4 +73,26 @@ actual=$(cat "$work/counts.txt")
 $actual
 expected
 $expected"
+# The Python package: only PYTHONPATH, as for any package in a private prefix.
+site=$(ls -d "$prefix"/lib/python3*/*-packages 2>/dev/null | head -n 1)
+[ -n "$site" ] && [ -e "$site/pikos/_pikos.so" ] ||
+    fail "the pikos Python package (pikos/_pikos.so) was not installed"
+(cd "$work" && env -u PIKOS_PLUGIN_PATH -u PIKOS_NO_DEFAULT_PATH \
+    PYTHONPATH="$site" "$python" - <<'PY'
+import pikos
+from pikos.monitors.api import FunctionMonitor
+from pikos.recorders.api import ListRecorder
+
+def work(n):
+    return sum(i * i for i in range(n))
+
+names = {p.name for p in pikos.plugins()}
+assert {"monitors/functions", "recorders/csv"} <= names, names
+recorder = ListRecorder()
+with FunctionMonitor(recorder):
+    work(10)
+calls = [r for r in recorder.records if r.type == "call" and r.function == "work"]
+assert len(calls) == 1, recorder.records
+PY
+) || fail "the installed Python package did not monitor"
 echo "install test: PASS"

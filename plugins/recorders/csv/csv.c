@@ -21,6 +21,8 @@
 /* Longer than the text of any int64_t or double. */
 #define CSV_NUMBER_MAX 64
 
+#define CSV_MAX_SCHEMAS 8
+
 struct csv_ctx {
     /* Options, stored by the host. */
     char *filename;
@@ -34,6 +36,10 @@ struct csv_ctx {
     int write_failed;
     char *row;                       /* for rows longer than the output's buffer */
     size_t row_cap;
+    /* Schemas whose header row is written: once in the recorder's life, as
+       the seed's recorders do, however often monitoring restarts. */
+    const struct pikos_schema *headed[CSV_MAX_SCHEMAS];
+    size_t nheaded;
 };
 
 static const struct pikos_option csv_options[] = {
@@ -245,6 +251,13 @@ static int csv_init(struct pikos_instance *inst, void *ctx,
 static int csv_prepare(struct pikos_instance *inst, void *ctx,
                        const struct pikos_schema *schema)
 {
+    struct csv_ctx *self = ctx;
+
+    for (size_t i = 0; i < self->nheaded; i++)
+        if (self->headed[i] == schema)
+            return PIKOS_OK;
+    if (self->nheaded < CSV_MAX_SCHEMAS)
+        self->headed[self->nheaded++] = schema;
     return write_row(inst, ctx, schema, NULL);
 }
 

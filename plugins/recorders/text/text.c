@@ -203,20 +203,21 @@ static int text_prepare(struct pikos_instance *inst, void *ctx,
 {
     struct text_ctx *self = ctx;
     struct text_schema *ts = find_schema(self, schema);
-    if (ts == NULL) {
-        if (self->nschemas == TEXT_MAX_SCHEMAS)
-            return self->host->set_error(
-                inst, PIKOS_EINVAL,
-                "cannot write more than %d record schemas (%s is one too "
-                "many)",
-                TEXT_MAX_SCHEMAS, schema->name);
-        ts = &self->schemas[self->nschemas];
-        *ts = (struct text_schema){schema, NULL, NULL};
-        int rc = compile_templates(inst, self, ts);
-        if (rc != PIKOS_OK)
-            return rc;
-        self->nschemas++;
-    }
+    /* The header is written once in the recorder's life, as the seed's
+       recorders do, however often monitoring restarts. */
+    if (ts != NULL)
+        return PIKOS_OK;
+    if (self->nschemas == TEXT_MAX_SCHEMAS)
+        return self->host->set_error(inst, PIKOS_EINVAL,
+                                     "cannot write more than %d record "
+                                     "schemas (%s is one too many)",
+                                     TEXT_MAX_SCHEMAS, schema->name);
+    ts = &self->schemas[self->nschemas];
+    *ts = (struct text_schema){schema, NULL, NULL};
+    int rc = compile_templates(inst, self, ts);
+    if (rc != PIKOS_OK)
+        return rc;
+    self->nschemas++;
     return write_header(inst, self, ts);
 }
 

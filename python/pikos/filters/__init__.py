@@ -1,0 +1,1 @@
+"""Record filters: which records a recorder writes (see pikos.filters.api)."""

@@ -1,0 +1,1 @@
+"""Monitors: what records the events of a program (see pikos.monitors.api)."""

@@ -1,0 +1,1 @@
+"""Recorders: where records go (see pikos.recorders.api)."""
