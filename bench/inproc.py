@@ -15,6 +15,14 @@ WORKLOAD is `workload` (calls, the default) or `lines_workload`.  MODE:
     pure_python       the seed's pure-Python LineMemoryMonitor -> CSV
     statm             ROUNDS x 1000 preads of /proc/self/statm, nothing else
                       (events = preads)
+    api_csv           pikos's Python API: FunctionMonitor(CSVFileRecorder)
+    api_list          pikos's Python API: FunctionMonitor(ListRecorder)
+                      (events = records kept)
+    api_list_read     the same, and its records read back (the time
+                      includes making them Python records)
+    pure_python_functions
+                      the seed's pure-Python FunctionMonitor ->
+                      ListRecorder (events = records kept)
 """
 import importlib
 import os
@@ -86,6 +94,43 @@ def statm(workload, rounds):
     return _nullprof.statm_reads(reads), reads
 
 
+def api_csv(workload, rounds):
+    from pikos.monitors.api import FunctionMonitor
+    from pikos.recorders.api import CSVFileRecorder
+    with tempfile.TemporaryDirectory() as tmp:
+        monitor = FunctionMonitor(
+            CSVFileRecorder(os.path.join(tmp, "functions.csv")))
+        return profiled(monitor.enable, monitor.disable, workload.main,
+                        rounds)
+
+
+def api_list(workload, rounds, read_records=False):
+    from pikos.monitors.api import FunctionMonitor
+    from pikos.recorders.api import ListRecorder
+    recorder = ListRecorder()
+    monitor = FunctionMonitor(recorder)
+
+    def stop():
+        monitor.disable()
+        return len(recorder.records) if read_records else 0
+    return profiled(monitor.enable, stop, workload.main, rounds)
+
+
+def api_list_read(workload, rounds):
+    return api_list(workload, rounds, read_records=True)
+
+
+def pure_python_functions(workload, rounds):
+    import pure_python as design
+    recorder = design.ListRecorder()
+    monitor = design.FunctionMonitor(recorder)
+
+    def stop():
+        monitor.disable()
+        return len(recorder.records)
+    return profiled(monitor.enable, stop, workload.main, rounds)
+
+
 def none(workload, rounds):
     return profiled(lambda: None, lambda: 0, workload.main, rounds)
 
@@ -98,7 +143,8 @@ def workload_functions(workload):
 
 MODES = {f.__name__: f for f in (none, null, null_trace, null_trace_statm,
                                  cprofile, line_profiler, memory_profiler,
-                                 pure_python, statm)}
+                                 pure_python, statm, api_csv, api_list,
+                                 api_list_read, pure_python_functions)}
 
 if __name__ == "__main__":
     mode, rounds = sys.argv[1], int(sys.argv[2])

@@ -46,8 +46,8 @@ def per_event(suite, env):
         deltas[config.name] = large - small
         if config.name == suite.counter:
             extra_events = events_large - events_small
-    base = deltas["unprofiled"]
-    return {name: (delta - base) / extra_events
+    baseline = {c.name: c.baseline for c in suite.configs if c.counted}
+    return {name: (delta - deltas[baseline[name]]) / extra_events
             for name, delta in deltas.items()}, extra_events
 
 
@@ -55,7 +55,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pikos", required=True)
     parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--suite", choices=("functions", "lines", "all"),
+    parser.add_argument("--suite", choices=timing.SUITES,
                         default="all")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--line-rounds", type=int, default=40)

@@ -1,11 +1,18 @@
-"""The original pikos design, as an anchor of the line benchmark.
+"""The original pikos design, as an anchor of the benchmarks.
 
-The seed's LineMemoryMonitor was pure Python: a sys.settrace callback
-that, at every line event, asks psutil for the process's memory, reads the
-line with linecache, builds a namedtuple record and hands it to a recorder
-(here a CSV file recorder, as `monitors/line_memory -> recorders/csv` is
-measured).  Without psutil, memory comes from /proc/self/statm, read in
-Python.
+The seed's monitors were pure Python:
+- LineMemoryMonitor (the lines suite): a sys.settrace callback that, at
+  every line event, asks psutil for the process's memory, reads the line
+  with linecache, builds a namedtuple record and hands it to a recorder
+  (here a CSV file recorder, as `monitors/line_memory -> recorders/csv` is
+  measured).  Without psutil, memory comes from /proc/self/statm, read in
+  Python.
+- FunctionMonitor with a ListRecorder (the python suite): a
+  sys.setprofile callback that, at every function event, gathers the
+  record's values from the frame, builds a FunctionRecord namedtuple and
+  hands it to the recorder, which asks whether it is ready and whether its
+  filter (by default one that passes everything) takes the record, then
+  appends it to its list.
 """
 import collections
 import csv
@@ -15,6 +22,8 @@ import sys
 
 LineMemoryRecord = collections.namedtuple(
     "LineMemoryRecord", "index function lineNo RSS VMS line filename")
+FunctionRecord = collections.namedtuple(
+    "FunctionRecord", "index type function lineNo filename")
 
 
 def statm_reader():
@@ -64,3 +73,45 @@ class LineMemoryMonitor:
                 line.rstrip(), code.co_filename))
             self._index += 1
         return self.on_line_event
+
+
+class ListRecorder:
+    """Keeps the records it is given in `records`."""
+
+    def __init__(self, filter_=None):
+        self._filter = (lambda record: True) if filter_ is None else filter_
+        self.records = []
+
+    @property
+    def ready(self):
+        return True
+
+    def record(self, data):
+        if self.ready and self._filter(data):
+            self.records.append(data)
+
+
+class FunctionMonitor:
+    """A FunctionRecord per function event, handed to `recorder`."""
+
+    def __init__(self, recorder):
+        self._record = recorder.record
+        self._index = 0
+
+    def enable(self):
+        sys.setprofile(self.on_function_event)
+
+    def disable(self):
+        sys.setprofile(None)
+
+    def on_function_event(self, frame, event, arg):
+        self._record(FunctionRecord(*self.gather_info(frame, event, arg)))
+        self._index += 1
+
+    def gather_info(self, frame, event, arg):
+        if event.startswith("c_"):
+            function = arg.__name__
+        else:
+            function = frame.f_code.co_name
+        return (self._index, event, function, frame.f_lineno,
+                frame.f_code.co_filename)

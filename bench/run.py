@@ -1,13 +1,21 @@
 """make bench: the overhead of pikos per event, next to its anchors.
 
-Two suites, each a workload run by several configurations:
+Suites, each a workload run by several configurations:
   functions  bench/workload.py (calls): pikos's function monitor against
              a do-nothing C profile callback and cProfile;
   lines      bench/lines_workload.py (~30 million line events): the line
              and line-memory monitors against a do-nothing C trace
              callback, line_profiler, memory_profiler, the seed's
              pure-Python design (settrace + psutil) and one pread of
-             /proc/self/statm.
+             /proc/self/statm;
+  focus      two suites: monitors/functions on bench/workload.py and
+             monitors/lines on bench/lines_workload.py, focused on a
+             function outside the measured work, against the do-nothing C
+             profile and trace callbacks;
+  python     bench/workload.py under pikos's Python API (FunctionMonitor
+             with a CSV file recorder and with a ListRecorder) against the
+             command line and the seed's pure-Python FunctionMonitor ->
+             ListRecorder (needs the staged package on PYTHONPATH).
 
 Each configuration runs in a fresh process; configurations are interleaved
 round after round so that machine noise spreads evenly, and the median of
@@ -16,9 +24,13 @@ event count taken from the do-nothing C callback.  Slow configurations run
 a fraction of the rounds (their `scale`), and their cost is computed on
 their own number of events.  Everything runs in the interpreter the pikos
 command embeds (Debian's shared libpython, a little slower than the
-statically linked /usr/bin/python3, whose time is shown for reference).
+statically linked /usr/bin/python3, whose time is shown for reference),
+except the python suite's Python-API configurations: they run in
+/usr/bin/python3 and are costed against its own unprofiled run (their
+`baseline`).
 
-    python3 bench/run.py --pikos PATH [--suite functions|lines|all]
+    python3 bench/run.py --pikos PATH
+        [--suite functions|lines|focus|python|all]
         [--rounds N] [--line-rounds N] [--repeat R] [--out FILE]
 """
 import argparse
@@ -31,6 +43,7 @@ import tempfile
 from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SUITES = ("functions", "lines", "focus", "python", "all")
 ROUNDS = "{rounds}"  # replaced by each run's number of rounds
 
 
@@ -41,6 +54,7 @@ class Config:
     scale: float = 1.0      # fraction of the suite's rounds it runs
     direct: bool = False    # its time is the cost itself (no workload)
     counted: bool = True    # also measured by bench/instructions.py
+    baseline: str = "unprofiled"  # the unprofiled run of its interpreter
 
 
 @dataclass
@@ -117,6 +131,101 @@ def lines_suite(pikos, python, tmp, rounds):
                  targets=line_targets)
 
 
+def python_suite(pikos, python, tmp, rounds):
+    """The Python API against the command line and the seed's pure-Python
+    design, on the functions workload."""
+    inproc = os.path.join(HERE, "inproc.py")
+    embedded = [pikos, "--plugin", "monitors/idle", inproc]
+    in_python = [python, inproc]
+    python_base = "python3, unprofiled"
+
+    def api(name, mode, scale=1.0):
+        return Config(name, in_python + [mode, ROUNDS], scale=scale,
+                      baseline=python_base)
+
+    return Suite("python", rounds, [
+        Config("unprofiled", embedded + ["none", ROUNDS]),
+        Config("do-nothing C hook", embedded + ["null", ROUNDS]),
+        Config("(a) pikos command: functions -> csv file",
+               [pikos, "--plugin", "monitors/functions", "--plugin",
+                "recorders/csv", "-o", os.path.join(tmp, "python.csv"),
+                os.path.join(HERE, "workload.py"), ROUNDS]),
+        Config(python_base, in_python + ["none", ROUNDS]),
+        api("python3, do-nothing C hook", "null"),
+        api("(b) FunctionMonitor(CSVFileRecorder)", "api_csv"),
+        # A kept record takes memory: a tenth of the rounds (~1M records).
+        api("(c) FunctionMonitor(ListRecorder)", "api_list", scale=1 / 10),
+        api("(c) the same, records read back", "api_list_read",
+            scale=1 / 10),
+        api("(d) seed's design: setprofile + namedtuple -> list",
+            "pure_python_functions", scale=1 / 10),
+    ], counter="do-nothing C hook", targets=python_targets)
+
+
+def python_targets(cost):
+    """Issue 4: the Python API against the command line and the seed."""
+    command = cost["(a) pikos command: functions -> csv file"]
+    api_csv = cost["(b) FunctionMonitor(CSVFileRecorder)"]
+    seed = cost["(d) seed's design: setprofile + namedtuple -> list"]
+    rows = ["| target | measured | verdict |", "|---|---|---|"]
+
+    def check(what, measured, limit, claim):
+        verdict = "holds" if measured <= limit else "MISSED"
+        rows.append("| %s | %.0f ns vs %s = %.0f ns | %s |"
+                    % (what, measured, claim, limit, verdict))
+
+    check("(b) within 10% of (a)", api_csv, 1.1 * command, "1.1 x (a)")
+    for name in ("(c) FunctionMonitor(ListRecorder)",
+                 "(c) the same, records read back"):
+        check("%s 5x cheaper than (d) (%.1fx)" % (name, seed / cost[name]),
+              cost[name], seed / 5, "(d) / 5")
+    return rows
+
+
+# The focus of the focus suites: a function of the workloads that runs
+# once, after the measured work (a focus that matches nothing fails the run).
+FOCUS_TARGET = "focus_target"
+
+
+def focus_suites(pikos, tmp, rounds, line_rounds):
+    """Focused monitors outside their focus, each on the workload of its
+    events, against the do-nothing C callback of the same kind."""
+    inproc = os.path.join(HERE, "inproc.py")
+    csv_path = os.path.join(tmp, "focus.csv")
+
+    def suite(name, rounds, workload, null_mode, floor, monitor):
+        embedded = [pikos, "--plugin", "monitors/idle", inproc]
+        focused = [pikos, "--plugin", monitor + ":functions=" + FOCUS_TARGET,
+                   "--plugin", "recorders/csv", "-o", csv_path,
+                   os.path.join(HERE, workload + ".py"), ROUNDS]
+        return Suite(name, rounds, [
+            Config("unprofiled", embedded + ["none", ROUNDS, workload]),
+            Config(floor, embedded + [null_mode, ROUNDS, workload]),
+            Config("pikos %s focused elsewhere -> csv file" % monitor,
+                   focused),
+        ], counter=floor, targets=lambda cost: focus_targets(cost, floor))
+
+    return [suite("focus, function events", rounds, "workload", "null",
+                  "do-nothing C hook", "monitors/functions"),
+            suite("focus, line events", line_rounds, "lines_workload",
+                  "null_trace", "do-nothing C trace callback",
+                  "monitors/lines")]
+
+
+def focus_targets(cost, floor_name):
+    """Issue 3: outside the focus, within 1.2x of the do-nothing callback."""
+    floor = cost[floor_name]
+    rows = ["| target | measured | verdict |", "|---|---|---|"]
+    for name, measured in cost.items():
+        if "focused" in name:
+            verdict = "holds" if measured <= 1.2 * floor else "MISSED"
+            rows.append("| %s within 1.2x %s | %.0f ns vs 1.2 x %.0f = %.0f "
+                        "ns (%.2fx) | %s |"
+                        % (name, floor_name, measured, floor, 1.2 * floor,
+                           measured / floor, verdict))
+    return rows
+
+
 def line_targets(cost):
     """The performance targets of the line monitors (issue 3)."""
     rows = []
@@ -184,9 +293,14 @@ def measure(suite, repeat, env):
     return {k: statistics.median(v) for k, v in times.items()}, events
 
 
+def baseline_per_round(suite, medians, config):
+    """Seconds one round of the workload takes unprofiled, in the
+    configuration's interpreter."""
+    return medians[config.baseline] / suite.rounds
+
+
 def costs(suite, medians, events):
-    """ns per event of each configuration (None for the baseline)."""
-    per_round = medians["unprofiled"] / suite.rounds
+    """ns per event of each configuration (0 for a baseline)."""
     events_per_round = events[suite.counter] / suite.rounds
     result = {}
     for config in suite.configs:
@@ -195,20 +309,19 @@ def costs(suite, medians, events):
             result[config.name] = t / events[config.name] * 1e9
             continue
         rounds = config_rounds(suite, config)
-        extra = t - per_round * rounds
+        extra = t - baseline_per_round(suite, medians, config) * rounds
         result[config.name] = extra / (events_per_round * rounds) * 1e9
     return result
 
 
 def table(suite, medians, events, cost, python):
-    per_round = medians["unprofiled"] / suite.rounds
     lines = ["| configuration | rounds | median time (s) | overhead | "
              "ns per event |", "|---|---:|---:|---:|---:|"]
     for config in suite.configs:
         rounds = config_rounds(suite, config)
         t = medians[config.name]
-        overhead = "-" if config.direct else "%.2fx" % (t / (per_round *
-                                                             rounds))
+        unprofiled = baseline_per_round(suite, medians, config) * rounds
+        overhead = "-" if config.direct else "%.2fx" % (t / unprofiled)
         lines.append("| %s | %d | %.3f | %s | %.0f |"
                      % (config.name, rounds, t, overhead, cost[config.name]))
     lines.append("")
@@ -229,6 +342,12 @@ def suites(args, tmp):
     if args.suite in ("lines", "all"):
         chosen.append(lines_suite(args.pikos, args.python, tmp,
                                   args.line_rounds))
+    if args.suite in ("python", "all"):
+        chosen.append(python_suite(args.pikos, args.python, tmp,
+                                   args.rounds))
+    if args.suite in ("focus", "all"):
+        chosen += focus_suites(args.pikos, tmp, args.rounds,
+                               args.line_rounds)
     return chosen
 
 
@@ -242,7 +361,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pikos", required=True)
     parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--suite", choices=("functions", "lines", "all"),
+    parser.add_argument("--suite", choices=SUITES,
                         default="all")
     parser.add_argument("--rounds", type=int, default=250,
                         help="rounds of the functions workload")

@@ -3,22 +3,17 @@
  * values.
  *
  * The seed's NotOnValue(field, *values): on_value with the verdict turned
- * round.  Finding the field in each schema, turning the values into the
- * field's type and comparing are on_value's own code, compiled into this
- * plugin (with its descriptor renamed, so that only this file's descriptor
- * is exported), so the two filters cannot drift apart.
+ * round.  Preparing the values for each record schema and matching a
+ * record are common/values.c's, shared with filters/on_value, so the two
+ * filters cannot drift apart.
  */
-#define pikos_plugin_entry on_value_descriptor
-#include "../on_value/on_value.c"
-#undef pikos_plugin_entry
+#include <pikos/plugin.h>
+
+#include "../common/values.h"
 
 static const struct pikos_option not_on_value_options[] = {
-    {"field", PIKOS_OPT_STRING, PIKOS_OPTION_REQUIRED, NULL,
-     "name of the record field to compare (e.g. function)",
-     offsetof(struct on_value_ctx, field)},
-    {"values", PIKOS_OPT_LIST, PIKOS_OPTION_REQUIRED, NULL,
-     "values that drop a record (list items are separated by semicolons)",
-     offsetof(struct on_value_ctx, values)},
+    VALUES_FILTER_OPTIONS("values that drop a record (list items are "
+                          "separated by semicolons)"),
     {0},
 };
 
@@ -27,18 +22,9 @@ static const struct pikos_option not_on_value_options[] = {
 static int not_on_value_filter(struct pikos_instance *inst, void *ctx,
                                const struct pikos_record *rec)
 {
-    struct on_value_ctx *self = ctx;
-    const struct prepared_schema *prep = find_prepared(self, rec->schema);
-    if (prep == NULL) {
-        if (on_value_prepare(inst, ctx, rec->schema) != PIKOS_OK)
-            return PIKOS_DROP;
-        prep = find_prepared(self, rec->schema);
-    }
-    const struct pikos_value *value = &rec->values[prep->field];
-    for (size_t i = 0; i < self->values.count; i++)
-        if (same_value(prep->type, value, &prep->values[i]))
-            return PIKOS_DROP;
-    return PIKOS_PASS;
+    if (values_filter_match(inst, ctx, rec) == VALUES_NO_MATCH)
+        return PIKOS_PASS;
+    return PIKOS_DROP;
 }
 
 PIKOS_PLUGIN_DEFINE({
@@ -51,9 +37,9 @@ PIKOS_PLUGIN_DEFINE({
     .description = "Pass the records whose field equals none of the given "
                    "values",
     .options = not_on_value_options,
-    .ctx_size = sizeof(struct on_value_ctx),
-    .init = on_value_init,
-    .fini = on_value_fini,
-    .filter_prepare = on_value_prepare,
+    .ctx_size = sizeof(struct values_filter),
+    .init = values_filter_init,
+    .fini = values_filter_fini,
+    .filter_prepare = values_filter_prepare,
     .filter = not_on_value_filter,
 });

@@ -12,13 +12,13 @@
  * (text into a buffer of the schema's, grown only when a longer text
  * comes), so filtering allocates nothing in the common case.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pikos/plugin.h>
 
-#define ON_CHANGE_MAX_SCHEMAS 8
+#include "../common/field.h"
+
 #define ON_CHANGE_INITIAL_TEXT 256
 
 /* The state kept for one schema. */
@@ -38,7 +38,7 @@ struct on_change_ctx {
 
     const struct pikos_host *host;
     size_t nwatched;
-    struct watched_schema watched[ON_CHANGE_MAX_SCHEMAS];
+    struct watched_schema watched[FILTER_MAX_SCHEMAS];
 };
 
 static const struct pikos_option on_change_options[] = {
@@ -58,32 +58,6 @@ static int on_change_init(struct pikos_instance *inst, void *ctx,
 
 /* ------------------------------------------------------------ preparing */
 
-/* "index, type, function, ..." into buf, for error messages. */
-static void list_field_names(const struct pikos_schema *schema, char *buf,
-                             size_t cap)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < schema->nfields && used < cap; i++) {
-        int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "",
-                         schema->fields[i].name);
-        if (n < 0)
-            break;
-        used += (size_t)n;
-    }
-}
-
-static int report_unknown_field(struct pikos_instance *inst,
-                                struct on_change_ctx *self,
-                                const struct pikos_schema *schema)
-{
-    char names[512];
-    list_field_names(schema, names, sizeof(names));
-    return self->host->set_error(inst, PIKOS_ENOTFOUND,
-                                 "field '%s' is not in %s (fields: %s)",
-                                 self->field, schema->name, names);
-}
-
 static struct watched_schema *find_watched(struct on_change_ctx *self,
                                            const struct pikos_schema *schema)
 {
@@ -96,13 +70,14 @@ static struct watched_schema *find_watched(struct on_change_ctx *self,
 static int watch_schema(struct pikos_instance *inst, struct on_change_ctx *self,
                         const struct pikos_schema *schema)
 {
-    int index = pikos_schema_field_index(schema, self->field);
-    if (index < 0)
-        return report_unknown_field(inst, self, schema);
     struct watched_schema *w = &self->watched[self->nwatched];
-    *w = (struct watched_schema){.schema = schema,
-                                 .field = (size_t)index,
-                                 .type = schema->fields[index].type};
+    size_t index;
+    int rc = filter_field_index(inst, self->host, self->field, schema, &index);
+
+    if (rc != PIKOS_OK)
+        return rc;
+    *w = (struct watched_schema){
+        .schema = schema, .field = index, .type = schema->fields[index].type};
     if (w->type == PIKOS_FIELD_STR) {
         w->text = malloc(ON_CHANGE_INITIAL_TEXT);
         if (w->text == NULL)
@@ -117,29 +92,17 @@ static int on_change_prepare(struct pikos_instance *inst, void *ctx,
                              const struct pikos_schema *schema)
 {
     struct on_change_ctx *self = ctx;
+    int rc;
+
     if (find_watched(self, schema) != NULL)
         return PIKOS_OK;
-    if (self->nwatched == ON_CHANGE_MAX_SCHEMAS)
-        return self->host->set_error(
-            inst, PIKOS_EINVAL,
-            "cannot filter more than %d record schemas at once (%s is one "
-            "too many)",
-            ON_CHANGE_MAX_SCHEMAS, schema->name);
+    rc = filter_schema_room(inst, self->host, self->nwatched, schema);
+    if (rc != PIKOS_OK)
+        return rc;
     return watch_schema(inst, self, schema);
 }
 
 /* ------------------------------------------------------------ filtering */
-
-static int same_value(uint32_t type, const struct pikos_value *a,
-                      const struct pikos_value *b)
-{
-    if (type == PIKOS_FIELD_INT)
-        return a->u.i == b->u.i;
-    if (type == PIKOS_FIELD_FLOAT)
-        return a->u.f == b->u.f; /* NaN differs from itself, as in Python */
-    return a->u.s.len == b->u.s.len &&
-           (a->u.s.len == 0 || memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len) == 0);
-}
 
 /* Copies a text value into the schema's buffer, growing it if needed. */
 static int keep_text(struct watched_schema *w, const struct pikos_value *value)
@@ -187,7 +150,7 @@ static int on_change_filter(struct pikos_instance *inst, void *ctx,
         w = find_watched(self, rec->schema);
     }
     const struct pikos_value *value = &rec->values[w->field];
-    if (w->seen && same_value(w->type, &w->previous, value))
+    if (w->seen && filter_same_value(w->type, &w->previous, value))
         return PIKOS_DROP;
     /* A value that could not be kept still changed: it passes, and the
        next record passes too (the error is reported at stop). */

@@ -18,6 +18,7 @@
 
 #include <pikos/plugin.h>
 
+#include "../common/host_options.h"
 #include "../common/memory_mode.h"
 
 enum function_memory_field {
@@ -51,9 +52,7 @@ static const struct pikos_schema function_memory_record = {
 };
 
 struct function_memory_ctx {
-    /* Options the host handles (plugin.h); declared, never read here. */
-    struct pikos_strlist functions;
-    char *threads;
+    struct monitor_host_options host_options; /* never read here */
     /* Options memory and interval, and what they select. */
     struct memory_mode mode;
 
@@ -63,13 +62,8 @@ struct function_memory_ctx {
 };
 
 static const struct pikos_option function_memory_options[] = {
-    {PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST, 0, "",
-     "record only while one of these functions runs on the thread (f, "
-     "Class.method, module:f)",
-     offsetof(struct function_memory_ctx, functions)},
-    {PIKOS_MONITOR_OPTION_THREADS, PIKOS_OPT_STRING, 0, "all",
-     "all (every thread) or current (the thread that starts monitoring)",
-     offsetof(struct function_memory_ctx, threads)},
+    MONITOR_HOST_OPTIONS(struct function_memory_ctx, host_options,
+                         MONITOR_FOCUS_HELP_WHILE_RUNNING),
     {"memory", PIKOS_OPT_STRING, 0, "exact", MEMORY_MODE_MEMORY_HELP,
      offsetof(struct function_memory_ctx, mode.memory)},
     {"interval", PIKOS_OPT_INT, 0, "100", MEMORY_MODE_INTERVAL_HELP,

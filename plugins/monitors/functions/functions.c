@@ -18,6 +18,8 @@
 
 #include <pikos/plugin.h>
 
+#include "../common/host_options.h"
+
 enum function_field {
     FIELD_INDEX,
     FIELD_TYPE,
@@ -47,20 +49,13 @@ struct functions_ctx {
     const struct pikos_host *host;
     int64_t index; /* events seen so far; kept across start/stop as the
                       seed's monitor keeps its counter */
-    size_t type_len[PIKOS_EVENT_COUNT]; /* strlen of each event name */
-    struct pikos_strlist functions;     /* host-handled: the focus */
-    char *threads;                      /* host-handled: all | current */
+    size_t type_len[PIKOS_EVENT_COUNT];       /* strlen of each event name */
+    struct monitor_host_options host_options; /* never read here */
 };
 
 static const struct pikos_option functions_options[] = {
-    {PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST, 0, "",
-     "record only while one of these functions runs (f, Class.method or "
-     "module:f; ';' between names)",
-     offsetof(struct functions_ctx, functions)},
-    {PIKOS_MONITOR_OPTION_THREADS, PIKOS_OPT_STRING, 0, "all",
-     "threads to record: all (also those started later) or current (the "
-     "thread that starts monitoring)",
-     offsetof(struct functions_ctx, threads)},
+    MONITOR_HOST_OPTIONS(struct functions_ctx, host_options,
+                         MONITOR_FOCUS_HELP_WHILE_RUNNING),
     {0},
 };
 

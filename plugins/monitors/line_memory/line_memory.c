@@ -16,6 +16,7 @@
 
 #include <pikos/plugin.h>
 
+#include "../common/host_options.h"
 #include "../common/memory_mode.h"
 
 enum line_memory_field {
@@ -49,9 +50,7 @@ static const struct pikos_schema line_memory_record = {
 };
 
 struct line_memory_ctx {
-    /* Options the host handles (plugin.h); declared, never read here. */
-    struct pikos_strlist functions;
-    char *threads;
+    struct monitor_host_options host_options; /* never read here */
     /* Options memory and interval, and what they select. */
     struct memory_mode mode;
 
@@ -60,13 +59,8 @@ struct line_memory_ctx {
 };
 
 static const struct pikos_option line_memory_options[] = {
-    {PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST, 0, "",
-     "record only the lines of these functions' own frames (f, "
-     "Class.method, module:f)",
-     offsetof(struct line_memory_ctx, functions)},
-    {PIKOS_MONITOR_OPTION_THREADS, PIKOS_OPT_STRING, 0, "all",
-     "all (every thread) or current (the thread that starts monitoring)",
-     offsetof(struct line_memory_ctx, threads)},
+    MONITOR_HOST_OPTIONS(struct line_memory_ctx, host_options,
+                         MONITOR_FOCUS_HELP_OWN_FRAMES),
     {"memory", PIKOS_OPT_STRING, 0, "exact", MEMORY_MODE_MEMORY_HELP,
      offsetof(struct line_memory_ctx, mode.memory)},
     {"interval", PIKOS_OPT_INT, 0, "100", MEMORY_MODE_INTERVAL_HELP,

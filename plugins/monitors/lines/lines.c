@@ -14,6 +14,8 @@
 
 #include <pikos/plugin.h>
 
+#include "../common/host_options.h"
+
 enum line_field {
     FIELD_INDEX,
     FIELD_FUNCTION,
@@ -41,22 +43,15 @@ static const struct pikos_schema line_record = {
 };
 
 struct lines_ctx {
-    /* Options the host handles (plugin.h); declared, never read here. */
-    struct pikos_strlist functions;
-    char *threads;
+    struct monitor_host_options host_options; /* never read here */
 
     const struct pikos_host *host;
     int64_t index; /* events seen so far, kept across stop and start */
 };
 
 static const struct pikos_option lines_options[] = {
-    {PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST, 0, "",
-     "record only the lines of these functions' own frames (f, "
-     "Class.method, module:f)",
-     offsetof(struct lines_ctx, functions)},
-    {PIKOS_MONITOR_OPTION_THREADS, PIKOS_OPT_STRING, 0, "all",
-     "all (every thread) or current (the thread that starts monitoring)",
-     offsetof(struct lines_ctx, threads)},
+    MONITOR_HOST_OPTIONS(struct lines_ctx, host_options,
+                         MONITOR_FOCUS_HELP_OWN_FRAMES),
     {0},
 };
 
