@@ -19,6 +19,7 @@
  */
 #include "ext.h" /* Python.h first, as Python asks */
 
+#include <stdint.h>
 #include <string.h>
 
 /* Values of a record passed on the C stack; more take one allocation. */
@@ -219,11 +220,34 @@ static int builds_directly(PyObject *cls, size_t nfields)
     return direct;
 }
 
+/* Texts repeat (event types, function and file names): each field keeps
+   the str objects it made last in a small table indexed by a cheap hash of
+   the bytes, so that a repeated text costs a comparison, not a new str. */
+#define TEXT_SLOTS 64
+
+/* A hash of the length and of three 8-byte windows (start, middle, end):
+   file names that share a directory still spread. */
+static size_t text_slot(const char *text, size_t len)
+{
+    uint64_t head = 0, middle = 0, tail = 0, h;
+
+    memcpy(&head, text, len < 8 ? len : 8);
+    if (len > 8) {
+        memcpy(&middle, text + len / 2 - 4, 8);
+        memcpy(&tail, text + len - 8, 8);
+    }
+    h = (head * 0x9E3779B97F4A7C15u) ^ (middle * 0xC2B2AE3D27D4EB4Fu) ^
+        (tail * 0xFF51AFD7ED558CCDu) ^ len;
+    h ^= h >> 29;
+    return (size_t)(h * 0x94D049BB133111EBu >> 58); /* 6 bits: 0..63 */
+}
+
 /* Makes the converter's per-field text memory fit `schema`. */
 static int reset_texts(struct pikos_ext_converter *conv,
                        const struct pikos_schema *schema)
 {
-    PyObject **texts = PyMem_Calloc(schema->nfields + 1, sizeof(*texts));
+    size_t count = schema->nfields * TEXT_SLOTS;
+    PyObject **texts = PyMem_Calloc(count + 1, sizeof(*texts));
 
     if (texts == NULL) {
         PyErr_NoMemory();
@@ -233,7 +257,7 @@ static int reset_texts(struct pikos_ext_converter *conv,
         Py_XDECREF(conv->texts[i]);
     PyMem_Free(conv->texts);
     conv->texts = texts;
-    conv->ntexts = schema->nfields;
+    conv->ntexts = count;
     return 0;
 }
 
@@ -288,20 +312,20 @@ static int same_text(PyObject *str, const char *text, size_t len)
     return (size_t)size == len && memcmp(utf8, text, len) == 0;
 }
 
-/* The str of text field `i`: the last one made for it when the text
-   repeats. */
+/* The str of text field `i`: one made before when the text repeats. */
 static PyObject *text_object(struct pikos_ext_converter *conv, size_t i,
                              const struct pikos_value *value)
 {
-    PyObject *last = conv->texts[i];
+    const char *bytes = value->u.s.ptr;
+    size_t len = value->u.s.len;
+    PyObject **slot = &conv->texts[i * TEXT_SLOTS + text_slot(bytes, len)];
     PyObject *text;
 
-    if (last != NULL && same_text(last, value->u.s.ptr, value->u.s.len))
-        return Py_NewRef(last);
-    text = PyUnicode_DecodeUTF8(value->u.s.ptr, (Py_ssize_t)value->u.s.len,
-                                "surrogateescape");
+    if (*slot != NULL && same_text(*slot, bytes, len))
+        return Py_NewRef(*slot);
+    text = PyUnicode_DecodeUTF8(bytes, (Py_ssize_t)len, "surrogateescape");
     if (text != NULL)
-        Py_XSETREF(conv->texts[i], Py_NewRef(text));
+        Py_XSETREF(*slot, Py_NewRef(text));
     return text;
 }
 
