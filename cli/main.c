@@ -5,13 +5,16 @@
  *   pikos [options] -m module [args...]
  *   pikos plugins [--json]                list the plugins found
  *   pikos help KIND/NAME                  describe one plugin
+ *   pikos watch [ENDPOINT...]             live view of recorders/zmq streams
  *
- * A script called "plugins" or "help" is run with `pikos ./plugins`.
+ * A script called "plugins", "help" or "watch" is run with
+ * `pikos ./plugins`.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "watch.h"
 
 static int run_command(int argc, char **argv)
 {
@@ -36,5 +39,7 @@ int main(int argc, char **argv)
         return pikos_cli_plugins_command(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "help") == 0)
         return pikos_cli_help_command(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "watch") == 0)
+        return pikos_cli_watch_command(argc - 1, argv + 1);
     return run_command(argc, argv);
 }

@@ -27,6 +27,8 @@ static const char usage_text[] =
     "       pikos [...same options...] -m module [args...]\n"
     "       pikos plugins [--json] [--plugin-path DIR]...\n"
     "       pikos help [--plugin-path DIR]... KIND/NAME\n"
+    "       pikos watch [--bind] [--once] [--timeout S] [--top N]\n"
+    "             [--curve-server-key KEY] [ENDPOINT...]\n"
     "       pikos --help | -h\n"
     "       pikos --version\n"
     "\n"
@@ -57,8 +59,11 @@ static const char usage_text[] =
     "  plugins            list every plugin found: name, kind, whether it\n"
     "                     loads, summary (--json: also options, manifest)\n"
     "  help KIND/NAME     a plugin's summary, status and options\n"
+    "  watch [ENDPOINT...]\n"
+    "                     live view of programs run with recorders/zmq\n"
+    "                     (default tcp://127.0.0.1:9001; pikos watch --help)\n"
     "\n"
-    "A script named 'plugins' or 'help' is run as `pikos ./plugins`.\n"
+    "A script named 'plugins', 'help' or 'watch' is run as `pikos ./plugins`.\n"
     "Exit status: the program's own (as python3 gives it), or 2 when\n"
     "pikos itself fails (bad option, broken plugin, missing script).\n";
 

@@ -14,7 +14,7 @@ BUILT_IN = {"filters/on_value": "filter", "filters/not_on_value": "filter",
             "monitors/function_memory": "monitor",
             "monitors/line_memory": "monitor",
             "recorders/csv": "recorder", "recorders/text": "recorder",
-            "recorders/list": "recorder"}
+            "recorders/list": "recorder", "recorders/zmq": "recorder"}
 BROKEN = ["missing_library", "missing_symbol", "abi_major", "abi_minor",
           "struct_small", "mismatch_name", "mismatch_option"]
 

@@ -1,0 +1,280 @@
+/*
+ * cli/watch.h - what the files of `pikos watch` share.
+ *
+ * `pikos watch` subscribes to the live streams recorders/zmq publishes
+ * (wire format v1, docs/live.md) and shows them.  One concern per file:
+ *   watch.c          the subcommand: arguments, the SUB socket, the loops
+ *   watch_decode.c   two frames -> a validated message (no zmq, no curses)
+ *   watch_streams.c  the streams seen and what each message does to them
+ *   watch_tally.c    per-function and per-line counts (the tables)
+ *   watch_memory.c   current and peak RSS/VMS and their sparkline series
+ *   watch_format.c   text helpers both outputs share (printable text, ...)
+ *   watch_text.c     the plain-text snapshot of `--once`
+ *   watch_view.c     the curses view and its keys
+ *
+ * Everything received is untrusted: the decoder checks every frame, and
+ * strings are made printable only when shown (so a stream cannot send
+ * terminal escape sequences to the screen).
+ */
+#ifndef PIKOS_WATCH_H
+#define PIKOS_WATCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* `pikos watch ...`; argv[0] is "watch".  Returns the exit status. */
+int pikos_cli_watch_command(int argc, char **argv);
+
+/* ------------------------------------------------------ watch_decode.c */
+
+/* What one message did: the first six are used, the rest skipped. */
+enum pikos_watch_verdict {
+    PIKOS_WATCH_NEW_STREAM = 1, /* the schema of a stream not seen before */
+    PIKOS_WATCH_RESTATED,       /* a known stream's schema again */
+    PIKOS_WATCH_RESTARTED,      /* a known stream id starts afresh */
+    PIKOS_WATCH_RECORDS,        /* a batch of records applied */
+    PIKOS_WATCH_ENDED,          /* a stream's end */
+    PIKOS_WATCH_NO_SCHEMA,      /* for a stream whose schema is not known */
+    PIKOS_WATCH_BAD_FRAMES,     /* not exactly two frames */
+    PIKOS_WATCH_BAD_TOPIC,      /* a topic v1 does not have */
+    PIKOS_WATCH_BAD_JSON,       /* frame 2 is not one UTF-8 JSON object */
+    PIKOS_WATCH_BAD_KEY,        /* a key missing or mistyped, or v != 1 */
+    PIKOS_WATCH_BAD_ROW,        /* a record that does not fit its schema */
+    PIKOS_WATCH_NO_MEMORY       /* out of memory: the watcher stops */
+};
+
+/* A verdict that counts the message as malformed. */
+int pikos_watch_is_malformed(int verdict);
+/* "schema", "records", ..., "bad-topic", ... (the tests' spelling). */
+const char *pikos_watch_verdict_name(int verdict);
+
+enum pikos_watch_topic {
+    PIKOS_WATCH_TOPIC_SCHEMA,
+    PIKOS_WATCH_TOPIC_RECORDS,
+    PIKOS_WATCH_TOPIC_END
+};
+
+enum pikos_watch_type { PIKOS_WATCH_INT, PIKOS_WATCH_FLOAT, PIKOS_WATCH_STR };
+
+/* A stream's record schema, as its schema message states it. */
+struct pikos_watch_schema {
+    char *name;
+    size_t nfields;
+    char **fields;
+    enum pikos_watch_type *types;
+};
+
+/* One frame of a received message. */
+struct pikos_watch_frame {
+    const void *data;
+    size_t size;
+};
+
+/* A well-formed message.  `json` is owned; the other pointers point into
+   it, except `schema` (schema messages only), which is owned too. */
+struct pikos_watch_message {
+    enum pikos_watch_topic topic;
+    json_t *json;
+    const char *stream;
+    /* pikos.schema */
+    const char *host;
+    long long pid;
+    struct pikos_watch_schema *schema;
+    /* pikos.records: an array (rows are checked against the schema by
+       pikos_watch_check_rows) */
+    json_t *records;
+    /* pikos.end */
+    long long count, dropped;
+};
+
+/* Decodes and checks one message.  Returns 0 and fills *msg (release it
+   with pikos_watch_message_clear), or a malformed verdict (or
+   PIKOS_WATCH_NO_MEMORY) with *msg holding nothing. */
+int pikos_watch_decode(const struct pikos_watch_frame *frames, size_t nframes,
+                       struct pikos_watch_message *msg);
+void pikos_watch_message_clear(struct pikos_watch_message *msg);
+
+/* 0 when every row of `records` fits `schema` (length and types; an
+   integer is accepted for a float), else PIKOS_WATCH_BAD_ROW. */
+int pikos_watch_check_rows(const json_t *records,
+                           const struct pikos_watch_schema *schema);
+
+/* 1 when both schemas have the same name, fields and types. */
+int pikos_watch_schema_equal(const struct pikos_watch_schema *a,
+                             const struct pikos_watch_schema *b);
+void pikos_watch_schema_free(struct pikos_watch_schema *schema);
+/* The index of the field `name` declared with `type`, or -1. */
+int pikos_watch_schema_field(const struct pikos_watch_schema *schema,
+                             const char *name, enum pikos_watch_type type);
+
+/* ------------------------------------------------------- watch_tally.c */
+
+/* One row of a table: a function (line_no 0) or a source line. */
+struct pikos_watch_row {
+    char *function;
+    char *filename;
+    long long line_no;
+    char *line;                /* line tables: the source text of the line */
+    unsigned long long calls;  /* function tables: call and c_call records */
+    unsigned long long events; /* records of this function / line hits */
+};
+
+/* Rows keyed on (function, filename, line_no), in first-seen order. */
+struct pikos_watch_tally {
+    struct pikos_watch_row *rows;
+    size_t count, capacity;
+    size_t *slots; /* open addressing: index + 1 into rows, 0 = empty */
+    size_t nslots;
+};
+
+/* The orders a table can be shown in; ties fall back to function,
+   filename, line. */
+enum pikos_watch_sort {
+    PIKOS_WATCH_BY_CALLS,
+    PIKOS_WATCH_BY_EVENTS, /* the share of events; hits in a line table */
+    PIKOS_WATCH_BY_FUNCTION,
+    PIKOS_WATCH_BY_FILENAME,
+    PIKOS_WATCH_BY_LINE /* filename, then line number */
+};
+
+/* The row of that key, made (with zero counts) when new; NULL when out of
+   memory.  `line` is kept from the first record of a line. */
+struct pikos_watch_row *pikos_watch_tally_row(struct pikos_watch_tally *tally,
+                                              const char *function,
+                                              const char *filename,
+                                              long long line_no,
+                                              const char *line);
+/* The rows sorted, as a new array of `tally->count` pointers (free() it);
+   NULL when out of memory or empty. */
+struct pikos_watch_row **
+pikos_watch_tally_sorted(const struct pikos_watch_tally *tally,
+                         enum pikos_watch_sort sort);
+void pikos_watch_tally_free(struct pikos_watch_tally *tally);
+
+/* ------------------------------------------------------ watch_memory.c */
+
+/* The sparkline keeps at most this many cells (even: pairs merge). */
+#define PIKOS_WATCH_SPARK_CELLS 48
+
+/*
+ * One memory counter over a whole stream: its latest and peak values, and
+ * cells for a sparkline.  Each cell is the peak of an equal run of
+ * records; when the cells are full, neighbours merge pairwise and runs
+ * double, so the line always spans the stream from its first record.
+ */
+struct pikos_watch_series {
+    long long current, peak;
+    long long cells[PIKOS_WATCH_SPARK_CELLS];
+    size_t ncells;
+    unsigned long long per_cell; /* records per full cell */
+    unsigned long long in_last;  /* records in the last cell */
+};
+
+void pikos_watch_series_add(struct pikos_watch_series *series, long long value);
+/* The cells drawn with `levels` (nlevels glyphs, lowest first), scaled
+   from the lowest to the highest cell, into buf (NUL-terminated). */
+void pikos_watch_sparkline(const struct pikos_watch_series *series,
+                           const char *const *levels, size_t nlevels, char *buf,
+                           size_t size);
+
+/* ----------------------------------------------------- watch_streams.c */
+
+enum pikos_watch_state {
+    PIKOS_WATCH_STREAM_LIVE,
+    PIKOS_WATCH_STREAM_SILENT, /* not ended, yet nothing heard for a while */
+    PIKOS_WATCH_STREAM_ENDED   /* its pikos.end arrived */
+};
+
+/* Nothing heard from a live stream for this long makes it silent (the
+   schema is re-sent every second). */
+#define PIKOS_WATCH_SILENT_AFTER 3.0
+
+/* Where a schema keeps the fields the views use (-1: not there). */
+struct pikos_watch_columns {
+    int type, function, filename, line_no, line, rss, vms;
+};
+
+/* One stream: a recorder instance of one process. */
+struct pikos_watch_stream {
+    char *id;
+    char *host;
+    long long pid;
+    struct pikos_watch_schema *schema;
+    struct pikos_watch_columns col;
+    int ended;
+    long long sent, dropped;    /* from pikos.end */
+    unsigned long long records; /* records applied */
+    unsigned restarts;
+    double last_heard; /* seconds, on the caller's clock */
+    /* What the schema allows (flags): */
+    int has_functions, has_lines, has_memory;
+    struct pikos_watch_tally functions, lines;
+    struct pikos_watch_series rss, vms;
+    json_t *last_record; /* the latest row (every stream keeps it) */
+};
+
+/* Every stream seen, in order of arrival, and the skipped messages. */
+struct pikos_watch_streams {
+    struct pikos_watch_stream **list;
+    size_t count, capacity;
+    unsigned long long malformed;
+    unsigned long long no_schema;
+};
+
+/* Decodes one message and applies it; `now` (seconds) marks the stream
+   as heard.  Returns the verdict. */
+int pikos_watch_receive(struct pikos_watch_streams *streams,
+                        const struct pikos_watch_frame *frames, size_t nframes,
+                        double now);
+/* 1 when at least one stream was seen and every one has ended. */
+int pikos_watch_all_ended(const struct pikos_watch_streams *streams);
+enum pikos_watch_state
+pikos_watch_stream_state(const struct pikos_watch_stream *stream, double now);
+const char *pikos_watch_state_name(enum pikos_watch_state state);
+void pikos_watch_streams_free(struct pikos_watch_streams *streams);
+
+/* ------------------------------------------------------ watch_format.c */
+
+/* Writes `text` with control characters (C0, DEL, C1) shown as '?'. */
+void pikos_watch_put_printable(FILE *out, const char *text);
+/* Copies at most `columns` characters of `text` (UTF-8), made printable,
+   into buf; returns the characters copied. */
+size_t pikos_watch_printable(const char *text, size_t columns, char *buf,
+                             size_t size);
+/* The characters (UTF-8 code points) of text. */
+size_t pikos_watch_text_width(const char *text);
+/* A JSON value as text: integers in decimal, reals as the shortest form
+   that reads back the same, strings as they are. */
+void pikos_watch_value_text(const json_t *value, char *buf, size_t size);
+/* 100 * part / whole, 0 when whole is 0. */
+double pikos_watch_percent(unsigned long long part, unsigned long long whole);
+
+/* The eight Unicode blocks U+2581..U+2588, lowest first. */
+extern const char *const pikos_watch_blocks[8];
+
+/* -------------------------------------------------------- watch_text.c */
+
+/* The snapshot `--once` prints: every stream, sorted by host, pid and
+   id; at most `top` rows per table (0: all). */
+void pikos_watch_print_snapshot(FILE *out,
+                                const struct pikos_watch_streams *streams,
+                                size_t top, double now);
+
+/* -------------------------------------------------------- watch_view.c */
+
+struct pikos_watch_view;
+
+/* Starts curses on the terminal; NULL (reported) when it cannot. */
+struct pikos_watch_view *pikos_watch_view_open(void);
+/* Draws the streams, unless paused. */
+void pikos_watch_view_draw(struct pikos_watch_view *view,
+                           const struct pikos_watch_streams *streams,
+                           double now);
+/* Reads the pending keys; returns 1 when the user quits. */
+int pikos_watch_view_keys(struct pikos_watch_view *view,
+                          const struct pikos_watch_streams *streams);
+void pikos_watch_view_close(struct pikos_watch_view *view);
+
+#endif /* PIKOS_WATCH_H */

@@ -1,0 +1,516 @@
+"""`pikos watch` against real ZeroMQ sockets on loopback.
+
+The publishers are scripts/watch_publish.py (pyzmq, independent of
+recorders/zmq) sending planned wire-format v1 messages, so every count in
+the expected snapshots is known exactly; the last tests watch real programs
+profiled with recorders/zmq.
+"""
+import csv
+import json
+import os
+import pty
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import (HERE, PIKOS_BIN, PIKOS_BUILDDIR, PIKOS_PYTHON, SCRIPTS,
+                      TEXT, TIMEOUT, assert_one_error_line)
+
+PUBLISH = os.path.join(SCRIPTS, "watch_publish.py")
+FUNCTION_FIELDS = ["index", "type", "function", "lineNo", "filename"]
+FUNCTION_TYPES = ["int", "str", "str", "int", "str"]
+LINE_FIELDS = ["index", "function", "lineNo", "line", "filename"]
+LINE_TYPES = ["int", "str", "int", "str", "str"]
+
+
+def require_pyzmq():
+    """The publishers need pyzmq in the interpreter running the tests."""
+    try:
+        import zmq  # noqa: F401
+    except ImportError:
+        pytest.fail(f"{sys.executable} has no pyzmq: "
+                    "apt-get install -y python3-zmq")
+
+
+def free_port():
+    """A TCP port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def frames(topic, body):
+    """One plan step: a two-frame message with a JSON body."""
+    return {"frames": [topic, json.dumps(body)]}
+
+
+def schema(stream, host, pid, name, fields, types):
+    return frames("pikos.schema", {"v": 1, "stream": stream, "pid": pid,
+                                   "host": host, "schema": name,
+                                   "fields": fields, "types": types})
+
+
+def records(stream, rows):
+    return frames("pikos.records", {"stream": stream, "records": rows})
+
+
+def end(stream, count, dropped=0):
+    return frames("pikos.end", {"stream": stream, "count": count,
+                                "dropped": dropped})
+
+
+class Publisher:
+    """watch_publish.py running one plan; binds unless `connect` is given."""
+
+    def __init__(self, work, name, plan, connect=None, hold=False,
+                 curve_secret=None):
+        require_pyzmq()
+        plan_path = os.path.join(work, f"{name}.json")
+        with open(plan_path, "w", encoding="utf-8") as stream:
+            json.dump(plan, stream)
+        args = [sys.executable, PUBLISH, connect or "tcp://127.0.0.1:*",
+                plan_path]
+        if connect:
+            args.append("--connect")
+        if hold:
+            args.append("--hold")
+        if curve_secret:
+            args += ["--curve", curve_secret]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, **TEXT)
+        self.endpoint = None if connect else self.proc.stdout.readline().strip()
+
+    def finish(self):
+        """Waits for the publisher; it must have had a subscriber."""
+        out, err = self.proc.communicate(timeout=TIMEOUT)
+        assert self.proc.returncode == 0, err
+
+
+def watch(*args, **kwargs):
+    return subprocess.run([PIKOS_BIN, "watch", *args], capture_output=True,
+                          timeout=TIMEOUT, **TEXT, **kwargs)
+
+
+def function_plan(stream, host, pid):
+    """<module> calls work twice; work calls len once each time."""
+    rows = []
+    for event, function, line in [
+            ("call", "<module>", 1), ("call", "work", 3),
+            ("c_call", "len", 4), ("c_return", "len", 4),
+            ("return", "work", 4), ("call", "work", 3),
+            ("c_call", "len", 4), ("c_return", "len", 4),
+            ("return", "work", 4), ("return", "<module>", 9)]:
+        rows.append([len(rows), event, function, line, "/srv/app.py"])
+    return [schema(stream, host, pid, "FunctionRecord", FUNCTION_FIELDS,
+                   FUNCTION_TYPES),
+            records(stream, rows[:4]), records(stream, rows[4:]),
+            {"sleep": 0.3}, end(stream, len(rows))]
+
+
+FUNCTION_SNAPSHOT = """\
+== stream {host}:{pid}:1
+host {host}  pid {pid}  schema FunctionRecord  ended  records 10  sent 10  \
+dropped 0
+functions by calls, 3 of 3:
+     calls   share  function  filename
+         2   40.0%  len       /srv/app.py
+         2   40.0%  work      /srv/app.py
+         1   20.0%  <module>  /srv/app.py
+"""
+
+
+def line_plan(stream, host, pid):
+    """A loop body run three times."""
+    rows = [[0, "<module>", 1, "n = 0", "/srv/loop.py"]]
+    for _ in range(3):
+        rows.append([len(rows), "<module>", 2, "for i in range(3):",
+                     "/srv/loop.py"])
+        rows.append([len(rows), "<module>", 3, "    n += i",
+                     "/srv/loop.py"])
+    return [schema(stream, host, pid, "LineRecord", LINE_FIELDS, LINE_TYPES),
+            records(stream, rows), {"sleep": 0.3}, end(stream, len(rows))]
+
+
+LINE_SNAPSHOT = """\
+== stream {host}:{pid}:1
+host {host}  pid {pid}  schema LineRecord  ended  records 7  sent 7  \
+dropped 0
+lines by hits, 3 of 3:
+      hits  line            function  source
+         3  /srv/loop.py:2  <module>  for i in range(3):
+         3  /srv/loop.py:3  <module>      n += i
+         1  /srv/loop.py:1  <module>  n = 0
+"""
+
+
+def two_stream_snapshot(malformed=0, waiting=0):
+    return (f"pikos watch: 2 streams, {malformed} malformed, {waiting} "
+            "waiting for a schema\n\n"
+            + FUNCTION_SNAPSHOT.format(host="alpha", pid=11) + "\n"
+            + LINE_SNAPSHOT.format(host="beta", pid=22))
+
+
+def test_two_publishers_at_once(work):
+    first = Publisher(work, "first",
+                      function_plan("alpha:11:1", "alpha", 11))
+    second = Publisher(work, "second", line_plan("beta:22:1", "beta", 22))
+    proc = watch("--once", "--timeout", "3", first.endpoint, second.endpoint)
+    first.finish()
+    second.finish()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout == two_stream_snapshot()
+
+
+def test_once_stops_when_every_stream_ended(work):
+    publisher = Publisher(work, "one",
+                          function_plan("alpha:11:1", "alpha", 11))
+    started = time.monotonic()
+    proc = watch("--once", "--timeout", "60", publisher.endpoint)
+    publisher.finish()
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("pikos watch: 1 stream, 0 malformed")
+
+
+def test_bind_collects_publishers_that_connect(work):
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    watcher = subprocess.Popen(
+        [PIKOS_BIN, "watch", "--bind", "--once", "--timeout", "5", endpoint],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **TEXT)
+    first = Publisher(work, "first", function_plan("alpha:11:1", "alpha", 11),
+                      connect=endpoint)
+    second = Publisher(work, "second", line_plan("beta:22:1", "beta", 22),
+                       connect=endpoint)
+    out, err = watcher.communicate(timeout=TIMEOUT)
+    first.finish()
+    second.finish()
+    assert watcher.returncode == 0, err
+    assert err == ""
+    assert out == two_stream_snapshot()
+
+
+def test_malformed_messages_are_counted_and_skipped(work):
+    stream = "alpha:11:1"
+    plan = function_plan(stream, "alpha", 11)
+    bad = [
+        {"frames": ["pikos.records", "{not json"]},
+        {"frames": ["pikos.nonsense", "{}"]},
+        {"frames": ["pikos.end"]},
+        {"frames": ["pikos.end", "{}", "{}"]},
+        {"frames": ["pikos.end", {"hex": "7b22737472"}]},  # '{"str' cut
+        {"frames": ["pikos.end", {"hex": "7b2273747265616d223a22ff227d"}]},
+        records(stream, [[0, "call", "f", 1]]),  # a row one value short
+        frames("pikos.schema", {"v": 2, "stream": stream}),
+    ]
+    early = [records("gamma:33:1", [[0, "f", 1, "x", "/a.py"]])]
+    # the bad messages go between the schema and the records
+    proc_plan = early + plan[:1] + bad + plan[1:]
+    first = Publisher(work, "bad", proc_plan)
+    second = Publisher(work, "second", line_plan("beta:22:1", "beta", 22))
+    proc = watch("--once", "--timeout", "3", first.endpoint, second.endpoint)
+    first.finish()
+    second.finish()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == two_stream_snapshot(malformed=8, waiting=1)
+
+
+def test_restarted_and_live_streams(work):
+    stream = "alpha:11:1"
+    first_run = function_plan(stream, "alpha", 11)
+    second_run = [schema(stream, "alpha", 11, "FunctionRecord",
+                         FUNCTION_FIELDS, FUNCTION_TYPES),
+                  records(stream, [[0, "call", "again", 5, "/srv/app.py"]])]
+    publisher = Publisher(work, "restart", first_run + second_run, hold=True)
+    proc = watch("--once", "--timeout", "2", publisher.endpoint)
+    publisher.finish()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        "pikos watch: 1 stream, 0 malformed, 0 waiting for a schema\n"
+        "\n"
+        "== stream alpha:11:1\n"
+        "host alpha  pid 11  schema FunctionRecord  live  records 1  "
+        "restarts 1\n"
+        "functions by calls, 1 of 1:\n"
+        "     calls   share  function  filename\n"
+        "         1  100.0%  again     /srv/app.py\n")
+
+
+def test_curve_encrypted_publisher(work):
+    require_pyzmq()
+    import zmq
+    public, secret = (key.decode() for key in zmq.curve_keypair())
+    publisher = Publisher(work, "curve",
+                          function_plan("alpha:11:1", "alpha", 11),
+                          curve_secret=secret)
+    proc = watch("--once", "--timeout", "5", "--curve-server-key", public,
+                 publisher.endpoint)
+    publisher.finish()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        "pikos watch: 1 stream, 0 malformed, 0 waiting for a schema\n\n"
+        + FUNCTION_SNAPSHOT.format(host="alpha", pid=11))
+
+
+def test_curve_publisher_without_the_key_is_not_heard(work):
+    require_pyzmq()
+    import zmq
+    public, secret = (key.decode() for key in zmq.curve_keypair())
+    publisher = Publisher(work, "curve",
+                          function_plan("alpha:11:1", "alpha", 11),
+                          curve_secret=secret)
+    proc = watch("--once", "--timeout", "1", publisher.endpoint)
+    publisher.proc.kill()
+    publisher.proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("pikos: watch: no stream seen")
+
+
+def test_no_publisher_is_one_line_and_status_1():
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    proc = watch("--once", "--timeout", "0.5", endpoint)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr == (f"pikos: watch: no stream seen within 0.5 s on "
+                           f"{endpoint}\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--timeout"], "--timeout needs a value"),
+    (["--timeout", "soon"], "--timeout needs a number of seconds"),
+    (["--timeout=0"], "--timeout needs a number of seconds"),
+    (["--top", "-1"], "--top needs a number of rows"),
+    (["--frobnicate"], "unknown option '--frobnicate'"),
+    (["--once", "no-scheme"], "cannot connect to 'no-scheme'"),
+    (["--once", "--bind", "tcp://127.0.0.1:notaport"], "cannot bind"),
+    (["--once", "--curve-server-key", "short"], "40 characters of Z85"),
+    (["--once", "--curve-server-key", "~" * 40], "40 characters of Z85"),
+])
+def test_bad_arguments(args, message):
+    proc = watch(*args)
+    assert_one_error_line(proc, "pikos: watch: ")
+    assert message in proc.stderr
+
+
+def test_port_in_use():
+    require_pyzmq()
+    import zmq
+    context = zmq.Context()
+    holder = context.socket(zmq.PUB)
+    port = holder.bind_to_random_port("tcp://127.0.0.1")
+    try:
+        proc = watch("--bind", "--once", f"tcp://127.0.0.1:{port}")
+    finally:
+        holder.close(0)
+        context.term()
+    assert_one_error_line(proc, "pikos: watch: cannot bind")
+    assert "Address already in use" in proc.stderr
+
+
+def test_binding_every_interface_warns():
+    proc = watch("--bind", "--once", "--timeout", "0.3",
+                 f"tcp://0.0.0.0:{free_port()}")
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 1
+    assert len(lines) == 2, proc.stderr
+    assert lines[0].startswith("pikos: watch: warning: tcp://0.0.0.0:")
+    assert "other machines" in lines[0]
+
+
+def test_help():
+    proc = watch("--help")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: pikos watch ")
+    assert "--once" in proc.stdout and "--bind" in proc.stdout
+
+
+def test_view_needs_a_terminal():
+    proc = watch("--timeout", "1", stdin=subprocess.DEVNULL)
+    assert_one_error_line(proc, "pikos: watch: the live view needs a "
+                                "terminal")
+
+
+def test_sigint_prints_the_snapshot_so_far(work):
+    stream = "alpha:11:1"
+    plan = [schema(stream, "alpha", 11, "FunctionRecord", FUNCTION_FIELDS,
+                   FUNCTION_TYPES),
+            records(stream, [[0, "call", "f", 1, "/a.py"]])]
+    publisher = Publisher(work, "live", plan, hold=True)
+    watcher = subprocess.Popen(
+        [PIKOS_BIN, "watch", "--once", "--timeout", "60", publisher.endpoint],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **TEXT)
+    time.sleep(1.5)
+    watcher.send_signal(signal.SIGINT)
+    out, err = watcher.communicate(timeout=TIMEOUT)
+    publisher.finish()
+    assert watcher.returncode == 0, err
+    assert "host alpha  pid 11  schema FunctionRecord  live  records 1\n" in out
+
+
+# ---------------------------------------------------------------- the view
+
+class Terminal:
+    """`pikos watch ARGS` on a pseudo-terminal of 30 lines, 100 columns."""
+
+    def __init__(self, *args):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.environ.update(TERM="xterm", LANG="C.UTF-8", LINES="30",
+                              COLUMNS="100")
+            os.execv(PIKOS_BIN, [PIKOS_BIN, "watch", *args])
+        self.output = b""
+
+    def read_until(self, text, since=0, seconds=10):
+        """Reads the screen output until `text` appears in it after byte
+        `since` (curses rewrites only what changed: look at new output)."""
+        deadline = time.monotonic() + seconds
+        while text.encode() not in self.output[since:]:
+            if time.monotonic() > deadline:
+                return False
+            if not self.read(0.1):
+                return text.encode() in self.output[since:]
+        return True
+
+    def read(self, seconds):
+        """Reads what arrives within `seconds`; False once the pty closed."""
+        if select.select([self.fd], [], [], seconds)[0]:
+            try:
+                self.output += os.read(self.fd, 65536)
+            except OSError:
+                return False
+        return True
+
+    def key(self, key):
+        """Presses `key`; returns where the output after it starts."""
+        since = len(self.output)
+        os.write(self.fd, key.encode())
+        return since
+
+    def wait(self, seconds=10):
+        """The exit status, or None when it did not end in time."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.read(0.1)  # keep the pty drained
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                os.close(self.fd)
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        return None
+
+
+def test_view_shows_streams_and_keys_work(work):
+    publisher = Publisher(work, "view",
+                          function_plan("alpha:11:1", "alpha", 11)[:3],
+                          hold=True)
+    term = Terminal("--timeout", "30", publisher.endpoint)
+    assert term.read_until("alpha:11:1 FunctionRecord live"), term.output
+    assert term.read_until("records 10"), term.output
+    assert term.read_until("share", term.key("s")), term.output
+    assert term.read_until("PAUSED", term.key(" ")), term.output
+    term.key("q")
+    assert term.wait() == 0
+    publisher.finish()
+
+
+# ---------------------------------------------------------------- real programs
+
+ZMQ_RECORDER = os.path.join(PIKOS_BUILDDIR, "plugins", "recorders", "zmq",
+                            ".libs", "recorder_zmq.so")
+
+
+def expected_functions(events):
+    """The snapshot's function table for oracle.py's events."""
+    calls, counts = {}, {}
+    for event, function, _, filename in events:
+        key = (function, filename)
+        counts[key] = counts.get(key, 0) + 1
+        calls[key] = calls.get(key, 0) + (event in ("call", "c_call"))
+    keys = sorted(counts, key=lambda k: (-calls[k], -counts[k], k))
+    width = max([len("function")] + [len(f) for f, _ in keys])
+    lines = [f"functions by calls, {len(keys)} of {len(keys)}:",
+             f"{'calls':>10}  {'share':>6}  {'function':<{width}}  filename"]
+    for function, filename in keys:
+        share = 100.0 * counts[(function, filename)] / len(events)
+        lines.append(f"{calls[(function, filename)]:>10}  {share:5.1f}%  "
+                     f"{function:<{width}}  {filename}")
+    return lines
+
+
+def expected_lines(events):
+    """The snapshot's line table for line_oracle.py's events."""
+    hits, texts = {}, {}
+    for function, line_no, text, filename in events:
+        key = (function, filename, line_no)
+        hits[key] = hits.get(key, 0) + 1
+        texts.setdefault(key, text)
+    keys = sorted(hits, key=lambda k: (-hits[k], k))
+    where = {k: f"{k[1]}:{k[2]}" for k in keys}
+    where_w = max([len("line")] + [len(w) for w in where.values()])
+    function_w = max([len("function")] + [len(k[0]) for k in keys])
+    lines = [f"lines by hits, {len(keys)} of {len(keys)}:",
+             f"{'hits':>10}  {'line':<{where_w}}  {'function':<{function_w}}"
+             "  source"]
+    for key in keys:
+        lines.append(f"{hits[key]:>10}  {where[key]:<{where_w}}  "
+                     f"{key[0]:<{function_w}}  {texts[key]}")
+    return lines
+
+
+def oracle_events(work, oracle, script):
+    """The rows an oracle writes for script, less those of its own code
+    (the exec and setprofile calls around the script)."""
+    out = os.path.join(work, f"{script}.oracle.csv")
+    oracle_path = os.path.join(HERE, oracle)
+    subprocess.run([PIKOS_PYTHON, oracle_path, out, script], cwd=work,
+                   check=True, capture_output=True, timeout=TIMEOUT)
+    with open(out, newline="", encoding="utf-8") as stream:
+        return [row for row in csv.reader(stream) if row[-1] != oracle_path]
+
+
+def stream_block(pid, schema, count, table):
+    head = [f"== stream {socket.gethostname()}:{pid}:1",
+            f"host {socket.gethostname()}  pid {pid}  schema {schema}  ended"
+            f"  records {count}  sent {count}  dropped 0"]
+    return "\n".join(head + table) + "\n"
+
+
+def test_two_profiled_programs(work):
+    """Two programs under recorders/zmq, one function and one line monitor,
+    watched at once: their tables equal the oracles'."""
+    assert os.path.exists(ZMQ_RECORDER), "recorders/zmq is not built"
+    endpoints = [f"tcp://127.0.0.1:{free_port()}" for _ in range(2)]
+    recorder = "recorders/zmq:endpoint={},wait_for_ready=true"
+    programs = [
+        subprocess.Popen([PIKOS_BIN, "--plugin", recorder.format(endpoints[0]),
+                          "plain_calls.py"], cwd=work,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+        subprocess.Popen([PIKOS_BIN, "--plugin", "monitors/lines",
+                          "--plugin", recorder.format(endpoints[1]),
+                          "recursion.py"], cwd=work,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)]
+    proc = watch("--once", "--timeout", "30", "--top", "0", *endpoints)
+    for program in programs:
+        _, err = program.communicate(timeout=TIMEOUT)
+        assert program.returncode == 0, err
+    assert proc.returncode == 0, proc.stderr
+
+    calls = [(t, f, int(n), name) for t, f, n, name in
+             oracle_events(work, "oracle.py", "plain_calls.py")]
+    lines = [(f, int(n), text, name) for f, n, text, name in
+             oracle_events(work, "line_oracle.py", "recursion.py")]
+    blocks = sorted([
+        (programs[0].pid, stream_block(programs[0].pid, "FunctionRecord",
+                                       len(calls), expected_functions(calls))),
+        (programs[1].pid, stream_block(programs[1].pid, "LineRecord",
+                                       len(lines), expected_lines(lines)))])
+    assert proc.stdout == (
+        "pikos watch: 2 streams, 0 malformed, 0 waiting for a schema\n\n"
+        + blocks[0][1] + "\n" + blocks[1][1])
