@@ -261,7 +261,9 @@ static int value_fits(const json_t *value, enum pikos_watch_type type)
     case PIKOS_WATCH_INT:
         return json_is_integer(value);
     case PIKOS_WATCH_FLOAT:
-        return json_is_number(value); /* an integer is a float too */
+        /* An integer is a float too; null is a float JSON cannot hold
+           (NaN, an infinity: docs/live.md). */
+        return json_is_number(value) || json_is_null(value);
     case PIKOS_WATCH_STR:
         return json_is_string(value);
     }

@@ -110,6 +110,8 @@ void pikos_watch_value_text(const json_t *value, char *buf, size_t size)
         real_text(json_real_value(value), buf, size);
     else if (json_is_string(value))
         pikos_watch_printable(json_string_value(value), (size_t)-1, buf, size);
+    else if (json_is_null(value))
+        snprintf(buf, size, "nan"); /* a float JSON cannot hold */
     else
         snprintf(buf, size, "?");
 }

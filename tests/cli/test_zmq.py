@@ -54,7 +54,7 @@ class Subscriber:
     never reads."""
 
     def __init__(self, endpoint, pause=0.0, read=True, rcvhwm=None,
-                 timeout=TIMEOUT):
+                 timeout=TIMEOUT, bind=False):
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
@@ -62,7 +62,10 @@ class Subscriber:
             self.socket.setsockopt(zmq.RCVHWM, rcvhwm)
             self.socket.setsockopt(zmq.RCVBUF, 4096)
         self.socket.setsockopt(zmq.SUBSCRIBE, b"pikos.")
-        self.socket.connect(endpoint)
+        if bind:  # the collecting end: the programs connect
+            self.socket.bind(endpoint)
+        else:
+            self.socket.connect(endpoint)
         self.pause = pause
         self.deadline = time.monotonic() + timeout
         self.messages = []  # (topic, decoded JSON body)
@@ -297,3 +300,37 @@ def test_a_forked_child_sends_nothing(work, how):
     [end] = reader.of_topic(b"pikos.end")
     assert end["count"] == len(rows)
     assert {m["stream"] for _, m in reader.messages} == {schema["stream"]}
+
+
+def test_a_pools_workers_are_streams_of_their_own(work):
+    """connect=true to a collector: the fork start method's workers go on
+    recording as streams of their own (plugin ABI after_fork), ended when
+    each worker ends; the parent's stream is the parent's only."""
+    script = os.path.join(work, "zmq_pool.py")
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    reader = Subscriber(endpoint, bind=True)
+    try:
+        proc = run_pikos(["--plugin", f"recorders/zmq:endpoint={endpoint},"
+                          "connect=true,wait_for_ready=true", script], work)
+    finally:
+        reader.close()
+
+    assert proc.returncode == 0, proc.stderr
+    parent, total = map(int, proc.stdout.split())
+    assert total == 2470
+    schemas = {m["stream"]: m for m in reader.of_topic(b"pikos.schema")}
+    ends = {m["stream"]: m for m in reader.of_topic(b"pikos.end")}
+    pids = {m["pid"] for m in schemas.values()}
+    assert parent in pids and len(pids) == 3, schemas
+    assert set(ends) == set(schemas)  # every stream ended, workers too
+    squares = {}
+    for stream, schema in schemas.items():
+        rows = reader.records(stream)
+        assert ends[stream]["count"] == len(rows)
+        assert ends[stream]["dropped"] == 0
+        assert stream.endswith(f":{schema['pid']}:" +
+                               stream.rsplit(":", 1)[1])
+        squares[schema["pid"]] = sum(
+            1 for row in rows if row[1] == "call" and row[2] == "square")
+    assert squares.pop(parent) == 0
+    assert sum(squares.values()) == 20  # each call made in some worker

@@ -214,14 +214,22 @@ Test(decode, rows_against_a_schema)
                                      PIKOS_WATCH_STR};
     char *fields[] = {"i", "f", "s"};
     struct pikos_watch_schema schema = {"S", 3, fields, types};
-    json_t *good = json_loads("[[1, 2, \"x\"], [3, 0.5, \"\"]]", 0, NULL);
+    /* null: a float JSON cannot hold (NaN, an infinity), as recorders/zmq
+       writes it. */
+    json_t *good =
+        json_loads("[[1, 2, \"x\"], [3, 0.5, \"\"], [4, null, \"y\"]]", 0,
+                   NULL);
     json_t *float_for_int = json_loads("[[1.0, 2, \"x\"]]", 0, NULL);
+    json_t *null_for_str = json_loads("[[1, 2, null]]", 0, NULL);
     json_t *empty = json_loads("[]", 0, NULL);
-    cr_assert(good && float_for_int && empty);
+    cr_assert(good && float_for_int && null_for_str && empty);
     cr_expect_eq(pikos_watch_check_rows(good, &schema), 0);
     cr_expect_eq(pikos_watch_check_rows(empty, &schema), 0);
     cr_expect_eq(pikos_watch_check_rows(float_for_int, &schema),
                  PIKOS_WATCH_BAD_ROW);
+    cr_expect_eq(pikos_watch_check_rows(null_for_str, &schema),
+                 PIKOS_WATCH_BAD_ROW);
+    json_decref(null_for_str);
     json_decref(good);
     json_decref(float_for_int);
     json_decref(empty);

@@ -20,6 +20,11 @@
  * A child made by fork() inherits the recorder but not its thread; it
  * never touches the parent's socket, lock or thread: every callback that
  * would is skipped in a process other than the one that started it.
+ * after_fork lets a recorder that connects to a collector (`pikos watch
+ * --bind`) go on in the child with a socket, a thread and streams of its
+ * own, so that each worker of a multiprocessing pool is a stream; one that
+ * binds cannot (the parent holds the address), and its child stops
+ * recording (the core's rule for recorders that cannot follow a fork).
  */
 #include <stdio.h>
 #include <string.h>
@@ -122,9 +127,10 @@ static int zmq_init(struct pikos_instance *inst, void *ctx,
     return PIKOS_OK;
 }
 
-static int zmq_start(struct pikos_instance *inst, void *ctx)
+/* The socket and the thread (the start's first half; a forked child's
+   after_fork does it again). */
+static int open_sender(struct pikos_instance *inst, struct zmq_recorder *self)
 {
-    struct zmq_recorder *self = ctx;
     const struct live_settings *set = &self->settings;
     char error[512];
 
@@ -139,6 +145,17 @@ static int zmq_start(struct pikos_instance *inst, void *ctx)
     self->queue = sender_queue(self->sender);
     self->last_schema = NULL;
     self->last_stream = NULL;
+    return PIKOS_OK;
+}
+
+static int zmq_start(struct pikos_instance *inst, void *ctx)
+{
+    struct zmq_recorder *self = ctx;
+    const struct live_settings *set = &self->settings;
+    int rc = open_sender(inst, self);
+
+    if (rc != PIKOS_OK)
+        return rc;
     if (set->wait_for_ready &&
         !sender_wait_for_subscriber(self->sender, set->ready_timeout))
         self->host->log(inst, PIKOS_LOG_WARNING,
@@ -148,14 +165,12 @@ static int zmq_start(struct pikos_instance *inst, void *ctx)
     return PIKOS_OK;
 }
 
-static int zmq_prepare(struct pikos_instance *inst, void *ctx,
-                       const struct pikos_schema *schema)
+/* A stream for the schema's records, named after this process. */
+static int add_stream(struct pikos_instance *inst, struct zmq_recorder *self,
+                      const struct pikos_schema *schema)
 {
-    struct zmq_recorder *self = ctx;
     char id[STREAM_ID_MAX];
 
-    if (!is_owner(self))
-        return PIKOS_OK;
     if (schema->nfields == 0 || schema->nfields > BATCH_MAX_FIELDS)
         return self->host->set_error(inst, PIKOS_EINVAL,
                                      "cannot publish %s records: %zu fields "
@@ -170,6 +185,44 @@ static int zmq_prepare(struct pikos_instance *inst, void *ctx,
             "cannot publish more than %d kinds of records in one run",
             QUEUE_MAX_STREAMS);
     return PIKOS_OK;
+}
+
+static int zmq_prepare(struct pikos_instance *inst, void *ctx,
+                       const struct pikos_schema *schema)
+{
+    struct zmq_recorder *self = ctx;
+
+    return is_owner(self) ? add_stream(inst, self, schema) : PIKOS_OK;
+}
+
+/* In a forked child, before it runs any Python code: a recorder connected
+   to a collector starts over with a sender and streams of the child's own
+   (the parent's are left as they are: their lock may be held by a thread
+   that does not exist here).  The collector listens already: the child
+   waits only for its subscription to come through the new connection
+   (about a millisecond; at most 1 s), so that its first records are not
+   published to no one. */
+static int zmq_after_fork(struct pikos_instance *inst, void *ctx)
+{
+    struct zmq_recorder *self = ctx;
+    const struct batch_queue *inherited = self->queue;
+    const struct pikos_schema *schemas[QUEUE_MAX_STREAMS];
+    size_t count = inherited != NULL ? inherited->nstreams : 0;
+    int rc;
+
+    if (!self->settings.connect || inherited == NULL)
+        return PIKOS_ESTATE; /* bound: the address is the parent's */
+    for (size_t i = 0; i < count; i++)
+        schemas[i] = inherited->streams[i].schema;
+    self->sender = NULL;
+    self->queue = NULL;
+    if ((rc = open_sender(inst, self)) != PIKOS_OK)
+        return rc;
+    for (size_t i = 0; i < count && rc == PIKOS_OK; i++)
+        rc = add_stream(inst, self, schemas[i]);
+    if (rc == PIKOS_OK)
+        sender_wait_for_subscriber(self->sender, 1.0);
+    return rc;
 }
 
 /* The stream of a schema (prepare made it); NULL if there is none. */
@@ -270,4 +323,5 @@ PIKOS_PLUGIN_DEFINE({
     .record = zmq_record,
     .flush = zmq_flush,
     .finalize = zmq_finish,
+    .after_fork = zmq_after_fork,
 });
