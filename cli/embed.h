@@ -40,6 +40,10 @@ int pikos_cli_sys_path0(const char *script, char **dir);
    (environment variables honoured, signal handlers installed).  Reports
    errors itself and returns -1. */
 int pikos_cli_python_start(int argc, char **argv);
+/* An interpreter for `pikos plugins` and `pikos help`, which look for the
+   Python packages external monitors need; -1 when Python cannot start
+   (the packages are then not looked for).  End with pikos_cli_python_end. */
+int pikos_cli_python_start_quiet(void);
 /* Inserts `dir` at sys.path[0] (unless PYTHONSAFEPATH asks not to).  -1
    with a Python exception set. */
 int pikos_cli_python_prepend_path(const char *dir);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "embed.h"
 
 /* The text in the DEFAULT column: the value, "" when empty, or whether the
    option is required. */
@@ -64,8 +65,10 @@ static void print_plugin(const struct pikos_plugin_info *info)
     if (info->version)
         printf("  version   %s\n", info->version);
     printf("  manifest  %s\n", info->manifest_path ? info->manifest_path : "");
-    if (info->state == PIKOS_PLUGIN_BROKEN)
-        printf("  status    broken: %s\n", info->reason ? info->reason : "");
+    if (info->state == PIKOS_PLUGIN_BROKEN ||
+        info->state == PIKOS_PLUGIN_UNAVAILABLE)
+        printf("  status    %s: %s\n", pikos_cli_plugin_status(info),
+               info->reason ? info->reason : "");
     else
         printf("  status    %s\n", pikos_cli_plugin_status(info));
     print_options(info);
@@ -78,6 +81,7 @@ static int describe(const char *name, const char **paths, size_t npaths)
     if (!reg)
         return PIKOS_CLI_EXIT_USAGE;
     int status = PIKOS_CLI_EXIT_USAGE;
+    int python = pikos_cli_python_start_quiet() == 0;
     struct pikos_plugin_info *info = pikos_registry_find(reg, name, &err);
     if (info) {
         pikos_cli_check_plugin(reg, info);
@@ -87,7 +91,7 @@ static int describe(const char *name, const char **paths, size_t npaths)
         pikos_cli_error("%s", err.message);
     }
     pikos_registry_free(reg);
-    return status;
+    return python ? pikos_cli_python_end(status) : status;
 }
 
 /* Reads the --plugin-path options and the one plugin name. */

@@ -43,6 +43,20 @@ int pikos_cli_python_start(int argc, char **argv)
     return 0;
 }
 
+int pikos_cli_python_start_quiet(void)
+{
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.parse_argv = 0;
+    config.install_signal_handlers = 0;
+    PyStatus status = PyConfig_SetBytesString(&config, &config.program_name,
+                                              PIKOS_PYTHON_PROGRAM);
+    if (!PyStatus_Exception(status))
+        status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    return PyStatus_Exception(status) ? -1 : 0;
+}
+
 /* sys.flags.safe_path (Python 3.11+, PYTHONSAFEPATH): add no sys.path[0]. */
 static int safe_path_requested(void)
 {

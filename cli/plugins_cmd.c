@@ -8,12 +8,17 @@
  *   NAME                KIND      STATUS  SUMMARY
  *   filters/on_value    filter    ok      Pass the records whose ...
  *   recorders/fx_abi    recorder  broken: <reason>  <summary>
+ *   external/yappi      monitor   unavailable: needs the Python package ...
+ *
+ * An embedded Python is started for the listing, so that external monitors
+ * whose Python package is missing show as unavailable.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "embed.h"
 
 /* The command line of `pikos plugins`. */
 struct plugins_args {
@@ -73,8 +78,9 @@ static void print_row(const struct pikos_plugin_info *info, struct widths w)
 {
     printf("%-*s  %-*s  ", w.name, or_empty(info->full_name), w.kind,
            pikos_cli_kind_name(info->kind));
-    if (info->state == PIKOS_PLUGIN_BROKEN)
-        printf("broken: %s", or_empty(info->reason));
+    if (info->state == PIKOS_PLUGIN_BROKEN ||
+        info->state == PIKOS_PLUGIN_UNAVAILABLE)
+        printf("%s: %s", pikos_cli_plugin_status(info), or_empty(info->reason));
     else
         printf("%-*s", w.status, pikos_cli_plugin_status(info));
     if (info->summary && info->summary[0])
@@ -99,6 +105,7 @@ static int list_plugins(const struct plugins_args *args)
         return PIKOS_CLI_EXIT_USAGE;
     size_t count;
     int status = PIKOS_CLI_EXIT_USAGE;
+    int python = pikos_cli_python_start_quiet() == 0;
     struct pikos_plugin_info **plugins = pikos_cli_sorted_plugins(reg, &count);
     if (plugins) {
         status = 0;
@@ -109,7 +116,7 @@ static int list_plugins(const struct plugins_args *args)
     }
     free(plugins);
     pikos_registry_free(reg);
-    return status;
+    return python ? pikos_cli_python_end(status) : status;
 }
 
 int pikos_cli_plugins_command(int argc, char **argv)

@@ -135,6 +135,8 @@ const char *pikos_cli_plugin_status(const struct pikos_plugin_info *info)
         return "ok";
     case PIKOS_PLUGIN_BROKEN:
         return "broken";
+    case PIKOS_PLUGIN_UNAVAILABLE:
+        return "unavailable";
     default:
         return "unchecked";
     }

@@ -195,6 +195,10 @@ size_t pikos_pipelines_after_fork(void) PIKOS_HIDDEN;
    exit (multiprocessing's workers end with os._exit). */
 void pikos_pipelines_finish(void) PIKOS_HIDDEN;
 
+/* python_module.c: whether Python finds `module` (1 when Python is not
+   running, so cannot be asked). */
+int pikos_python_module_found(const char *module) PIKOS_HIDDEN;
+
 /* fork.c: registers (once per interpreter) what a forked child does. */
 int pikos_fork_watch(struct pikos_error *err) PIKOS_HIDDEN;
 /* A per-code-object pointer for the core's own caches (source.c keeps the

@@ -41,10 +41,13 @@ enum plugin_key {
     KEY_ABI,
     KEY_SUMMARY,
     KEY_VERSION,
+    KEY_PYTHON_MODULE,
+    KEY_PACKAGE,
     PLUGIN_KEY_COUNT
 };
 static const char *const plugin_keys[PLUGIN_KEY_COUNT] = {
-    "name", "kind", "library", "abi", "summary", "version"};
+    "name",    "kind",          "library", "abi",
+    "summary", "version",       "python_module", "package"};
 /* What the required keys of [plugin] hold, for "missing key" reasons. */
 static const char *const plugin_key_meaning[KEY_ABI + 1] = {
     "the plugin's name, e.g. name = csv",
@@ -268,6 +271,12 @@ static void read_plugin_key(struct manifest_parse *p, int key,
     case KEY_VERSION:
         store_text(p, &info->version, value);
         break;
+    case KEY_PYTHON_MODULE:
+        store_text(p, &info->python_module, value);
+        break;
+    case KEY_PACKAGE:
+        store_text(p, &info->package, value);
+        break;
     }
 }
 
@@ -413,7 +422,8 @@ static void read_key(struct manifest_parse *p, const char *key,
     if (index < 0) {
         fail(p, p->lineno,
              plugin ? "unknown key '%s' in [%s] (expected name, kind, "
-                      "library, abi, summary or version)"
+                      "library, abi, summary, version, python_module or "
+                      "package)"
                     : "unknown key '%s' in [%s] (expected type, default, "
                       "help or required)",
              key, p->section);
@@ -712,5 +722,7 @@ void pikos_manifest_info_clear(struct pikos_plugin_info *info)
     free(info->directory);
     free(info->reason);
     free(info->version);
+    free(info->python_module);
+    free(info->package);
     memset(info, 0, sizeof(*info));
 }

@@ -476,10 +476,14 @@ find_bare(struct pikos_registry *reg, const char *name, struct pikos_error *err)
 static int broken_error(const struct registry_entry *entry,
                         struct pikos_error *err)
 {
+    const char *reason =
+        entry->info.reason != NULL ? entry->info.reason : "out of memory";
+
+    if (entry->info.state == PIKOS_PLUGIN_UNAVAILABLE)
+        return pikos_error_set(err, entry->broken_code, "[%s] %s",
+                               entry->info.full_name, reason);
     return pikos_error_set(err, entry->broken_code, "plugin '%s' is broken: %s",
-                           entry->info.full_name,
-                           entry->info.reason != NULL ? entry->info.reason
-                                                      : "out of memory");
+                           entry->info.full_name, reason);
 }
 
 PIKOS_EXPORT struct pikos_plugin_info *
@@ -493,7 +497,8 @@ pikos_registry_find(struct pikos_registry *reg, const char *name,
 
     if (entry == NULL)
         return NULL;
-    if (entry->info.state == PIKOS_PLUGIN_BROKEN) {
+    if (entry->info.state == PIKOS_PLUGIN_BROKEN ||
+        entry->info.state == PIKOS_PLUGIN_UNAVAILABLE) {
         broken_error(entry, err);
         return NULL;
     }
@@ -778,6 +783,28 @@ static int mark_broken(struct registry_entry *entry,
     return broken_error(entry, err);
 }
 
+/* An external monitor whose Python package is missing: unavailable, with
+   the package to install as the reason. */
+static int mark_unavailable(struct registry_entry *entry,
+                            struct pikos_error *err)
+{
+    struct pikos_plugin_info *info = &entry->info;
+    struct pikos_error why;
+
+    if (info->package != NULL)
+        pikos_error_set(&why, PIKOS_ENOTFOUND,
+                        "needs the Python package %s: apt-get install -y %s",
+                        info->python_module, info->package);
+    else
+        pikos_error_set(&why, PIKOS_ENOTFOUND,
+                        "needs the Python package %s: install it for this "
+                        "Python",
+                        info->python_module);
+    mark_broken(entry, &why, NULL);
+    info->state = PIKOS_PLUGIN_UNAVAILABLE;
+    return broken_error(entry, err);
+}
+
 PIKOS_EXPORT int pikos_registry_load(struct pikos_registry *reg,
                                      struct pikos_plugin_info *info,
                                      struct pikos_error *err)
@@ -789,7 +816,8 @@ PIKOS_EXPORT int pikos_registry_load(struct pikos_registry *reg,
 
     if (info->state == PIKOS_PLUGIN_OK)
         return PIKOS_OK;
-    if (info->state == PIKOS_PLUGIN_BROKEN)
+    if (info->state == PIKOS_PLUGIN_BROKEN ||
+        info->state == PIKOS_PLUGIN_UNAVAILABLE)
         return broken_error(entry, err);
     if ((size_t)snprintf(lib, sizeof(lib), "%s/%s", info->directory,
                          info->library) >= sizeof(lib))
@@ -801,6 +829,9 @@ PIKOS_EXPORT int pikos_registry_load(struct pikos_registry *reg,
         rc = check_descriptor(info, info->descriptor, lib, &why);
     if (rc != PIKOS_OK)
         return mark_broken(entry, &why, err);
+    if (info->python_module != NULL &&
+        !pikos_python_module_found(info->python_module))
+        return mark_unavailable(entry, err);
     info->state = PIKOS_PLUGIN_OK;
     return PIKOS_OK;
 }

@@ -113,6 +113,8 @@ static const char *status_name(int state)
         return "ok";
     case PIKOS_PLUGIN_BROKEN:
         return "broken";
+    case PIKOS_PLUGIN_UNAVAILABLE:
+        return "unavailable";
     default:
         return "unchecked";
     }

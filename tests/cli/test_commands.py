@@ -2,11 +2,12 @@
 import json
 import os
 import re
+import shutil
 
 import pytest
 
-from conftest import (assert_one_error_line, fixture_dir, run_pikos,
-                      run_python)
+from conftest import (PIKOS_BUILDDIR, assert_one_error_line, fixture_dir,
+                      run_pikos, run_python)
 
 BUILT_IN = {"filters/on_value": "filter", "filters/not_on_value": "filter",
             "filters/on_change": "filter",
@@ -163,3 +164,51 @@ def test_version_names_the_embedded_python(work):
 
     assert proc.returncode == 0
     assert match and match.group(2) == python.stdout.strip()
+
+
+def needy_csv(work):
+    """recorders/csv again, in a directory of its own, with a manifest that
+    says it needs a Python package no Python has."""
+    plugins = os.path.join(work, "needy")
+    os.makedirs(plugins)
+    built = os.path.join(PIKOS_BUILDDIR, "plugins", "recorders", "csv")
+    shutil.copy(os.path.join(built, ".libs", "recorder_csv.so"), plugins)
+    with open(os.path.join(built, "csv.plugin"), encoding="utf-8") as src:
+        manifest = src.read().replace(
+            "[plugin]\n", "[plugin]\npython_module = pikos_no_such_module\n"
+            "package = python3-pikos-no-such\n", 1)
+    with open(os.path.join(plugins, "csv.plugin"), "w",
+              encoding="utf-8") as dst:
+        dst.write(manifest)
+    return plugins
+
+
+NEEDS = ("needs the Python package pikos_no_such_module: apt-get install -y "
+         "python3-pikos-no-such")
+
+
+def test_a_plugin_whose_python_package_is_missing_is_unavailable(work):
+    plugins = needy_csv(work)
+    proc = run_pikos(["plugins", "--plugin-path", plugins], work)
+
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^recorders/csv +recorder +unavailable: " +
+                     re.escape(NEEDS) + " ", proc.stdout, re.M), proc.stdout
+    proc = run_pikos(["plugins", "--json", "--plugin-path", plugins], work)
+    [csv_entry] = [p for p in json.loads(proc.stdout)
+                   if p["name"] == "recorders/csv"]
+    assert (csv_entry["status"], csv_entry["reason"]) == ("unavailable", NEEDS)
+    proc = run_pikos(["help", "--plugin-path", plugins, "recorders/csv"], work)
+    assert "  status    unavailable: " + NEEDS + "\n" in proc.stdout
+
+
+def test_a_plugin_whose_python_package_is_there_is_ok(work):
+    plugins = needy_csv(work)
+    path = os.path.join(plugins, "csv.plugin")
+    with open(path, encoding="utf-8") as stream:
+        text = stream.read().replace("pikos_no_such_module", "json")
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    proc = run_pikos(["plugins", "--plugin-path", plugins], work)
+
+    assert re.search(r"^recorders/csv +recorder +ok ", proc.stdout, re.M)

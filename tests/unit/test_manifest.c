@@ -101,8 +101,20 @@ Test(manifest, optional_keys_may_be_left_out)
     cr_assert_eq(info.state, PIKOS_PLUGIN_UNCHECKED);
     cr_assert_null(info.summary);
     cr_assert_null(info.version);
+    cr_assert_null(info.python_module);
+    cr_assert_null(info.package);
     cr_assert_eq(info.noptions, 0);
     cr_assert_str_eq(info.directory, dir);
+}
+
+Test(manifest, the_python_package_an_external_monitor_needs)
+{
+    cr_assert_eq(read_text(PLUGIN_HEAD "python_module = yappi\n"
+                                       "package = python3-yappi\n"),
+                 PIKOS_OK);
+    cr_assert_eq(info.state, PIKOS_PLUGIN_UNCHECKED);
+    cr_assert_str_eq(info.python_module, "yappi");
+    cr_assert_str_eq(info.package, "python3-yappi");
 }
 
 Test(manifest, kinds_singular_plural_and_external)
@@ -254,7 +266,8 @@ Test(manifest, unknown_key_and_section)
 {
     read_text("[plugin]\nname = demo\nnmae = demo\n");
     assert_broken(":3: unknown key 'nmae' in [plugin] (expected name, kind, "
-                  "library, abi, summary or version)");
+                  "library, abi, summary, version, python_module or "
+                  "package)");
     reset();
     read_text(PLUGIN_HEAD "[option n]\ntype = int\ndefualt = 1\n");
     assert_broken(":8: unknown key 'defualt' in [option n] (expected type, "

@@ -47,7 +47,9 @@ const char *pikos_kind_plural(uint32_t kind); /* "monitors", ... or NULL */
 enum pikos_plugin_state {
     PIKOS_PLUGIN_UNCHECKED = 0, /* manifest read, library not opened yet */
     PIKOS_PLUGIN_OK = 1,        /* loaded and matched its manifest */
-    PIKOS_PLUGIN_BROKEN = 2     /* see `reason` */
+    PIKOS_PLUGIN_BROKEN = 2,    /* see `reason` */
+    PIKOS_PLUGIN_UNAVAILABLE = 3 /* a Python package it needs is missing:
+                                    see `reason` */
 };
 
 /* One option as the manifest declares it. */
@@ -75,6 +77,13 @@ struct pikos_plugin_info {
     char *reason; /* why it is broken, or NULL */
     const struct pikos_plugin *descriptor; /* once loaded */
     char *version; /* the manifest's optional version, or NULL */
+    /* External monitors: the Python module they import when they start
+       (manifest key python_module) and the package that provides it
+       (`package`, e.g. python3-yappi), or NULL.  When Python runs, loading
+       the plugin checks that the module can be found, and marks the plugin
+       UNAVAILABLE if not. */
+    char *python_module;
+    char *package;
 };
 
 struct pikos_registry;
