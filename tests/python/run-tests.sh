@@ -31,6 +31,17 @@ if ! "$python" -c 'import pytest' 2>/dev/null; then
     fi
 fi
 
+# A sanitizer build (./configure --enable-sanitizers): the interpreter is
+# not built with ASan, so its runtime must be loaded first; CPython's own
+# allocations at exit are not leaks of ours.
+asan=$(ldd "$builddir/python/stage/pikos/_pikos.so" 2>/dev/null |
+    awk '/libasan/ { print $3 }')
+if test -n "$asan"; then
+    LD_PRELOAD=$asan${LD_PRELOAD:+:$LD_PRELOAD}
+    ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+    export LD_PRELOAD ASAN_OPTIONS
+fi
+
 PYTHONPATH=$pythonpath${PYTHONPATH:+:$PYTHONPATH}
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONPATH PYTHONDONTWRITEBYTECODE
