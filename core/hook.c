@@ -87,6 +87,17 @@ static uint64_t focus_bits_used;
 static _Thread_local int dispatching
     __attribute__((tls_model("initial-exec"))); /* no __tls_get_addr call */
 
+/* How many threads are inside a plugin's on_event just now (the GIL
+   serialises the count).  Python code a plugin runs may switch threads or
+   collect garbage, and so free a pipeline whose plugin is still on some
+   stack: such frees wait until no thread dispatches (pipeline.c). */
+static int threads_dispatching;
+
+int pikos_hook_dispatching(void)
+{
+    return threads_dispatching > 0;
+}
+
 /* ------------------------------------------------------------ helpers */
 
 /* A pending Python exception, put aside around code that may set one. */
@@ -369,6 +380,7 @@ static void dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
             continue;
         if (!built) {
             built = dispatching = 1; /* naming a callable may run Python */
+            threads_dispatching++;
             event_build(&ev, frame, &entry->code, type, arg,
                         current_thread(&thread_id));
         }
@@ -378,6 +390,8 @@ static void dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
     if (!built)
         return;
     dispatching = 0;
+    if (--threads_dispatching == 0)
+        pikos_pipelines_free_deferred();
     if (active.count == 0)
         release_when_idle(); /* a plugin removed the last monitor */
 }

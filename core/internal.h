@@ -182,6 +182,10 @@ int pikos_pipeline_emit(struct pikos_instance *monitor,
 int pikos_hook_add_monitor(struct pikos_instance *monitor,
                            struct pikos_error *err) PIKOS_HIDDEN;
 void pikos_hook_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
+/* Whether some thread is inside a monitor's on_event (pipeline.c then
+   defers freeing pipelines); and the deferred frees, run when none is. */
+int pikos_hook_dispatching(void) PIKOS_HIDDEN;
+void pikos_pipelines_free_deferred(void) PIKOS_HIDDEN;
 /* Checks a monitor's host-handled options (threads, functions) when the
    instance is made, before any recorder starts. */
 int pikos_hook_check_options(struct pikos_instance *monitor,

@@ -37,6 +37,8 @@ struct pikos_pipeline {
     /* The running pipelines of the process, for fork (see "fork"). */
     struct pikos_pipeline *next_running;
     int abandoned; /* a forked child's copy that stopped recording */
+    /* Freed while a plugin was on some stack: freed when none is. */
+    struct pikos_pipeline *next_deferred;
     int finished;  /* stopped early, in a child about to exit */
 };
 
@@ -544,10 +546,29 @@ void pikos_pipelines_finish(void)
     }
 }
 
+/* Pipelines freed during a dispatch (by Python code a plugin ran: a
+   recorder dropping its monitor, the garbage collector, another thread
+   meanwhile), still whole and running until no thread dispatches. */
+static struct pikos_pipeline *deferred;
+
+void pikos_pipelines_free_deferred(void)
+{
+    while (deferred != NULL) {
+        struct pikos_pipeline *pipe = deferred;
+        deferred = pipe->next_deferred;
+        pikos_pipeline_free(pipe);
+    }
+}
+
 PIKOS_EXPORT void pikos_pipeline_free(struct pikos_pipeline *pipe)
 {
     if (pipe == NULL)
         return;
+    if (pikos_hook_dispatching()) {
+        pipe->next_deferred = deferred;
+        deferred = pipe;
+        return;
+    }
     if (pipe->start_count > 0) {
         pipe->start_count = 1;
         /* Whoever frees a running pipeline did not ask for its errors. */

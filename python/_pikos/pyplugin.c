@@ -36,6 +36,10 @@ void pikos_ext_pyplugin_fini(struct pikos_instance *inst, void *ctx)
 
     Py_CLEAR(p->target);
     pikos_ext_converter_clear(&p->converter);
+    /* The shared state lives in the Pipeline object, which may be freed
+       before this instance (the core defers freeing a pipeline while an
+       event is dispatched): an instance without a target touches nothing. */
+    p->shared = NULL;
 }
 
 struct pikos_ext_pyplugin *pikos_ext_pyplugin_of(struct pikos_instance *inst)

@@ -356,3 +356,56 @@ Test(hook, a_pipeline_whose_recorders_can_follow_records_in_the_child)
     cr_assert_eq(after_fork_calls, 0, "after_fork ran in the parent");
     pikos_pipeline_free(pipe);
 }
+
+/* ------------------------------------------------------------ freeing */
+
+static struct pikos_pipeline *doomed;
+static int doomed_finalizes;    /* finalize calls of its recorder */
+static int finalized_when_freed; /* ... when free was asked for */
+
+static int count_finalize(struct pikos_instance *inst, void *ctx)
+{
+    (void)inst, (void)ctx;
+    doomed_finalizes++;
+    return 0;
+}
+
+static PyObject *free_doomed(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    if (doomed != NULL) {
+        pikos_pipeline_free(doomed);
+        finalized_when_freed = doomed_finalizes;
+        doomed = NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef free_doomed_def = {"free_doomed", free_doomed, METH_NOARGS,
+                                      NULL};
+
+/* Python code a plugin runs frees the plugin's own pipeline (as the
+   garbage collector may): it stays whole until the event is dispatched,
+   then is stopped and freed, its hooks removed. */
+Test(hook, a_pipeline_freed_while_its_plugin_runs_waits_for_the_dispatch)
+{
+    static struct pikos_plugin finalizing;
+    struct pikos_instance *recorder;
+    struct collect_ctx *collect;
+
+    finalizing = collect_recorder;
+    finalizing.finalize = count_finalize;
+    recorder = local_instance(&finalizing, "recorders/collect");
+    collect = pikos_instance_ctx(recorder);
+    doomed = pikos_pipeline_new();
+    pipeline_add_ok(doomed, registry_instance("monitors/functions", NULL, 0));
+    pipeline_add_ok(doomed, recorder);
+    collect->callback = PyCFunction_New(&free_doomed_def, NULL);
+    start_ok(doomed);
+    py_call("tiny", "g");
+
+    cr_assert_null(doomed);
+    cr_assert_eq(finalized_when_freed, 0, "freed inside the dispatch");
+    cr_assert_eq(doomed_finalizes, 1);
+    cr_assert_null(PyThreadState_Get()->c_profilefunc);
+}

@@ -188,6 +188,10 @@ int pikos_pipeline_is_running(const struct pikos_pipeline *pipe);
    as the seed's focused monitors were. */
 int pikos_pipeline_check_focus(const struct pikos_pipeline *pipe,
                                struct pikos_error *err);
+/* May be called from Python code a plugin runs while an event is being
+   dispatched (a recorder dropping its monitor, the garbage collector,
+   another thread meanwhile): the pipeline then stays whole, and running,
+   until no thread dispatches, and is stopped and freed then. */
 void pikos_pipeline_free(struct pikos_pipeline *pipe);
 
 /* Flushes every open output (the CLI calls it before the process exits). */
