@@ -8,7 +8,6 @@ import csv
 import io
 import os
 
-from pikos.recorders.abstract_recorder import RecorderError
 from pikos.recorders.filtered_recorder import FilteredRecorder
 from pikos.recorders.text_recorders import FILE_ENCODING
 
@@ -55,9 +54,7 @@ class CSVRecorder(FilteredRecorder):
         RecorderError :
             Raised if the recorder has not been prepared.
         """
-        if not self._ready:
-            raise RecorderError(
-                "Method called while recorder has not been prepared")
+        self._require_prepared()
         self._stream.flush()
 
     def _write(self, data):
@@ -127,9 +124,7 @@ class CSVFileRecorder(CSVRecorder):
         RecorderError :
             Raised if the recorder has not been prepared.
         """
-        if not self._ready:
-            raise RecorderError(
-                "Method called while recorder has not been prepared")
+        self._require_prepared()
         self._stream.close()
 
     def _add_writer(self, builder):

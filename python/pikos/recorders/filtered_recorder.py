@@ -43,6 +43,14 @@ class FilteredRecorder(AbstractRecorder):
         if passes(self._filters, data):
             self._write(data)
 
+    def _require_prepared(self):
+        """The check finalize() makes, as the seed's recorders did: that
+        prepare() ran (``_ready``, set by the stream recorders'
+        prepare())."""
+        if not self._ready:
+            raise RecorderError(
+                "Method called while recorder has not been prepared yet")
+
     @abc.abstractmethod
     def _write(self, data):
         """Write one record that the filters kept."""

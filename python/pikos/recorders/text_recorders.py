@@ -7,7 +7,6 @@ output the field names and values joined by one space.
 """
 import os
 
-from pikos.recorders.abstract_recorder import RecorderError
 from pikos.recorders.filtered_recorder import FilteredRecorder
 
 # Files are written as the C recorders write them: UTF-8, with the
@@ -85,9 +84,7 @@ class TextStreamRecorder(FilteredRecorder):
         RecorderError :
             Raised if the recorder has not been prepared.
         """
-        if not self._ready:
-            raise RecorderError(
-                "Method called while recorder has not been prepared yet")
+        self._require_prepared()
         self._stream.flush()
 
     def _write_header(self, record_class):
@@ -149,9 +146,7 @@ class TextFileRecorder(TextStreamRecorder):
         RecorderError :
             Raised if the recorder has not been prepared.
         """
-        if not self._ready:
-            raise RecorderError(
-                "Method called while recorder has not been prepared yet")
+        self._require_prepared()
         self._stream.close()
 
     def _add_writer(self, builder):
