@@ -10,9 +10,14 @@
  * 3.12 drop its co_extra without a call).  Whatever is left in the list
  * when the interpreter is finalized is freed then.
  *
+ * A miss (a code object seen for the first time) is also when threads.c
+ * looks whether the program has imported `threading` since monitoring
+ * started (pikos_threads_hook_pending).
+ *
  * Everything here runs with the GIL held.
  */
 #include "code_cache.h"
+#include "threads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +197,12 @@ struct pikos_code_entry *pikos_code_entry_lookup(PyCodeObject *code)
     struct pikos_code_entry *entry;
 
     code_extra_get((PyObject *)code, code_extra_index, &extra);
-    entry = extra != NULL ? extra : entry_create((PyObject *)code);
+    if (extra != NULL) {
+        entry = extra;
+    } else {
+        pikos_threads_hook_pending();
+        entry = entry_create((PyObject *)code);
+    }
     if (entry != NULL) {
         pikos_last_code = code;
         pikos_last_entry = entry;

@@ -10,8 +10,18 @@
  * it the event it was called for.  Threads not started through
  * `threading` (bare _thread, foreign C threads) are not hooked later.
  *
- * Removing the callbacks undoes all of it, including threading's hook,
- * which gets back whatever it was before.
+ * pikos never imports `threading` itself: that would change the program,
+ * whose own `import threading` must run (and be recorded) as under plain
+ * python.  When monitoring starts before the program imported it, the
+ * hook of threading is left pending, and the code cache's miss path (run
+ * once per code object) calls pikos_threads_hook_pending, which gives
+ * threading its hook as soon as sys.modules holds it fully initialised.
+ * That is in time for every thread threading starts: Thread.start's own
+ * code object is new to the cache before the first thread is created.
+ *
+ * Removing the callbacks undoes all of it: threading gets back whatever
+ * hook it had before (if it had been given ours), and a pending hook is
+ * forgotten.
  */
 #include "threads.h"
 
@@ -21,7 +31,9 @@ struct installation {
     int scope; /* enum pikos_hook_scope */
     Py_tracefunc callback;
     PyObject *new_thread_hook; /* ours; kept while the interpreter lives */
+    PyObject *threading;       /* the module given ours; NULL: none */
     PyObject *previous;        /* threading's hook before ours */
+    int pending; /* every thread, but threading was not imported yet */
 };
 
 static struct installation installations[2];
@@ -158,6 +170,12 @@ static void forget_at_exit(void)
     exit_registered = 0;
 }
 
+static void forget_at_exit_register(void)
+{
+    if (!exit_registered)
+        exit_registered = Py_AtExit(forget_at_exit) == 0;
+}
+
 /* The hook is ours for good: CPython calls it without holding a reference
    of its own, and it removes itself from the thread while it runs. */
 static PyObject *new_thread_hook(int kind)
@@ -166,18 +184,47 @@ static PyObject *new_thread_hook(int kind)
 
     if (in->new_thread_hook == NULL)
         in->new_thread_hook = PyCFunction_New(&new_thread_hooks[kind], NULL);
-    if (in->new_thread_hook != NULL && !exit_registered)
-        exit_registered = Py_AtExit(forget_at_exit) == 0;
+    if (in->new_thread_hook != NULL)
+        forget_at_exit_register();
     return in->new_thread_hook;
+}
+
+/* Whether an import of the module is still running it (importlib marks
+   its spec so): its functions may not be defined yet. */
+static int module_initializing(PyObject *module)
+{
+    PyObject *spec = PyObject_GetAttrString(module, "__spec__");
+    PyObject *flag = spec != NULL && spec != Py_None
+                         ? PyObject_GetAttrString(spec, "_initializing")
+                         : NULL;
+    int initializing = flag != NULL && PyObject_IsTrue(flag) == 1;
+
+    PyErr_Clear(); /* no __spec__ or no _initializing: not initializing */
+    Py_XDECREF(flag);
+    Py_XDECREF(spec);
+    return initializing;
+}
+
+/* sys.modules["threading"] (borrowed) once the program has imported it
+   fully, else NULL.  Never imports, never leaves an exception set. */
+static PyObject *imported_threading(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *threading = modules != NULL && PyDict_Check(modules)
+                              ? PyDict_GetItemString(modules, "threading")
+                              : NULL;
+
+    if (threading == NULL || module_initializing(threading))
+        return NULL;
+    return threading;
 }
 
 /* threading.setprofile(ours) (or settrace), keeping the hook it had.
    -1 with a Python exception set. */
-static int hook_new_threads(int kind)
+static int hook_new_threads(int kind, PyObject *threading)
 {
     struct installation *in = &installations[kind];
-    PyObject *threading = PyImport_ImportModule("threading");
-    PyObject *hook = threading ? new_thread_hook(kind) : NULL;
+    PyObject *hook = new_thread_hook(kind);
     PyObject *previous =
         hook ? PyObject_CallMethod(threading, threading_getter[kind], NULL)
              : NULL;
@@ -186,31 +233,92 @@ static int hook_new_threads(int kind)
             ? PyObject_CallMethod(threading, threading_setter[kind], "O", hook)
             : NULL;
 
-    Py_XDECREF(threading);
     if (done == NULL) {
         Py_XDECREF(previous);
         return -1;
     }
     Py_DECREF(done);
+    Py_INCREF(threading);
+    in->threading = threading;
     in->previous = previous;
     return 0;
 }
 
-/* Gives threading its hook back (nothing worth reporting can fail). */
+/* Hooks threading now if the program imported it, else once it has (see
+   pikos_threads_hook_pending).  -1 with a Python exception set. */
+static int hook_new_threads_when_imported(int kind)
+{
+    PyObject *threading = imported_threading();
+
+    if (threading == NULL) {
+        installations[kind].pending = 1;
+        forget_at_exit_register(); /* a later interpreter starts afresh */
+        return 0;
+    }
+    return hook_new_threads(kind, threading);
+}
+
+/* Gives threading its hook back, if it got ours (nothing worth reporting
+   can fail), and forgets a pending hook. */
 static void unhook_new_threads(int kind)
 {
     struct installation *in = &installations[kind];
-    PyObject *threading = PyImport_ImportModule("threading");
-    PyObject *done =
-        threading ? PyObject_CallMethod(threading, threading_setter[kind], "O",
-                                        in->previous)
-                  : NULL;
+    PyObject *done;
 
+    in->pending = 0;
+    if (in->threading == NULL)
+        return;
+    done = PyObject_CallMethod(in->threading, threading_setter[kind], "O",
+                               in->previous);
     if (done == NULL)
         PyErr_Clear();
     Py_XDECREF(done);
-    Py_XDECREF(threading);
+    Py_CLEAR(in->threading);
     Py_CLEAR(in->previous);
+}
+
+/* The pending hooks, now that threading is imported.  The pending mark is
+   dropped before threading's functions run: their Python code may let
+   another thread run, whose own cache misses must not hook threading a
+   second time (ours would become the "previous" hook).  If monitoring
+   stopped meanwhile, threading gets its hook back at once. */
+static void hook_pending_kinds(PyObject *threading)
+{
+    for (int kind = PIKOS_HOOK_PROFILE; kind <= PIKOS_HOOK_TRACE; kind++) {
+        struct installation *in = &installations[kind];
+
+        if (!in->pending)
+            continue;
+        in->pending = 0;
+        if (hook_new_threads(kind, threading) < 0)
+            PyErr_Clear(); /* threading is not what we know: give up */
+        else if (in->scope != PIKOS_HOOK_EVERY_THREAD)
+            unhook_new_threads(kind);
+    }
+}
+
+/* The cold part of pikos_threads_hook_pending.  The program's pending
+   exception is put aside: the cache miss happens in the middle of some
+   event, and the hook never raises. */
+static __attribute__((noinline)) void hook_pending_now(void)
+{
+    PyObject *type, *value, *traceback, *threading;
+
+    PyErr_Fetch(&type, &value, &traceback);
+    threading = imported_threading();
+    if (threading != NULL) {
+        Py_INCREF(threading); /* sys.modules may drop it meanwhile */
+        hook_pending_kinds(threading);
+        Py_DECREF(threading);
+    }
+    PyErr_Restore(type, value, traceback);
+}
+
+void pikos_threads_hook_pending(void)
+{
+    if (installations[PIKOS_HOOK_PROFILE].pending ||
+        installations[PIKOS_HOOK_TRACE].pending)
+        hook_pending_now();
 }
 
 /* ------------------------------------------------------------ install */
@@ -259,7 +367,8 @@ int pikos_threads_install(int kind, Py_tracefunc callback, int scope,
             ensure_this_thread(kind, callback);
         return 0;
     }
-    if (scope == PIKOS_HOOK_EVERY_THREAD && hook_new_threads(kind) < 0)
+    if (scope == PIKOS_HOOK_EVERY_THREAD &&
+        hook_new_threads_when_imported(kind) < 0)
         return python_failure(owner, err);
     uninstall(kind);
     in->callback = callback;

@@ -1,7 +1,8 @@
 /*
  * core/threads.h - what hook.c asks of threads.c: its CPython callbacks
- * installed in the thread that starts monitoring, or in every thread.
- * Only these two core files use it (it needs Python.h).
+ * installed in the thread that starts monitoring, or in every thread; and
+ * what code_cache.c tells it: a code object was seen for the first time.
+ * Only these core files use it (it needs Python.h).
  */
 #ifndef PIKOS_THREADS_H
 #define PIKOS_THREADS_H
@@ -25,12 +26,21 @@ enum pikos_hook_scope {
 /*
  * Makes `callback` the profile (or trace) function of the threads `scope`
  * names and removes it from those it no longer names.  With the GIL held.
- * Monitoring every thread imports `threading` (threads started later call
- * its hook first); when that fails, nothing changes and *err names
- * `owner`.
+ * Monitoring every thread gives `threading` a hook too (threads started
+ * later call it first), at once if the program imported threading, else
+ * later (pikos_threads_hook_pending): pikos never imports it.  When
+ * hooking threading fails, nothing changes and *err names `owner`.
  */
 int pikos_threads_install(int kind, Py_tracefunc callback, int scope,
                           const char *owner,
                           struct pikos_error *err) PIKOS_HIDDEN;
+
+/*
+ * Called by the code cache when it meets a new code object (a cold path,
+ * with the GIL held): if threading's hook is pending and the program has
+ * imported threading by now, hooks it.  Never raises, and leaves a pending
+ * Python exception as it was.
+ */
+void pikos_threads_hook_pending(void) PIKOS_HIDDEN;
 
 #endif /* PIKOS_THREADS_H */
