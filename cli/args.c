@@ -4,8 +4,11 @@
  *   pikos [--plugin SPEC]... [-o FILE] [--focused-on F1,F2]
  *         [--plugin-path DIR]... script [args]
  *   pikos [...same options...] -m module [args...]
+ *   pikos [...same options...] -c command [args...]
  *
- * Options end at the script (or right after `-m module`) or at `--`;
+ * Options end at the script (or right after `-m module` or `-c command`)
+ * or at `--`; the script may be `-` (standard input), a directory or a zip
+ * file, as with python3;
  * everything after belongs to the program, as with `python3`.
  */
 #include <stdlib.h>
@@ -65,7 +68,9 @@ enum value_option {
     OPT_PLUGIN_PATH,
     OPT_OUTPUT,
     OPT_FOCUSED_ON,
-    OPT_MODULE /* last: it ends the options */
+    OPT_PYTHON,
+    OPT_COMMAND, /* the last two end the options */
+    OPT_MODULE
 };
 
 static const struct {
@@ -76,6 +81,8 @@ static const struct {
     [OPT_PLUGIN_PATH] = {"--plugin-path", NULL},
     [OPT_OUTPUT] = {"--output", "-o"},
     [OPT_FOCUSED_ON] = {"--focused-on", NULL},
+    [OPT_PYTHON] = {"--python", NULL},
+    [OPT_COMMAND] = {"--command", "-c"},
     [OPT_MODULE] = {"--module", "-m"},
 };
 
@@ -94,6 +101,12 @@ static void store_value(struct pikos_cli_args *args, enum value_option option,
         break;
     case OPT_FOCUSED_ON:
         args->focused_on = value;
+        break;
+    case OPT_PYTHON:
+        args->python = value;
+        break;
+    case OPT_COMMAND:
+        args->command = value;
         break;
     case OPT_MODULE:
         args->module = value;
@@ -138,17 +151,17 @@ static int parse_options(int argc, char **argv, struct pikos_cli_args *args)
             pikos_cli_error("unknown option '%s' (see pikos --help)", arg);
             return -1;
         }
-        if (args->module || args->action != PIKOS_CLI_RUN)
+        if (args->module || args->command || args->action != PIKOS_CLI_RUN)
             return i + 1;
     }
     return i;
 }
 
-/* Where the program starts: the script (unless -m was given). */
+/* Where the program starts: the script (unless -m or -c was given). */
 static int take_program(int argc, char **argv, int first,
                         struct pikos_cli_args *args)
 {
-    if (!args->module) {
+    if (!args->module && !args->command) {
         if (first >= argc) {
             pikos_cli_error("no script given: pikos [options] script.py "
                             "[args...] (see pikos --help)");

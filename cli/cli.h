@@ -10,11 +10,13 @@
  *   plugins_cmd.c   `pikos plugins` (the table)
  *   plugins_json.c  `pikos plugins --json`
  *   help_cmd.c      `pikos help KIND/NAME`
- *   script.c        reading the script; the paths Python derives from it
- *   interpreter.c   starting and ending the embedded Python, SIGTERM
- *   program.c       the program's code and __main__ globals (script, -m)
- *   outcome.c       exit status and traceback of the finished program
- *   run.c           a run: pipeline, interpreter, program under monitoring
+ *   interpreter.c   the embedded Python of `pikos plugins` and `help`
+ *   run.c           a run: the user's python3 runs the program, pikos
+ *                   loaded in it; this process watches it end
+ *   child.c         starting that interpreter: its command line and
+ *                   environment
+ *   ending.c        how the program ended, told and passed on
+ *   error.c         the "pikos: ..." line
  *
  * Every user error is one line "pikos: <message>" on stderr and exit
  * status 2 (PIKOS_CLI_EXIT_USAGE); the profiled program's own status,
@@ -55,8 +57,11 @@ struct pikos_cli_args {
     size_t npaths;
     const char *output; /* -o FILE, or NULL */
     const char *focused_on; /* --focused-on F1,F2 (comma separated), or NULL */
-    const char *module; /* -m NAME, or NULL when running a script */
-    const char *script; /* the script, or NULL with -m */
+    const char *python; /* --python PATH, or NULL */
+    const char *module; /* -m NAME, or NULL */
+    const char *command; /* -c CMD, or NULL */
+    const char *script; /* the script ("-": standard input), or NULL with
+                           -m and -c */
     int program_argc;   /* the program's own arguments */
     char **program_argv;
 };

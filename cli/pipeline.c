@@ -7,10 +7,16 @@
  * on the screen when no recorder is given.  `-o FILE` is the filename= of
  * the recorder given last (or of the default one).  `--focused-on F1,F2`
  * is functions=F1;F2 on every monitor that has that option.
+ *
+ * Creating a recorder opens (and truncates) its file, so before any
+ * instance exists the recorders' files are checked: none may be the
+ * program's script, and no two recorders may share one.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -232,6 +238,155 @@ static int apply_focus(struct pikos_registry *reg, struct spec *specs,
     return -1;
 }
 
+/* ------------------------------------------------------------ outputs */
+
+/* A file of the command line: the script or a recorder's output. */
+struct named_file {
+    const char *owner; /* the recorder's full name; NULL for the script */
+    const char *path;  /* as given */
+    char *absolute;    /* see absolute_path() */
+    int exists;
+    struct stat st;
+};
+
+/* The file `path` names: NULL for none, for standard output (a recorder's
+   filename= absent, empty or "-") or standard input (the script "-"). */
+static const char *file_named(const char *path)
+{
+    if (!path || path[0] == '\0' || strcmp(path, "-") == 0)
+        return NULL;
+    return path;
+}
+
+/* dir/name, without doubling the "/" of the root. */
+static char *join_path(const char *dir, const char *name)
+{
+    size_t size = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(size);
+    if (path)
+        snprintf(path, size, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+    return path;
+}
+
+/* `path` made absolute: its directory resolved, its last name kept as
+   given (the file may not exist yet; an existing link is compared by
+   stat()).  When the directory cannot be resolved the file cannot be
+   created either (its recorder will say so): `path` as given then. */
+static char *absolute_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    char *dir = slash ? strndup(path, (size_t)(name - path)) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL;
+    char *absolute = NULL;
+    if (real)
+        absolute = join_path(real, name);
+    else if (dir)
+        absolute = strdup(path);
+    free(real);
+    free(dir);
+    return absolute;
+}
+
+static int name_file(struct named_file *file, const char *owner,
+                     const char *path)
+{
+    file->owner = owner;
+    file->path = path;
+    file->exists = stat(path, &file->st) == 0;
+    file->absolute = absolute_path(path);
+    if (!file->absolute) {
+        pikos_cli_error("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Existing files are the same by inode (links, ".." and all); a file yet
+   to be created by its absolute path.  A device or pipe (/dev/null, a
+   terminal) is neither truncated nor positioned: any number may share it. */
+static int same_file(const struct named_file *a, const struct named_file *b)
+{
+    if (a->exists && b->exists)
+        return S_ISREG(a->st.st_mode) && a->st.st_dev == b->st.st_dev &&
+               a->st.st_ino == b->st.st_ino;
+    return strcmp(a->absolute, b->absolute) == 0;
+}
+
+/* files[0.. *n): the script (if it is a file), then every recorder's file, the
+   default recorder's -o included.  `files` has room for count + 2. */
+static int name_files(struct named_file *files, const struct spec *specs,
+                      size_t count, const struct pikos_cli_args *args,
+                      size_t *n)
+{
+    int recorders = 0;
+    if (file_named(args->script) &&
+        name_file(&files[(*n)++], NULL, args->script) < 0)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        if (specs[i].info->kind != PIKOS_KIND_RECORDER)
+            continue;
+        recorders++;
+        const char *path = file_named(setting_value(&specs[i], OUTPUT_OPTION));
+        if (path &&
+            name_file(&files[(*n)++], specs[i].info->full_name, path) < 0)
+            return -1;
+    }
+    if (!recorders && file_named(args->output))
+        return name_file(&files[(*n)++], DEFAULT_RECORDER, args->output);
+    return 0;
+}
+
+/* `b` (a recorder's file) is `a` (the script or an earlier recorder's). */
+static void report_same_file(const struct named_file *a,
+                             const struct named_file *b)
+{
+    if (!a->owner)
+        pikos_cli_error("[%s] output '%s' is the program's script; give "
+                        "another file",
+                        b->owner, b->path);
+    else if (strcmp(a->path, b->path) == 0)
+        pikos_cli_error("[%s] and [%s] both write to '%s'; give each "
+                        "recorder its own file",
+                        a->owner, b->owner, b->path);
+    else
+        pikos_cli_error("[%s] ('%s') and [%s] ('%s') write to one file; "
+                        "give each recorder its own file",
+                        a->owner, a->path, b->owner, b->path);
+}
+
+/* Reports the first recorder's file that is the script or the file of
+   an earlier recorder. */
+static int check_files(const struct named_file *files, size_t n)
+{
+    for (size_t j = 1; j < n; j++)
+        for (size_t i = 0; i < j; i++)
+            if (same_file(&files[i], &files[j])) {
+                report_same_file(&files[i], &files[j]);
+                return -1;
+            }
+    return 0;
+}
+
+/* No recorder may write over the script or into another's file (their
+   records would mix): checked before any instance opens (and so
+   truncates) its file. */
+static int check_outputs(const struct spec *specs, size_t count,
+                         const struct pikos_cli_args *args)
+{
+    struct named_file *files = calloc(count + 2, sizeof(*files));
+    size_t n = 0;
+    int status = -1;
+    if (!files)
+        pikos_cli_error("out of memory");
+    else if (name_files(files, specs, count, args, &n) == 0)
+        status = check_files(files, n);
+    for (size_t i = 0; i < n; i++)
+        free(files[i].absolute);
+    free(files);
+    return status;
+}
+
 static int add_instance(struct pikos_registry *reg, struct pikos_pipeline *pipe,
                         const char *name,
                         const struct pikos_option_setting *settings,
@@ -301,6 +456,7 @@ pikos_cli_build_pipeline(struct pikos_registry *reg,
     if (parse_specs(specs, args) == 0 &&
         find_plugins(reg, specs, args->nspecs) == 0 &&
         apply_output(specs, args->nspecs, args->output) == 0 &&
+        check_outputs(specs, args->nspecs, args) == 0 &&
         apply_focus(reg, specs, args->nspecs, args->focused_on, &focus) == 0)
         pipe = create_pipeline(reg, specs, args->nspecs, args->output, focus);
     free(focus);

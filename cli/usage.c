@@ -1,6 +1,5 @@
 /*
- * cli/usage.c - what pikos says about itself: --help, --version, and the
- * one-line "pikos: ..." error every user error ends in.
+ * cli/usage.c - what pikos says about itself: --help and --version.
  */
 #include <Python.h>
 
@@ -9,16 +8,6 @@
 #include <string.h>
 
 #include "cli.h"
-
-void pikos_cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("pikos: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 static const char usage_text[] =
     "usage: pikos [--plugin KIND/NAME[:opt=val,...]]... [-o FILE]\n"

@@ -28,6 +28,7 @@
  * program becomes a sticky error of the monitors, reported at stop.
  */
 #include "code_cache.h"
+#include "program.h"
 #include "threads.h"
 
 #include <stdlib.h>
@@ -384,7 +385,9 @@ static void dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
             event_build(&ev, frame, &entry->code, type, arg,
                         current_thread(&thread_id));
         }
+        PIKOS_CALL_ENTER(outer, m->inst, "on_event");
         m->plugin->on_event(m->inst, m->ctx, &ev);
+        PIKOS_CALL_LEAVE(outer);
     }
     Py_DECREF(code);
     if (!built)
@@ -429,6 +432,50 @@ static int wanted(int type, uint32_t hook_events)
            !dispatching;
 }
 
+/* ------------------------------------------------------------ the program */
+
+/* The command line's program: the frame whose end ends it (program.c). */
+static struct {
+    PyFrameObject *frame; /* borrowed: alive while it runs */
+    PyObject *code;       /* its code, against a reused frame address */
+    void (*ended)(void);
+} watched;
+
+/* Calls `ended` once the watched frame has returned, from the callback
+   that sees it last: the trace callback runs before the profile one, and
+   leaves the end to it when both are installed. */
+static void check_frame_end(PyFrameObject *frame, int what,
+                            uint32_t hook_events)
+{
+    void (*ended)(void) = watched.ended;
+    PyCodeObject *code;
+
+    if (what != PyTrace_RETURN || frame != watched.frame)
+        return;
+    if (hook_events == TRACE_EVENTS && (active.event_mask & PROFILE_EVENTS))
+        return;
+    code = PyFrame_GetCode(frame);
+    Py_DECREF(code); /* the frame holds it */
+    if ((PyObject *)code != watched.code)
+        return;
+    watched.frame = NULL;
+    watched.ended = NULL;
+    Py_CLEAR(watched.code);
+    ended();
+}
+
+int pikos_hook_watch_frame(PyFrameObject *frame, void (*ended)(void))
+{
+    if (!(active.event_mask & (PROFILE_EVENTS | TRACE_EVENTS)))
+        return 0; /* no callback would see it end */
+    watched.frame = frame;
+    watched.code = (PyObject *)PyFrame_GetCode(frame);
+    watched.ended = ended;
+    return 1;
+}
+
+/* ------------------------------------------------------------ callbacks */
+
 static int profile_callback(PyObject *obj, PyFrameObject *frame, int what,
                             PyObject *arg)
 {
@@ -436,7 +483,15 @@ static int profile_callback(PyObject *obj, PyFrameObject *frame, int what,
 
     if (wanted(type, PROFILE_EVENTS))
         dispatch(frame, (uint32_t)type, arg);
+    if (frame == watched.frame)
+        check_frame_end(frame, what, PROFILE_EVENTS);
     return 0;
+}
+
+void pikos_hook_replay_call(PyFrameObject *frame)
+{
+    if (active.event_mask & PROFILE_EVENTS)
+        profile_callback(NULL, frame, PyTrace_CALL, NULL);
 }
 
 /*
@@ -462,6 +517,8 @@ static int trace_callback(PyObject *obj, PyFrameObject *frame, int what,
 {
     int type = event_type(what);
 
+    if (frame == watched.frame)
+        check_frame_end(frame, what, TRACE_EVENTS);
     if (!wanted(type, TRACE_EVENTS))
         return 0;
     if (type == PIKOS_EVENT_LINE && active.line_focus_bits != 0 &&

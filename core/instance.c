@@ -15,8 +15,11 @@
 
 static void destroy(struct pikos_instance *inst)
 {
-    if (inst->initialized && inst->plugin->fini != NULL)
+    if (inst->initialized && inst->plugin->fini != NULL) {
+        PIKOS_CALL_ENTER(outer, inst, "fini");
         inst->plugin->fini(inst, inst->ctx);
+        PIKOS_CALL_LEAVE(outer);
+    }
     pikos_options_release(inst->plugin, inst->ctx);
     free(inst->ctx);
     free(inst->error_message);
@@ -55,7 +58,9 @@ static int initialize(struct pikos_instance *inst, struct pikos_error *err)
         inst->initialized = 1;
         return PIKOS_OK;
     }
+    PIKOS_CALL_ENTER(outer, inst, "init");
     rc = inst->plugin->init(inst, inst->ctx, &pikos_host_table);
+    PIKOS_CALL_LEAVE(outer);
     if (rc == PIKOS_OK) {
         inst->initialized = 1;
         return PIKOS_OK;

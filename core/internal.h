@@ -16,6 +16,9 @@
  *   code_cache.c  the names of each code object, cached once
  *   focus.c     focused monitoring: focus names, threads inside them
  *   threads.c   the hook's callbacks in this thread or in every thread
+ *   program.c   the command line's program: monitored from its first line
+ *               to its last
+ *   durable.c   the region shared with the pikos command (durable.h)
  */
 #ifndef PIKOS_INTERNAL_H
 #define PIKOS_INTERNAL_H
@@ -136,6 +139,34 @@ size_t pikos_template_format(const struct pikos_template *tpl,
 void pikos_template_free(struct pikos_template *tpl) PIKOS_HIDDEN;
 size_t pikos_format_value(uint32_t field_type, const struct pikos_value *v,
                           char *buf, size_t cap) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ durable.c */
+
+/* The plugin callback this thread is in, for a crash report ("[name]
+   callback"); set around the calls into plugins. */
+struct pikos_current_call {
+    const char *plugin;
+    const char *callback;
+};
+extern _Thread_local struct pikos_current_call pikos_current_call
+    __attribute__((tls_model("initial-exec"))) PIKOS_HIDDEN;
+
+/* Around a call into a plugin: `saved` keeps the outer call (a monitor's
+   on_event emits into recorders). */
+#define PIKOS_CALL_ENTER(saved, inst, name)                                    \
+    struct pikos_current_call saved = pikos_current_call;                      \
+    pikos_current_call.plugin = (inst)->info->full_name;                       \
+    pikos_current_call.callback = (name)
+#define PIKOS_CALL_LEAVE(saved) pikos_current_call = (saved)
+
+struct pikos_durable_slot;
+/* A slot of the attached region for an output (path NULL: the screen), or
+   NULL when there is no region or no free slot. */
+struct pikos_durable_slot *pikos_durable_slot_take(const char *path)
+    PIKOS_HIDDEN;
+void pikos_durable_slot_release(struct pikos_durable_slot *slot) PIKOS_HIDDEN;
+/* In a forked child: the region is the parent's; never touch it again. */
+void pikos_durable_forget(void) PIKOS_HIDDEN;
 
 /* ------------------------------------------------------------ output.c */
 

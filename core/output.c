@@ -17,6 +17,14 @@
  * When a write fails, the error is kept: later writes are dropped and
  * flush/close return PIKOS_EIO with errno set to the cause (also available
  * from pikos_output_errno).
+ *
+ * Durability: under the pikos command the buffer is a slot of the region
+ * shared with it (durable.h), and `used` there counts whole records only
+ * (every write and commit is a whole record, or a whole header), so that
+ * whatever the process leaves unflushed, however it ends, the command
+ * writes to the output after it.  A file's slot also keeps where its
+ * buffer goes in the file.  In a forked child the inherited outputs move
+ * to buffers of their own and never touch the parent's slots again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,9 +33,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "durable.h"
 #include "internal.h"
 
-#define OUTPUT_BUFFER_SIZE (64 * 1024)
+#define OUTPUT_BUFFER_SIZE PIKOS_DURABLE_BUFFER
 
 struct pikos_output {
     struct pikos_output *next; /* in the list of open outputs */
@@ -36,8 +45,10 @@ struct pikos_output {
     int is_terminal; /* isatty() at open */
     int inherited;   /* opened by the parent of this forked process */
     int error;       /* errno of the first failed write, or 0 */
-    size_t used;
-    char buffer[OUTPUT_BUFFER_SIZE];
+    int shared;      /* `slot` is in the region shared with the command */
+    /* The buffer, its bytes of whole records (`used`) and, for a file,
+       where it goes; shared or this output's own (malloc'ed). */
+    struct pikos_durable_slot *slot;
 };
 
 static pthread_mutex_t outputs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -73,9 +84,20 @@ static int flush_buffer(struct pikos_output *out)
         errno = out->error;
         return PIKOS_EIO;
     }
-    size_t used = out->used;
-    out->used = 0;
-    return write_all(out, out->buffer, used);
+    struct pikos_durable_slot *slot = out->slot;
+    size_t used = (size_t)slot->used;
+    int rc;
+
+    if (used == 0)
+        return 0;
+    /* Until `used` is cleared the command would write these bytes again
+       (a file's at the same place: harmless). */
+    slot->writing = 1;
+    rc = write_all(out, slot->buffer, used);
+    slot->file_offset += used;
+    slot->used = 0;
+    slot->writing = 0;
+    return rc;
 }
 
 int pikos_output_write(struct pikos_output *out, const char *data, size_t len)
@@ -86,18 +108,22 @@ int pikos_output_write(struct pikos_output *out, const char *data, size_t len)
         errno = out->error;
         return PIKOS_EIO;
     }
-    if (len <= OUTPUT_BUFFER_SIZE - out->used) {
-        memcpy(out->buffer + out->used, data, len);
-        out->used += len;
+    struct pikos_durable_slot *slot = out->slot;
+    if (len <= OUTPUT_BUFFER_SIZE - slot->used) {
+        memcpy(slot->buffer + slot->used, data, len);
+        slot->used += len;
         return 0;
     }
     int rc = flush_buffer(out);
     if (rc != 0)
         return rc;
-    if (len >= OUTPUT_BUFFER_SIZE)
-        return write_all(out, data, len); /* too big to be worth copying */
-    memcpy(out->buffer, data, len);
-    out->used = len;
+    if (len >= OUTPUT_BUFFER_SIZE) {
+        rc = write_all(out, data, len); /* too big to be worth copying */
+        slot->file_offset += len;
+        return rc;
+    }
+    memcpy(slot->buffer, data, len);
+    slot->used = len;
     return 0;
 }
 
@@ -106,10 +132,10 @@ char *pikos_output_reserve(struct pikos_output *out, size_t len)
     if (out->error || len > OUTPUT_BUFFER_SIZE)
         return NULL;
     if (out->inherited) /* the child's own copy: written, never kept */
-        return out->buffer;
-    if (len > OUTPUT_BUFFER_SIZE - out->used && flush_buffer(out) != 0)
+        return out->slot != NULL ? out->slot->buffer : NULL;
+    if (len > OUTPUT_BUFFER_SIZE - out->slot->used && flush_buffer(out) != 0)
         return NULL;
-    return out->buffer + out->used;
+    return out->slot->buffer + out->slot->used;
 }
 
 int pikos_output_commit(struct pikos_output *out, size_t used)
@@ -120,7 +146,7 @@ int pikos_output_commit(struct pikos_output *out, size_t used)
         errno = out->error;
         return PIKOS_EIO;
     }
-    out->used += used;
+    out->slot->used += used;
     return 0;
 }
 
@@ -161,11 +187,26 @@ static void after_fork_in_parent(void)
     pthread_mutex_unlock(&outputs_lock);
 }
 
+/* A shared slot is the parent's: the child gets a buffer of its own (or,
+   short of memory, no buffer and no writes at all). */
+static void leave_shared_slot(struct pikos_output *out)
+{
+    if (out->shared) {
+        out->slot = malloc(sizeof(*out->slot));
+        out->shared = 0;
+        if (out->slot == NULL)
+            out->error = ENOMEM;
+    }
+    if (out->slot != NULL)
+        out->slot->used = 0;
+}
+
 static void after_fork_in_child(void)
 {
+    pikos_durable_forget();
     for (struct pikos_output *out = outputs; out != NULL; out = out->next) {
         out->inherited = 1;
-        out->used = 0;
+        leave_shared_slot(out);
     }
     pthread_mutex_unlock(&outputs_lock);
 }
@@ -203,28 +244,49 @@ static int is_standard_output(const char *path)
     return path == NULL || path[0] == '\0' || strcmp(path, "-") == 0;
 }
 
+/* A slot of the shared region when there is one, else a buffer of the
+   output's own. */
+static int slot_acquire(struct pikos_output *out, const char *path)
+{
+    out->slot = pikos_durable_slot_take(out->owns_fd ? path : NULL);
+    out->shared = out->slot != NULL;
+    if (out->slot == NULL && (out->slot = malloc(sizeof(*out->slot))) != NULL)
+        out->slot->used = out->slot->file_offset = 0;
+    return out->slot != NULL ? 0 : -1;
+}
+
+static void slot_release(struct pikos_output *out)
+{
+    if (out->shared)
+        pikos_durable_slot_release(out->slot);
+    else
+        free(out->slot);
+}
+
 struct pikos_output *pikos_output_open(const char *path,
                                        struct pikos_error *err)
 {
     struct pikos_output *out = malloc(sizeof(*out));
-    if (out == NULL) {
+    if (out != NULL)
+        out->owns_fd = !is_standard_output(path);
+    if (out == NULL || slot_acquire(out, path) < 0) {
+        free(out);
         pikos_error_set(err, PIKOS_ENOMEM, "out of memory opening output");
         return NULL;
     }
-    out->owns_fd = !is_standard_output(path);
     out->fd = out->owns_fd
                   ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
                   : STDOUT_FILENO;
     if (out->fd < 0) {
         pikos_error_set(err, PIKOS_EIO, "cannot open output '%s': %s", path,
                         strerror(errno));
+        slot_release(out);
         free(out);
         return NULL;
     }
     out->is_terminal = isatty(out->fd);
     out->inherited = 0;
     out->error = 0;
-    out->used = 0;
     list_add(out);
     return out;
 }
@@ -240,6 +302,8 @@ int pikos_output_close(struct pikos_output *out)
         rc = PIKOS_EIO;
         saved_errno = errno;
     }
+    if (out->slot != NULL)
+        slot_release(out);
     free(out);
     errno = saved_errno;
     return rc;

@@ -294,7 +294,9 @@ static int start_list(const struct instance_list *list,
 {
     for (size_t i = 0; i < list->count; i++) {
         struct pikos_instance *inst = list->items[i];
+        PIKOS_CALL_ENTER(outer, inst, "start");
         int rc = inst->plugin->start ? inst->plugin->start(inst, inst->ctx) : 0;
+        PIKOS_CALL_LEAVE(outer);
         if (rc < 0) {
             *failed = inst;
             return callback_failed(inst, rc, "start");
@@ -327,7 +329,9 @@ static void run_step(struct pikos_instance *inst,
                      int (*step)(struct pikos_instance *, void *),
                      const char *name)
 {
+    PIKOS_CALL_ENTER(outer, inst, name);
     int rc = step != NULL ? step(inst, inst->ctx) : 0;
+    PIKOS_CALL_LEAVE(outer);
 
     if (rc < 0)
         callback_failed(inst, rc, name);
@@ -603,8 +607,11 @@ static int apply_filter(struct pikos_instance *filter,
 {
     int verdict = ensure_prepared_fast(filter, rec->schema);
 
-    if (verdict == 0)
+    if (verdict == 0) {
+        PIKOS_CALL_ENTER(outer, filter, "filter");
         verdict = filter->plugin->filter(filter, filter->ctx, rec);
+        PIKOS_CALL_LEAVE(outer);
+    }
     return verdict < 0 ? callback_failed(filter, verdict, "filter") : verdict;
 }
 
@@ -613,8 +620,11 @@ static int record_into(struct pikos_instance *recorder,
 {
     int rc = ensure_prepared_fast(recorder, rec->schema);
 
-    if (rc == 0)
+    if (rc == 0) {
+        PIKOS_CALL_ENTER(outer, recorder, "record");
         rc = recorder->plugin->record(recorder, recorder->ctx, rec);
+        PIKOS_CALL_LEAVE(outer);
+    }
     return rc < 0 ? callback_failed(recorder, rc, "record") : 0;
 }
 

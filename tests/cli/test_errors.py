@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import assert_one_error_line, fixture_dir, run_pikos
+from conftest import run_python, assert_one_error_line, fixture_dir, run_pikos
 
 PROGRAM = "show_context.py"
 
@@ -54,10 +54,15 @@ def test_missing_script(work):
                    "No such file or directory")
 
 
-def test_directory_as_script(work):
+def test_directory_without_main_is_pythons_error(work):
+    """python3 reads the directory (it could hold __main__.py): its own
+    message and status, as python3 gives them."""
     os.mkdir(os.path.join(work, "adir"))
-    err = fails_before_the_program(work, "adir")
-    assert err == "pikos: cannot read script 'adir': Is a directory"
+    expected = run_python(["adir"], work)
+    got = run_pikos(["adir"], work)
+    assert (got.returncode, got.stdout, got.stderr) == \
+        (expected.returncode, expected.stdout, expected.stderr)
+    assert "__main__" in got.stderr
 
 
 def test_unwritable_output(work):
@@ -73,9 +78,12 @@ def test_output_given_twice(work):
     assert "-o b.csv" in err
 
 
-def test_missing_module(work):
-    err = fails_before_the_program(work, "-m", "no_such_module")
-    assert err == "pikos: No module named no_such_module"
+def test_missing_module_is_pythons_error(work):
+    expected = run_python(["-m", "no_such_module"], work)
+    got = run_pikos(["-m", "no_such_module"], work)
+    assert (got.returncode, got.stdout, got.stderr) == \
+        (expected.returncode, expected.stdout, expected.stderr)
+    assert "No module named no_such_module" in got.stderr
 
 
 @pytest.mark.parametrize("args, message", [
@@ -161,3 +169,117 @@ def test_output_failure_keeps_the_programs_own_status(work):
     assert lines[0].startswith("pikos: [recorders/text] ")
     assert lines[1] == "Traceback (most recent call last):"
     assert lines[-1] == "LookupError: not handled"
+
+
+# ------------------------------------------------------------ guarded files
+# A recorder opens (and truncates) its file as it is created: the files
+# are checked before, so a refused run leaves every file as it was.
+
+GUARDED = "plain_calls.py"  # prints nothing
+
+
+def script_bytes(work):
+    with open(os.path.join(work, GUARDED), "rb") as stream:
+        return stream.read()
+
+
+def refuses_to_write_over_the_script(work, *args, cwd=None):
+    before = script_bytes(work)
+    err = fails_before_the_program(work, *args, cwd=cwd)
+    assert script_bytes(work) == before
+    return err
+
+
+def test_output_is_the_script(work):
+    err = refuses_to_write_over_the_script(work, "--plugin", "recorders/csv",
+                                           "-o", GUARDED, GUARDED)
+    assert err == (f"pikos: [recorders/csv] output '{GUARDED}' is the "
+                   "program's script; give another file")
+
+
+def test_default_recorders_output_is_the_script(work):
+    err = refuses_to_write_over_the_script(work, "-o", GUARDED, GUARDED)
+    assert err.startswith("pikos: [recorders/text] ")
+
+
+@pytest.mark.parametrize("spelling", [
+    "./sub/../" + GUARDED, "./" + GUARDED, "link.py", "{work}/" + GUARDED])
+def test_output_names_the_script_another_way(work, spelling):
+    os.mkdir(os.path.join(work, "sub"))
+    os.symlink(GUARDED, os.path.join(work, "link.py"))
+    spelling = spelling.format(work=work)
+    err = refuses_to_write_over_the_script(
+        work, "--plugin", f"recorders/csv:filename={spelling}", GUARDED)
+    assert f"output '{spelling}' is the program's script" in err
+
+
+def test_script_through_a_link_is_guarded(work):
+    os.symlink(GUARDED, os.path.join(work, "link.py"))
+    refuses_to_write_over_the_script(work, "--plugin", "recorders/csv", "-o",
+                                     GUARDED, "link.py")
+
+
+def test_script_in_another_directory_is_guarded(work):
+    err = refuses_to_write_over_the_script(
+        work, "--plugin", f"recorders/csv:filename=../{GUARDED}",
+        os.path.join("..", GUARDED), cwd=os.path.join(work, "pkgdemo"))
+    assert "is the program's script" in err
+
+
+@pytest.mark.parametrize("second", ["out.txt", "./out.txt"])
+def test_two_recorders_one_file(work, second):
+    err = fails_before_the_program(
+        work, "--plugin", "recorders/csv:filename=out.txt", "--plugin",
+        f"recorders/text:filename={second}", GUARDED)
+    assert err.startswith("pikos: [recorders/csv] ")
+    assert "[recorders/text]" in err and "its own file" in err
+    assert not os.path.exists(os.path.join(work, "out.txt"))
+
+
+def test_two_recorders_one_existing_file(work):
+    path = os.path.join(work, "out.txt")
+    with open(path, "w") as stream:
+        stream.write("kept\n")
+    err = fails_before_the_program(
+        work, "--plugin", "recorders/csv:filename=out.txt", "--plugin",
+        "recorders/text", "-o", "out.txt", GUARDED)
+    assert err == ("pikos: [recorders/csv] and [recorders/text] both write "
+                   "to 'out.txt'; give each recorder its own file")
+    with open(path) as stream:
+        assert stream.read() == "kept\n"
+
+
+def test_two_recorders_two_files(work):
+    proc = run_pikos(["--plugin", "recorders/csv:filename=a.csv", "--plugin",
+                      "recorders/text:filename=b.txt", GUARDED], work)
+    assert proc.returncode == 0, proc.stderr
+    assert (proc.stdout, proc.stderr) == ("", "")
+    for name in ("a.csv", "b.txt"):
+        assert os.path.getsize(os.path.join(work, name)) > 0, name
+
+
+@pytest.mark.parametrize("screen", ["recorders/text",
+                                    "recorders/text:filename=-",
+                                    "recorders/csv:filename="])
+def test_screen_and_a_file(work, screen):
+    proc = run_pikos(["--plugin", screen, "--plugin",
+                      "recorders/csv:filename=a.csv", GUARDED], work)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout != ""
+    assert os.path.getsize(os.path.join(work, "a.csv")) > 0
+
+
+def test_two_recorders_on_the_screen(work):
+    proc = run_pikos(["--plugin", "recorders/text", "--plugin",
+                      "recorders/csv:filename=-", GUARDED], work)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout != ""
+
+
+def test_two_recorders_on_dev_null(work):
+    proc = run_pikos(["--plugin", "recorders/csv:filename=/dev/null",
+                      "--plugin", "recorders/text:filename=/dev/null",
+                      GUARDED], work)
+    assert proc.returncode == 0, proc.stderr
+    assert (proc.stdout, proc.stderr) == ("", "")

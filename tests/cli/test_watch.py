@@ -482,6 +482,20 @@ def stream_block(pid, schema, count, table):
     return "\n".join(head + table) + "\n"
 
 
+def interpreter_pid(pikos, timeout=30):
+    """The pid of the interpreter a running `pikos` started (its stream's
+    pid): the one child of the pikos process."""
+    children = f"/proc/{pikos.pid}/task/{pikos.pid}/children"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(children, encoding="ascii") as stream:
+            pids = stream.read().split()
+        if pids:
+            return int(pids[0])
+        time.sleep(0.01)
+    raise AssertionError(f"pikos {pikos.pid} started no interpreter")
+
+
 def test_two_profiled_programs(work):
     """Two programs under recorders/zmq, one function and one line monitor,
     watched at once: their tables equal the oracles'."""
@@ -496,6 +510,7 @@ def test_two_profiled_programs(work):
                           "--plugin", recorder.format(endpoints[1]),
                           "recursion.py"], cwd=work,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)]
+    pids = [interpreter_pid(program) for program in programs]
     proc = watch("--once", "--timeout", "30", "--top", "0", *endpoints)
     for program in programs:
         _, err = program.communicate(timeout=TIMEOUT)
@@ -507,10 +522,10 @@ def test_two_profiled_programs(work):
     lines = [(f, int(n), text, name) for f, n, text, name in
              oracle_events(work, "line_oracle.py", "recursion.py")]
     blocks = sorted([
-        (programs[0].pid, stream_block(programs[0].pid, "FunctionRecord",
-                                       len(calls), expected_functions(calls))),
-        (programs[1].pid, stream_block(programs[1].pid, "LineRecord",
-                                       len(lines), expected_lines(lines)))])
+        (pids[0], stream_block(pids[0], "FunctionRecord",
+                               len(calls), expected_functions(calls))),
+        (pids[1], stream_block(pids[1], "LineRecord",
+                               len(lines), expected_lines(lines)))])
     assert proc.stdout == (
         "pikos watch: 2 streams, 0 malformed, 0 waiting for a schema\n\n"
         + blocks[0][1] + "\n" + blocks[1][1])
