@@ -9,12 +9,34 @@
  *
  * A script called "plugins", "help" or "watch" is run with
  * `pikos ./plugins`.
+ *
+ * This program stays small, so that a run starts fast (it only starts the
+ * user's interpreter and watches it): the commands that need libpikos, an
+ * embedded Python, ZeroMQ or curses are pikos-tools (tools.c), which it
+ * becomes for them ($PIKOS_TOOLS, or the installed one).
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "watch.h"
+
+#ifndef PIKOS_TOOLS
+#error "PIKOS_TOOLS must name the installed pikos-tools"
+#endif
+
+static int tools_command(char **argv)
+{
+    const char *env = getenv("PIKOS_TOOLS");
+    const char *tools = env != NULL && env[0] != '\0' ? env : PIKOS_TOOLS;
+
+    execv(tools, argv);
+    pikos_cli_error("cannot run %s: %s (is pikos installed?)", tools,
+                    strerror(errno));
+    return PIKOS_CLI_EXIT_USAGE;
+}
 
 static int run_command(int argc, char **argv)
 {
@@ -35,11 +57,9 @@ static int run_command(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "plugins") == 0)
-        return pikos_cli_plugins_command(argc - 1, argv + 1);
-    if (argc > 1 && strcmp(argv[1], "help") == 0)
-        return pikos_cli_help_command(argc - 1, argv + 1);
-    if (argc > 1 && strcmp(argv[1], "watch") == 0)
-        return pikos_cli_watch_command(argc - 1, argv + 1);
+    if (argc > 1 && (strcmp(argv[1], "plugins") == 0 ||
+                     strcmp(argv[1], "help") == 0 ||
+                     strcmp(argv[1], "watch") == 0))
+        return tools_command(argv);
     return run_command(argc, argv);
 }

@@ -1,12 +1,11 @@
 /*
  * cli/usage.c - what pikos says about itself: --help and --version.
  */
-#include <Python.h>
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -41,8 +40,13 @@ static const char usage_text[] =
     "  --plugin-path DIR  look for plugins in DIR first (repeatable), then\n"
     "                     in $PIKOS_PLUGIN_PATH and the installed plugins\n"
     "  -m, --module NAME  run the module NAME as `python3 -m NAME` does\n"
+    "  -c, --command CMD  run the command CMD as `python3 -c CMD` does\n"
+    "  --python PATH      the interpreter that runs the program (default:\n"
+    "                     $PIKOS_PYTHON, else the python3 of your PATH:\n"
+    "                     an activated venv, conda env or pyenv shim)\n"
     "  -h, --help         show this help\n"
-    "  --version          show the versions of pikos and of its Python\n"
+    "  --version          show the version of pikos and the Python it was\n"
+    "                     built for\n"
     "\n"
     "commands:\n"
     "  plugins            list every plugin found: name, kind, whether it\n"
@@ -61,10 +65,10 @@ void pikos_cli_print_usage(void)
     fputs(usage_text, stdout);
 }
 
-/* Py_GetVersion() gives "3.11.2 (main, ...) [GCC ...]": keep "3.11.2". */
+/* The Python configure built the boot module for; a run uses the user's
+   interpreter (pikos --python). */
 void pikos_cli_print_version(void)
 {
-    const char *python = Py_GetVersion();
-    printf("pikos %s (Python %.*s)\n", pikos_version(),
-           (int)strcspn(python, " "), python);
+    printf("pikos %s (built for Python %s)\n", PACKAGE_VERSION,
+           PIKOS_PYTHON_VERSION);
 }

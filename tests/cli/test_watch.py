@@ -484,14 +484,19 @@ def stream_block(pid, schema, count, table):
 
 def interpreter_pid(pikos, timeout=30):
     """The pid of the interpreter a running `pikos` started (its stream's
-    pid): the one child of the pikos process."""
+    pid): the child of the pikos process that runs Python (a libtool
+    wrapper may run helpers first)."""
     children = f"/proc/{pikos.pid}/task/{pikos.pid}/children"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with open(children, encoding="ascii") as stream:
             pids = stream.read().split()
-        if pids:
-            return int(pids[0])
+        for pid in pids:
+            try:
+                if "python" in os.path.basename(os.readlink(f"/proc/{pid}/exe")):
+                    return int(pid)
+            except OSError:
+                pass  # gone already
         time.sleep(0.01)
     raise AssertionError(f"pikos {pikos.pid} started no interpreter")
 
