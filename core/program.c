@@ -14,8 +14,9 @@
  * When no monitor takes events pikos installs no hook.  An external
  * monitor (cProfile, yappi) installs a profile function of its own when it
  * starts: pikos then wraps it (the wrapper passes every event on, the
- * program's call first) to see the program end.  With neither, the
- * pipeline stops at exit, after the program's own atexit functions.
+ * program's call first) to see the program end.  With neither (or when the
+ * profiler put its own function back behind the wrapper), the pipeline
+ * stops at exit, after the program's own atexit functions.
  *
  * Whatever ends the process before that (os._exit, exec, a signal), the
  * pikos command writes what the outputs had not written yet (durable.c).
@@ -191,10 +192,14 @@ static void program_begins(PyFrameObject *frame)
         _exit(EXIT_USAGE); /* the program has not run a line */
     }
     pikos_durable_set_state(PIKOS_RUN_RUNNING);
-    if (pikos_hook_watch_frame(frame, program_ends))
+    if (pikos_hook_watch_frame(frame, program_ends)) {
         pikos_hook_replay_call(frame);
-    else if (!wrap_profile_function(frame))
-        stop_at_exit();
+        return;
+    }
+    /* A profiler may set its function again behind the wrapper's back
+       (yappi, from another thread): then the end is seen at exit. */
+    wrap_profile_function(frame);
+    stop_at_exit();
 }
 
 static PyObject *frame_globals(PyFrameObject *frame)

@@ -181,11 +181,12 @@ def test_usage(work, args):
         assert word in proc.stdout
 
 
-def test_version_names_the_embedded_python(work):
+def test_version_names_the_python_it_was_built_for(work):
     proc = run_pikos(["--version"], work)
-    python = run_python(["-c", "import platform; "
-                               "print(platform.python_version())"], work)
-    match = re.fullmatch(r"pikos (\S+) \(Python (\S+)\)\n", proc.stdout)
+    python = run_python(["-c", "import sys; "
+                               "print('%d.%d' % sys.version_info[:2])"], work)
+    match = re.fullmatch(r"pikos (\S+) \(built for Python (\S+)\)\n",
+                         proc.stdout)
 
     assert proc.returncode == 0
     assert match and match.group(2) == python.stdout.strip()
