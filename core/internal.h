@@ -18,6 +18,7 @@
  *   threads.c   the hook's callbacks in this thread or in every thread
  *   program.c   the command line's program: monitored from its first line
  *               to its last
+ *   takeover.c  telling when the program takes CPython's hook from pikos
  *   durable.c   the region shared with the pikos command (durable.h)
  */
 #ifndef PIKOS_INTERNAL_H

@@ -192,8 +192,12 @@ static void program_begins(PyFrameObject *frame)
         _exit(EXIT_USAGE); /* the program has not run a line */
     }
     pikos_durable_set_state(PIKOS_RUN_RUNNING);
+    pikos_takeover_watch();
     if (pikos_hook_watch_frame(frame, program_ends)) {
         pikos_hook_replay_call(frame);
+        /* Should the program take the hook (takeover.c), its end is seen
+           at exit. */
+        stop_at_exit();
         return;
     }
     /* A profiler may set its function again behind the wrapper's back

@@ -19,6 +19,10 @@ int pikos_hook_watch_frame(PyFrameObject *frame,
    profile callback, if it is installed. */
 void pikos_hook_replay_call(PyFrameObject *frame) PIKOS_HIDDEN;
 
+/* takeover.c: tells, in one line, when the program replaces pikos's
+   profile or trace function in a thread (the command line's runs). */
+void pikos_takeover_watch(void) PIKOS_HIDDEN;
+
 /*
  * Runs `pipe` over the program python3 is about to run: from the first
  * call of module code in __main__'s globals to its return (see

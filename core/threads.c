@@ -46,50 +46,80 @@ static const char *const threading_getter[2] = {"getprofile", "gettrace"};
 
 /* ------------------------------------------------------------ setters */
 
+/* Set while pikos itself sets or removes its callbacks (CPython audits
+   that as sys.setprofile/settrace), so that takeover.c tells pikos's own
+   changes from the program's. */
+static int setting;
+
+int pikos_threads_setting(void)
+{
+    return setting;
+}
+
+static Py_tracefunc thread_func(PyThreadState *thread, int kind)
+{
+    return kind == PIKOS_HOOK_PROFILE ? thread->c_profilefunc
+                                      : thread->c_tracefunc;
+}
+
+int pikos_threads_own(int kind)
+{
+    const struct installation *in = &installations[kind];
+
+    return in->scope != PIKOS_HOOK_NOWHERE &&
+           thread_func(PyThreadState_Get(), kind) == in->callback;
+}
+
 static void set_this_thread(int kind, Py_tracefunc func)
 {
+    setting++;
     if (kind == PIKOS_HOOK_PROFILE)
         PyEval_SetProfile(func, NULL);
     else
         PyEval_SetTrace(func, NULL);
+    setting--;
 }
 
 /* Leaves the thread alone when it has the callback already. */
 static void ensure_this_thread(int kind, Py_tracefunc func)
 {
-    PyThreadState *thread = PyThreadState_Get();
-    Py_tracefunc now = kind == PIKOS_HOOK_PROFILE ? thread->c_profilefunc
-                                                  : thread->c_tracefunc;
-
-    if (now != func)
+    if (thread_func(PyThreadState_Get(), kind) != func)
         set_this_thread(kind, func);
 }
 
 #if PY_VERSION_HEX >= 0x030C0000
 static void set_every_thread(int kind, Py_tracefunc func)
 {
+    setting++;
     if (kind == PIKOS_HOOK_PROFILE)
         PyEval_SetProfileAllThreads(func, NULL);
     else
         PyEval_SetTraceAllThreads(func, NULL);
+    setting--;
 }
 #else
 /* 3.11 has no PyEval_Set*AllThreads: what 3.12 does, with the per-thread
    setters 3.11 exports.  A setter fails only when an audit hook refuses
-   it; that thread is then left alone, as 3.12 does. */
+   it; that thread is then left alone, as 3.12 does.  Removing leaves the
+   threads whose function the program set in place of pikos's alone. */
 static void set_every_thread(int kind, Py_tracefunc func)
 {
     PyInterpreterState *interp =
         PyThreadState_GetInterpreter(PyThreadState_Get());
 
+    setting++;
     for (PyThreadState *thread = PyInterpreterState_ThreadHead(interp);
          thread != NULL; thread = PyThreadState_Next(thread)) {
+        if (func == NULL &&
+            thread_func(thread, kind) != installations[kind].callback)
+            continue;
         int rc = kind == PIKOS_HOOK_PROFILE
                      ? _PyEval_SetProfile(thread, func, NULL)
                      : _PyEval_SetTrace(thread, func, NULL);
         if (rc < 0)
             PyErr_Clear();
     }
+    setting--;
 }
 #endif
 
@@ -327,7 +357,8 @@ static void uninstall(int kind)
 {
     switch (installations[kind].scope) {
     case PIKOS_HOOK_THIS_THREAD:
-        set_this_thread(kind, NULL);
+        if (pikos_threads_own(kind)) /* not the program's own function */
+            set_this_thread(kind, NULL);
         break;
     case PIKOS_HOOK_EVERY_THREAD:
         set_every_thread(kind, NULL);

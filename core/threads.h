@@ -42,5 +42,9 @@ int pikos_threads_install(int kind, Py_tracefunc callback, int scope,
  * Python exception as it was.
  */
 void pikos_threads_hook_pending(void) PIKOS_HIDDEN;
+/* Whether pikos itself is setting or removing a callback just now. */
+int pikos_threads_setting(void) PIKOS_HIDDEN;
+/* Whether the calling thread's profile (or trace) function is pikos's. */
+int pikos_threads_own(int kind) PIKOS_HIDDEN;
 
 #endif /* PIKOS_THREADS_H */

@@ -236,6 +236,8 @@ static struct PyModuleDef boot_module = {
     .m_slots = boot_slots,
 };
 
+PyMODINIT_FUNC PyInit_sitecustomize(void);
+
 PyMODINIT_FUNC PyInit_sitecustomize(void)
 {
     return PyModuleDef_Init(&boot_module);

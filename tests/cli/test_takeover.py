@@ -1,0 +1,54 @@
+"""A program that installs its own profiler or tracer (issue 12): pikos
+says so in one line at that moment, naming what took the hook; the
+program's function sees what it sees under python3 (plus the c_return of
+sys.setprofile itself, which CPython gives whenever a profiler is active);
+the exit status is python3's; the records made until then are kept."""
+import ast
+import os
+import re
+
+from conftest import read_csv, run_pikos, run_python
+
+LINE = re.compile(r"pikos: sys\.setprofile, called from <module> "
+                  r"\(.*/takeover_profile\.py:\d+\), takes this thread's "
+                  r"profile function from pikos: its monitors record nothing "
+                  r"more in this thread \(Python \d+\.\d+ has one profile "
+                  r"function per thread\)\n")
+
+
+def test_own_profile_function(work):
+    out = os.path.join(work, "out.csv")
+    expected = run_python(["takeover_profile.py"], work)
+    got = run_pikos(["--plugin", "recorders/csv", "-o", out,
+                     "takeover_profile.py"], work)
+
+    assert got.returncode == expected.returncode == 0
+    assert LINE.fullmatch(got.stderr), got.stderr
+    seen, python_seen = (ast.literal_eval(p.stdout)
+                         for p in (got, expected))
+    assert seen == [("c_return", "setprofile")] + python_seen
+    assert ("call", "work") in python_seen
+    rows = read_csv(out)
+    calls = [r["function"] for r in rows if r["type"] == "call"]
+    assert calls == ["<module>", "work"]  # work(1) only, then the handover
+    assert (rows[-1]["type"], rows[-1]["function"]) == ("c_call", "setprofile")
+
+
+def test_cprofile_as_the_program(work):
+    """`pikos -m cProfile script`: cProfile takes the hook; its report and
+    status are python3's, pikos adds its line."""
+    expected = run_python(["-m", "cProfile", "plain_calls.py"], work)
+    got = run_pikos(["-o", os.path.join(work, "out.txt"), "-m", "cProfile",
+                     "plain_calls.py"], work)
+
+    assert got.returncode == expected.returncode == 0
+    [line] = got.stderr.splitlines()
+    assert line.startswith("pikos: sys.setprofile, called from ")
+    assert "cProfile.py" in line
+    assert "function calls" in got.stdout and "function calls" in expected.stdout
+
+
+def test_no_line_without_a_takeover(work):
+    got = run_pikos(["-o", os.path.join(work, "out.txt"), "plain_calls.py"],
+                    work)
+    assert (got.returncode, got.stderr) == (0, "")
