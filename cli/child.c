@@ -134,6 +134,12 @@ static int child_environment(const char *boot_dir, int fd)
     return setenv("PYTHONPATH", path, 1) | setenv(PIKOS_DURABLE_ENV, number, 1);
 }
 
+int pikos_cli_child_own_group(void)
+{
+    return !isatty(STDIN_FILENO) && !isatty(STDOUT_FILENO) &&
+           !isatty(STDERR_FILENO);
+}
+
 /* In the forked child: dies with the command (as python3 would die with
    it by SIGKILL), keeps the region's descriptor across exec, and becomes
    the interpreter.  Never returns. */
@@ -141,6 +147,8 @@ static void become_interpreter(struct pikos_durable *run, int fd,
                                const char *boot_dir, char **argv)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (pikos_cli_child_own_group())
+        setpgid(0, 0);
     if (fcntl(fd, F_SETFD, 0) < 0 || child_environment(boot_dir, fd) < 0)
         run->exec_errno = errno ? errno : ENOMEM;
     else {
@@ -166,6 +174,8 @@ pid_t pikos_cli_child_start(struct pikos_durable *run, int fd,
     pid = fork();
     if (pid == 0)
         become_interpreter(run, fd, boot_dir, argv);
+    if (pid > 0 && pikos_cli_child_own_group())
+        setpgid(pid, pid); /* also here: a signal may come before exec */
     if (pid < 0)
         pikos_cli_error("cannot start %s: %s", argv[0], strerror(errno));
     free(argv);

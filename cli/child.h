@@ -18,6 +18,9 @@ char *pikos_cli_boot_dir(void);
 int pikos_cli_child_config(struct pikos_durable *run,
                            const struct pikos_cli_args *args,
                            const char *boot_dir);
+/* Whether the interpreter gets a process group of its own: when no
+   terminal is in use (run.c says why). */
+int pikos_cli_child_own_group(void);
 /* Forks the interpreter with the program's command line; its pid, or -1
    (reported). */
 pid_t pikos_cli_child_start(struct pikos_durable *run, int fd,

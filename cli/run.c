@@ -8,8 +8,7 @@
  *   1. it checks what it can before anything starts (the script exists),
  *      creates the region it shares with the interpreter (core/durable.h)
  *      and starts the interpreter;
- *   2. it passes on the signals sent to it alone (a terminal's signals
- *      reach both processes already);
+ *   2. it passes on the signals sent to it, each once (below);
  *   3. once the interpreter has ended, however it ended, it writes what
  *      the outputs had not written yet, tells how the program ended when
  *      that was not normal, and ends as the program did (ending.c).
@@ -27,19 +26,32 @@
 
 #include "child.h"
 
+/*
+ * Signals.  With a terminal, the interpreter shares this process's group,
+ * so that job control (^C, ^Z, reading the terminal) works as for
+ * python3: a signal the kernel sends (^C) reaches both, and only those
+ * sent to this process by another (kill PID) are passed on.  Without a
+ * terminal the interpreter has a group of its own, and every signal for
+ * this process (to it alone, or to its whole group, as timeout, job
+ * managers and killpg send them) is passed on to that group once: the
+ * program and the processes it started get it, as they would under
+ * python3 in a group signalled as a whole.
+ */
 static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t child_group; /* the child has its own */
 
 /* The signals a user sends to stop or poke a program. */
 static const int passed_on[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
                                 SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
 
-/* A signal sent to this process alone goes on to the program; one the
-   kernel sent (a terminal's ^C, to the whole process group) reached the
-   program already. */
 static void pass_on(int sig, siginfo_t *info, void *context)
 {
     (void)context;
-    if (child_pid > 0 && info->si_code != SI_KERNEL)
+    if (child_pid <= 0)
+        return;
+    if (child_group)
+        kill(-(pid_t)child_pid, sig);
+    else if (info->si_code != SI_KERNEL)
         kill((pid_t)child_pid, sig);
 }
 
@@ -85,6 +97,7 @@ static int supervise(struct pikos_durable *run,
     int status;
 
     child_pid = pid;
+    child_group = pikos_cli_child_own_group();
     pass_signals_on();
     status = wait_for(pid);
     child_pid = 0;

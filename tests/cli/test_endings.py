@@ -14,6 +14,7 @@ import os
 import resource
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -175,7 +176,21 @@ def start_waiting(command, work):
         proc.kill()
         out, err = proc.communicate(timeout=TIMEOUT)
         pytest.fail(f"no 'ready' line: {line!r}{out!r} {err!r}")
-    return proc, int(line.split()[1])
+    pid = int(line.split()[1])
+    wait_until_asleep(pid)
+    return proc, pid
+
+
+def wait_until_asleep(pid):
+    """Until the script is in its time.sleep (so that a KeyboardInterrupt
+    comes from the same line under python3 and under pikos)."""
+    for _ in range(TIMEOUT * 100):
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stream:
+            state = stream.read().rsplit(")", 1)[1].split()[0]
+        if state == "S":
+            return
+        time.sleep(0.01)
+    pytest.fail(f"process {pid} never slept")
 
 
 def signal_when_ready(command, work, signum):
@@ -253,3 +268,34 @@ def test_the_program_finds_pythons_signal_handlers(work):
         (expected.returncode, expected.stdout, expected.stderr)
     assert "SIGTERM True\n" in got.stdout  # SIG_DFL, as under python3
     assert "blocked []\n" in got.stdout
+
+
+# ------------------------------------------------------------ groups
+
+def signal_group_while_stopped(command, work):
+    """Runs endings_group.py in a process group of its own and sends
+    SIGUSR1 to the group (kill -USR1 -PGID) while the process the command
+    started is stopped; returns the script's output."""
+    proc = subprocess.Popen([*command, "endings_group.py"], cwd=work,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, **TEXT)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        os.kill(proc.pid, signal.SIGSTOP)
+        os.killpg(proc.pid, signal.SIGUSR1)
+        time.sleep(0.3)  # the program, if apart, handled its SIGUSR1
+        os.kill(proc.pid, signal.SIGCONT)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode, out, err
+
+
+def test_signal_sent_to_the_process_group_reaches_the_program_once(work):
+    expected = signal_group_while_stopped([PIKOS_PYTHON], work)
+    got = signal_group_while_stopped([PIKOS_BIN, "-o", "records.txt"], work)
+
+    assert expected == (0, "received 1\n", "")
+    assert got == expected

@@ -15,5 +15,6 @@ for sig in sorted(signal.valid_signals()):
     handlers[name] = repr(handler)
 print(handlers)
 print("SIGTERM", signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
-print("blocked", sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+print("blocked",
+      sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])))
 print("pending", sorted(int(s) for s in signal.sigpending()))

@@ -15,7 +15,5 @@ n = 0
 for _ in range(N):
     n = f(n)
 print("ready", os.getpid(), flush=True)
-deadline = time.monotonic() + 60
-while time.monotonic() < deadline:
-    time.sleep(0.05)
+time.sleep(60)
 sys.exit(9)
