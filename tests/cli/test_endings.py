@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import (FUNCTION_FIELDS, PIKOS_BIN, PIKOS_PYTHON, TEXT,
+                      fixture_dir,
                       TIMEOUT, assert_indexes_increase, events_of, read_csv,
                       run_oracle, run_pikos, run_python)
 
@@ -244,6 +245,27 @@ def test_segfault_in_native_code_keeps_the_records(work):
     assert got.stderr == expected.stderr + \
         "pikos: the program was killed by SIGSEGV\n"
     assert_records_kept(work, CALLS)
+
+
+def test_a_crash_inside_a_plugin_names_it(work):
+    """recorders/fx_crash_record raises SIGSEGV in its record callback:
+    pikos names the plugin and the callback, the other recorder's records
+    made before it are kept, and pikos ends by SIGSEGV."""
+    out = os.path.join(work, "out.csv")
+    got = run_pikos(["--plugin-path", fixture_dir("crash_record"),
+                     "--plugin", "recorders/csv:filename=" + out,
+                     "--plugin", "recorders/fx_crash_record",
+                     CALLS, "normally"], work, preexec_fn=no_core_file)
+
+    assert got.returncode == -signal.SIGSEGV
+    assert got.stderr == ("pikos: the program was killed by SIGSEGV in "
+                          "[recorders/fx_crash_record] record\n")
+    # The first record reached recorders/csv (given first), then crashed
+    # the other one; the program never ran its first line.
+    rows = read_csv(out)
+    assert [(r["type"], r["function"]) for r in rows] == \
+        [("call", "<module>")]
+    assert got.stdout == ""
 
 
 def test_abort_keeps_the_records(work):
