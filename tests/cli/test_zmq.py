@@ -305,13 +305,16 @@ def test_a_forked_child_sends_nothing(work, how):
 def test_a_pools_workers_are_streams_of_their_own(work):
     """connect=true to a collector: the fork start method's workers go on
     recording as streams of their own (plugin ABI after_fork), ended when
-    each worker ends; the parent's stream is the parent's only."""
+    each worker ends; the parent's stream is the parent's only.  slow=block:
+    on a loaded machine the default (drop) may drop records, which is not
+    what this test is about."""
     script = os.path.join(work, "zmq_pool.py")
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     reader = Subscriber(endpoint, bind=True)
     try:
         proc = run_pikos(["--plugin", f"recorders/zmq:endpoint={endpoint},"
-                          "connect=true,wait_for_ready=true", script], work)
+                          "connect=true,wait_for_ready=true,slow=block",
+                          script], work)
     finally:
         reader.close()
 

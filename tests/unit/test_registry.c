@@ -267,7 +267,7 @@ static int fixture_good_is_loaded(void)
 Test(registry, listing_opens_no_library)
 {
     scan_fixtures();
-    cr_assert_eq(pikos_registry_count(reg), 10);
+    cr_assert_eq(pikos_registry_count(reg), 11);
     for (size_t i = 0; i < pikos_registry_count(reg); i++) {
         const struct pikos_plugin_info *info = pikos_registry_at(reg, i);
         int corrupt = strcmp(info->name, "corrupt_manifest") == 0;
