@@ -16,6 +16,8 @@
  *   code_cache.c  the names of each code object, cached once
  *   focus.c     focused monitoring: focus names, threads inside them
  *   threads.c   the hook's callbacks in this thread or in every thread
+ *   source.c    source lines for line monitors (source_read.c reads a
+ *               file as linecache would, without importing it)
  *   program.c   the command line's program: monitored from its first line
  *               to its last
  *   takeover.c  telling when the program takes CPython's hook from pikos

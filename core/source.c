@@ -2,9 +2,11 @@
  * core/source.c - the source text of a line, for line monitors
  * (host->source_line).
  *
- * The text is what Python's own tools show: each file is read once, by
- * `linecache.getlines` (PEP 263 encodings decoded, sources of zipimport and
- * other loaders, lines that tools such as IPython register), converted to
+ * The text is what Python's own tools show: each file is read once, as
+ * `linecache.getlines` reads it (PEP 263 encodings decoded, sources of
+ * zipimport and other loaders; by linecache itself, with the lines tools
+ * such as IPython register, once the program has imported it, else by
+ * source_read.c, so that pikos imports nothing for the program), converted to
  * UTF-8 with each line's trailing whitespace removed as str.rstrip() removes
  * it (indentation kept).  Where there is no source (`<string>`, frozen
  * modules, a file that is gone) every line reads "<compiled string>", as in
@@ -22,13 +24,10 @@
  * tracing suspended; the program's pending exception is put aside
  * meanwhile, and errors of the load mean "no source".
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "source.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include "internal.h"
 
 #define NO_SOURCE "<compiled string>"
 #define NO_SOURCE_LEN (sizeof(NO_SOURCE) - 1)
@@ -318,6 +317,19 @@ static PyFrameObject *frame_running(const struct pikos_code *code)
     return (uintptr_t)running == code->id ? frame : NULL;
 }
 
+/* linecache.getlines(filename, globals) when the program has imported
+   linecache, else the same lines read by source_read.c. */
+static PyObject *getlines(PyObject *filename, PyObject *globals)
+{
+    PyObject *modules = PySys_GetObject("modules"); /* borrowed */
+    PyObject *linecache =
+        modules ? PyDict_GetItemString(modules, "linecache") : NULL;
+
+    if (linecache == NULL)
+        return pikos_source_read_lines(filename, globals);
+    return PyObject_CallMethod(linecache, "getlines", "OO", filename, globals);
+}
+
 /*
  * linecache.getlines(filename, module_globals).  The running frame, when
  * it is the code's, gives the exact co_filename object (a name that is not
@@ -328,7 +340,7 @@ static PyFrameObject *frame_running(const struct pikos_code *code)
 static PyObject *linecache_lines(const struct pikos_code *code)
 {
     PyFrameObject *frame = frame_running(code);
-    PyObject *linecache, *filename, *globals, *lines = NULL;
+    PyObject *filename, *globals, *lines = NULL;
 
     if (frame != NULL) {
         PyCodeObject *running = PyFrame_GetCode(frame);
@@ -340,11 +352,8 @@ static PyObject *linecache_lines(const struct pikos_code *code)
             code->filename, (Py_ssize_t)code->filename_len, "surrogateescape");
         globals = Py_NewRef(Py_None);
     }
-    linecache = PyImport_ImportModule("linecache");
-    if (linecache != NULL && filename != NULL && globals != NULL)
-        lines =
-            PyObject_CallMethod(linecache, "getlines", "OO", filename, globals);
-    Py_XDECREF(linecache);
+    if (filename != NULL && globals != NULL)
+        lines = getlines(filename, globals);
     Py_XDECREF(filename);
     Py_XDECREF(globals);
     if (lines != NULL && !PyList_Check(lines))

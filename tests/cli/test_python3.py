@@ -3,6 +3,7 @@ status, output and messages, for every way python3 takes a program
 (a directory or a zip file with __main__.py, -c, -, odd source bytes),
 and the program finds the sys attributes, modules and environment python3
 gives it, in whichever interpreter pikos picks (a venv's)."""
+import csv
 import json
 import os
 import shutil
@@ -231,3 +232,31 @@ def test_pikos_python_names_the_venvs(work, venv):
     got = run_pikos([*QUIET, "venv_app.py"], work,
                     env=without_pikos_python(PIKOS_PYTHON=venv))
     assert_runs_in_the_venv(got, expected, venv)
+
+
+@pytest.mark.parametrize("monitor", ["monitors/lines", "monitors/line_memory"])
+def test_line_monitors_import_nothing_for_the_program(work, monitor):
+    """A line monitor reads source lines without importing linecache (nor
+    tokenize, re, enum, token): the program finds sys.modules as python3
+    leaves it, and its own `import tokenize` runs (its lines are recorded),
+    while the lines recorded still carry their source text."""
+    write_bytes(work, "mods.py",
+                b"import sys\n"
+                b"before = sorted(m for m in ('linecache', 'tokenize', 're',"
+                b" 'enum', 'token') if m in sys.modules)\n"
+                b"import tokenize\n"
+                b"print(before)\n")
+    expected = run_python(["mods.py"], work)
+    out = os.path.join(work, "lines.csv")
+    got = run_pikos(["--plugin", monitor, "--plugin", "recorders/csv",
+                     "-o", out, "mods.py"], work)
+
+    assert (got.returncode, got.stdout, got.stderr) == \
+        (expected.returncode, expected.stdout, expected.stderr)
+    with open(out, newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert any(r["filename"].endswith("/tokenize.py") for r in rows)
+    mine = [(int(r["lineNo"]), r["line"]) for r in rows
+            if r["filename"].endswith("/mods.py")]
+    assert mine[0] == (1, "import sys")
+    assert (3, "import tokenize") in mine
