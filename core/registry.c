@@ -18,8 +18,8 @@
 
 #include "internal.h"
 
-#ifndef PIKOS_PLUGIN_DIR
-#error "PIKOS_PLUGIN_DIR (the installed plugin directory) must be defined"
+#if !defined(PIKOS_PLUGIN_DIR) || !defined(PIKOS_PYTHON_PLUGIN_DIR)
+#error "PIKOS_PLUGIN_DIR and PIKOS_PYTHON_PLUGIN_DIR (the installed plugin directories) must be defined"
 #endif
 
 /* Manifests are looked for in a directory and its subdirectories down to
@@ -135,7 +135,11 @@ PIKOS_EXPORT int pikos_registry_add_default_paths(struct pikos_registry *reg)
 
     if (rc != PIKOS_OK || (no_default != NULL && *no_default != '\0'))
         return rc;
-    return pikos_registry_add_path(reg, PIKOS_PLUGIN_DIR);
+    /* The plugins built against this libpikos's Python (external
+       monitors) have a directory of their own, beside the shared one. */
+    rc = pikos_registry_add_path(reg, PIKOS_PLUGIN_DIR);
+    return rc != PIKOS_OK ? rc : pikos_registry_add_path(reg,
+                                                         PIKOS_PYTHON_PLUGIN_DIR);
 }
 
 /* ------------------------------------------------------------ scanning */

@@ -9,6 +9,7 @@ The interpreter must be of the Python version pikos was built for
 """
 import os
 import subprocess
+import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,9 +49,16 @@ def extension():
                      for name in os.listdir(os.path.join(HERE, "_pikos"))
                      if name.endswith(".c"))
     libdir = pkg_config("--variable=libdir")[0]
+    # libpikos-X.Y: the one built for this Python (docs/building.md).
+    library = "pikos-%d.%d" % sys.version_info[:2]
+    if not os.path.exists(os.path.join(libdir, "lib%s.so" % library)):
+        raise SystemExit("pikos: %s has no lib%s.so: pikos is not installed "
+                         "for Python %d.%d (./configure PYTHON=%s && make "
+                         "install)" % (libdir, library, *sys.version_info[:2],
+                                       sys.executable))
     return Extension(
         "pikos._pikos", sources=sources,
         include_dirs=[config_header(), os.path.join(HERE, "_pikos")] +
         [flag[2:] for flag in pkg_config("--cflags-only-I")],
-        library_dirs=[libdir], libraries=["pikos"],
+        library_dirs=[libdir], libraries=[library],
         runtime_library_dirs=[libdir])
