@@ -20,6 +20,7 @@
  *               file as linecache would, without importing it)
  *   program.c   the command line's program: monitored from its first line
  *               to its last
+ *   monitoring.c  the program's start and end through sys.monitoring (3.12+)
  *   takeover.c  telling when the program takes CPython's hook from pikos
  *   durable.c   the region shared with the pikos command (durable.h)
  */

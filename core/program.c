@@ -14,7 +14,8 @@
  * When no monitor takes events pikos installs no hook.  An external
  * monitor (cProfile, yappi) installs a profile function of its own when it
  * starts: pikos then wraps it (the wrapper passes every event on, the
- * program's call first) to see the program end.  With neither (or when the
+ * program's call first) to see the program end; from Python 3.12, where
+ * cProfile uses sys.monitoring, monitoring.c does the same with it.  With neither (or when the
  * profiler put its own function back behind the wrapper), the pipeline
  * stops at exit, after the program's own atexit functions.
  *
@@ -201,8 +202,10 @@ static void program_begins(PyFrameObject *frame)
         return;
     }
     /* A profiler may set its function again behind the wrapper's back
-       (yappi, from another thread): then the end is seen at exit. */
-    wrap_profile_function(frame);
+       (yappi, from another thread): then the end is seen at exit.  From
+       3.12, profilers use sys.monitoring (monitoring.c). */
+    if (!wrap_profile_function(frame))
+        pikos_monitoring_watch(frame, program_ends);
     stop_at_exit();
 }
 

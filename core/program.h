@@ -19,6 +19,13 @@ int pikos_hook_watch_frame(PyFrameObject *frame,
    profile callback, if it is installed. */
 void pikos_hook_replay_call(PyFrameObject *frame) PIKOS_HIDDEN;
 
+/* monitoring.c (Python 3.12+): gives the program's first event to the
+   sys.monitoring tools that missed it (an external monitor's profiler)
+   and calls `ended` when `frame` is left; 0 when that cannot be (before
+   3.12, or no free tool id). */
+int pikos_monitoring_watch(PyFrameObject *frame,
+                           void (*ended)(void)) PIKOS_HIDDEN;
+
 /* takeover.c: tells, in one line, when the program replaces pikos's
    profile or trace function in a thread (the command line's runs). */
 void pikos_takeover_watch(void) PIKOS_HIDDEN;

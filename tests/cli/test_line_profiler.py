@@ -149,7 +149,10 @@ def test_screen_output_by_default(work):
     assert len(texts) == 2, proc.stdout
 
 
+@needs_line_profiler
 def test_functions_is_required(work):
+    """(Without line_profiler, that the package is missing is what pikos
+    says first: the plugin is checked in the interpreter, where it looks.)"""
     proc = run_pikos(["--plugin", "external/line_profiler",
                       "lp_marker.py"], work)
 

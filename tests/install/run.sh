@@ -1,11 +1,20 @@
 #!/bin/bash
 # The installed layout, end to end: configure with a private prefix, make
 # install, then
-#   - the installed pikos finds its plugins with no environment variables;
+#   - the installed pikos finds its plugins, pikos-tools and its boot
+#     directory with no environment variables (the prefix is the configured
+#     one, so the compiled-in paths are right); the boot directory holds
+#     sitecustomize<EXT_SUFFIX> and sitecustomize.py, no libtool leftovers;
+#   - a program runs in the interpreter the user chose (PIKOS_PYTHON, the
+#     PATH's python3 in a venv, --python) exactly as that interpreter runs it
+#     alone; one pikos was not built for ends with status 2 and one error
+#     line before the program starts;
 #   - examples/plugins/count_calls builds with `pkg-config --cflags --libs
 #     pikos` against the installed headers and runs through PIKOS_PLUGIN_PATH;
 #   - the installed Python package imports from the prefix's site directory
-#     and monitors with the installed plugins, again with no PIKOS_* variable.
+#     and monitors with the installed plugins, again with no PIKOS_* variable;
+#   - `pip install --no-build-isolation PREFIX/share/pikos/python` in a
+#     fresh venv without system site-packages gives a working package.
 # Usage: tests/install/run.sh WORKDIR [PYTHON]
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,11 +29,47 @@ fail() { echo "install test: FAIL: $*" >&2; exit 1; }
     make -j"$(nproc)" >/dev/null && make install >/dev/null) ||
     fail "configure/make/make install"
 
-for f in bin/pikos include/pikos/plugin.h include/pikos/pikos.h \
+for f in bin/pikos bin/pikos-run libexec/pikos/pikos-tools \
+    include/pikos/plugin.h include/pikos/pikos.h \
     lib/pkgconfig/pikos.pc lib/pkgconfig/pikos-embed.pc \
     lib/pikos/plugins/monitors/functions.plugin \
     lib/pikos/plugins/recorders/csv.plugin; do
     [ -e "$prefix/$f" ] || fail "$f was not installed"
+done
+
+# The boot directory: the configured Python's build of sitecustomize and
+# the fallback for the others; beside them only other versions' builds
+# (sitecustomize.cpython-*), no libtool leftovers.
+ext_suffix=$(sed -n 's/^PYTHON_EXT_SUFFIX = //p' "$work/build/Makefile")
+[ -n "$ext_suffix" ] || fail "no PYTHON_EXT_SUFFIX in the build's Makefile"
+boot=$prefix/lib/pikos/boot
+for f in "sitecustomize$ext_suffix" sitecustomize.py; do
+    [ -f "$boot/$f" ] || fail "$boot/$f was not installed"
+done
+for f in "$boot"/* "$boot"/.[!.]*; do
+    [ -e "$f" ] || continue
+    case ${f##*/} in
+    sitecustomize.py | sitecustomize.cpython-*.so) ;;
+    *) fail "$boot holds ${f##*/}, a leftover" ;;
+    esac
+done
+
+# Every run of the installed pikos: none of the variables the test suite
+# sets, so that only the compiled-in paths are used.
+installed() {
+    env -u PIKOS_PLUGIN_PATH -u PIKOS_NO_DEFAULT_PATH -u PIKOS_BOOT_DIR \
+        -u PIKOS_TOOLS -u PIKOS_PYTHON -u PIKOS_BIN -u PYTHONPATH \
+        -u PIKOS_SUPERVISOR_FD "$@"
+}
+
+installed "$prefix/bin/pikos" plugins >"$work/plugins.txt" 2>&1 ||
+    fail "installed pikos plugins failed: $(cat "$work/plugins.txt")"
+# The external monitors are the configured Python version's own.
+python_version=$(sed -n 's/^PYTHON_VERSION = //p' "$work/build/Makefile")
+[ -e "$prefix/lib/pikos/python$python_version/plugins/external/cprofile.plugin" ] ||
+    fail "lib/pikos/python$python_version/plugins/external/cprofile.plugin was not installed"
+for p in monitors/functions external/cprofile; do
+    grep -q "$p" "$work/plugins.txt" || fail "installed pikos plugins does not list $p"
 done
 
 cat >"$work/app.py" <<'PY'
@@ -36,7 +81,7 @@ for _ in range(3):
 PY
 
 # No PIKOS_* variable: the compiled-in plugin directory must be enough.
-(cd "$work" && env -u PIKOS_PLUGIN_PATH -u PIKOS_NO_DEFAULT_PATH \
+(cd "$work" && installed PIKOS_PYTHON="$python" \
     "$prefix/bin/pikos" --plugin recorders/csv -o calls.csv app.py) ||
     fail "installed pikos did not run"
 head -n 1 "$work/calls.csv" | grep -q '^index,type,function,lineNo,filename' ||
@@ -48,8 +93,9 @@ cp -r "$src/examples/plugins/count_calls" "$work/count_calls"
 chmod -R u+w "$work/count_calls"
 (cd "$work/count_calls" && PKG_CONFIG_PATH="$prefix/lib/pkgconfig" make -s) ||
     fail "examples/plugins/count_calls did not build against the installed headers"
-(cd "$work" && env -u PIKOS_NO_DEFAULT_PATH PIKOS_PLUGIN_PATH="$work/count_calls" \
-    "$prefix/bin/pikos" --plugin recorders/count_calls:filename=counts.txt app.py) ||
+(cd "$work" && installed PIKOS_PYTHON="$python" \
+    PIKOS_PLUGIN_PATH="$work/count_calls" "$prefix/bin/pikos" \
+    --plugin recorders/count_calls:filename=counts.txt app.py) ||
     fail "pikos with the count_calls plugin failed"
 # The oracle: a pure-Python sys.setprofile callback on the same script.
 expected=$(cd "$work" && "$python" - <<'PY'
@@ -95,4 +141,134 @@ calls = [r for r in recorder.records if r.type == "call" and r.function == "work
 assert len(calls) == 1, recorder.records
 PY
 ) || fail "the installed Python package did not monitor"
+# The user's interpreter.  where.py prints what tells interpreters apart;
+# a pikos run must print what the interpreter alone prints, with pikos
+# loaded (its record of where() is in the CSV file).
+cat >"$work/where.py" <<'PY'
+import sys
+
+def where():
+    try:
+        import pikos_venv_only
+    except ImportError:
+        found = "pikos_venv_only: absent"
+    else:
+        found = "pikos_venv_only: " + pikos_venv_only.__file__
+    print(sys.prefix)
+    print(sys.executable)
+    print(found)
+    print(sys.path)
+
+where()
+PY
+# same_as_direct LABEL INTERPRETER [ENV...] -- [PIKOS OPTIONS...]
+same_as_direct() {
+    local label=$1 interpreter=$2 direct actual envs=()
+    shift 2
+    while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+    shift
+    rm -f "$work/where.csv"
+    direct=$(cd "$work" && installed "${envs[@]}" "$interpreter" where.py 2>&1) ||
+        fail "$label: $interpreter where.py failed: $direct"
+    actual=$(cd "$work" && installed "${envs[@]}" "$prefix/bin/pikos" "$@" \
+        --plugin recorders/csv -o where.csv where.py 2>&1) ||
+        fail "$label: pikos failed: $actual"
+    [ "$actual" = "$direct" ] || fail "$label: pikos where.py printed
+$actual
+while $interpreter where.py printed
+$direct"
+    grep -q ',call,where,' "$work/where.csv" ||
+        fail "$label: pikos did not record where()"
+    printf '%s\n' "$direct"
+}
+out=$(same_as_direct "PIKOS_PYTHON=$python" "$python" PIKOS_PYTHON="$python" --) ||
+    exit 1
+printf '%s\n' "$out" | grep -qx 'pikos_venv_only: absent' ||
+    fail "$python finds pikos_venv_only: $out"
+
+# A venv without pip or the system's site-packages, with a package of its own.
+venv=$work/venv
+"$python" -m venv --without-pip "$venv" || fail "$python -m venv failed"
+venv_site=$("$venv/bin/python3" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+mkdir -p "$venv_site/pikos_venv_only"
+echo 'VENV = True' >"$venv_site/pikos_venv_only/__init__.py"
+out=$(same_as_direct "venv on PATH" "$venv/bin/python3" \
+    PATH="$venv/bin:$PATH" --) || exit 1
+printf '%s\n' "$out" | grep -qx "pikos_venv_only: $venv_site/pikos_venv_only/__init__.py" ||
+    fail "the venv's package was not imported: $out"
+same_as_direct "--python $venv/bin/python3" "$venv/bin/python3" -- \
+    --python "$venv/bin/python3" >/dev/null || exit 1
+
+# The Python package in a fresh venv without system site-packages, by the
+# one offline command docs/python.md gives (pip of the venv, setuptools of
+# the venv, libpikos found with pkg-config); its records of a call are
+# those of a pure-Python sys.setprofile oracle.
+pipvenv=$work/pipvenv
+"$python" -m venv "$pipvenv" || fail "python3 -m venv (python3-venv) failed"
+(cd "$work" && PKG_CONFIG_PATH="$prefix/lib/pkgconfig" \
+    "$pipvenv/bin/pip" install -q --no-build-isolation \
+    "$prefix/share/pikos/python" >"$work/pip.out" 2>&1) ||
+    fail "pip install --no-build-isolation $prefix/share/pikos/python: $(tail -n 20 "$work/pip.out")"
+(cd "$work" && env -u PIKOS_PLUGIN_PATH -u PIKOS_NO_DEFAULT_PATH -u PYTHONPATH \
+    "$pipvenv/bin/python3" - <<'PY'
+import sys
+
+import pikos
+from pikos.monitors.api import FunctionMonitor
+from pikos.recorders.api import ListRecorder
+
+assert pikos.__file__.startswith(sys.prefix), (pikos.__file__, sys.prefix)
+
+
+def work(n):
+    return sum(i * i for i in range(n))
+
+
+def oracle_events():
+    seen = []
+
+    def profile(frame, event, arg):
+        name = (frame.f_code.co_name if event in ("call", "return")
+                else getattr(arg, "__name__", "?"))
+        seen.append((event, name))
+
+    sys.setprofile(profile)
+    work(3)
+    sys.setprofile(None)
+    return seen[:-1]  # the c_call of sys.setprofile(None) itself
+
+
+recorder = ListRecorder()
+with FunctionMonitor(recorder):
+    work(3)
+got = [(r.type, r.function) for r in recorder.records]
+expected = oracle_events()
+start = got.index(("call", "work"))  # after the monitor's own start
+assert got[start:start + len(expected)] == expected, (got, expected)
+PY
+) || fail "the pikos package pip installed in a venv did not monitor as the oracle"
+
+# An interpreter pikos was not built for: one error line, status 2, and the
+# program does not run.
+other=${PIKOS_INSTALL_OTHER_PYTHON:-/root/.pyenv/versions/3.10.13/bin/python3}
+if [ -x "$other" ] && [ "$("$other" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')" != "$ext_suffix" ]; then
+    other_exe=$("$other" -c 'import sys; print(sys.executable)')
+    status=0
+    (cd "$work" && installed "$prefix/bin/pikos" --python "$other" \
+        where.py >"$work/other.out" 2>"$work/other.err") || status=$?
+    err=$(cat "$work/other.err")
+    [ "$status" -eq 2 ] || fail "pikos --python $other: status $status, expected 2 ($err)"
+    [ ! -s "$work/other.out" ] ||
+        fail "pikos --python $other ran the program: $(cat "$work/other.out")"
+    [ "$(wc -l <"$work/other.err")" -eq 1 ] && [ "${err#pikos: }" != "$err" ] ||
+        fail "pikos --python $other: expected one 'pikos: ' line, got
+$err"
+    case $err in
+    *"$other_exe"*"./configure PYTHON=$other_exe"*) ;;
+    *) fail "pikos --python $other: the error names neither $other_exe nor how to build for it: $err" ;;
+    esac
+else
+    echo "install test: no Python other than the configured one at $other" \
+        "(PIKOS_INSTALL_OTHER_PYTHON): skipping the wrong-interpreter check"
+fi
 echo "install test: PASS"

@@ -1,0 +1,205 @@
+/*
+ * core/monitoring.c - the program's start and end through sys.monitoring
+ * (Python 3.12+), for a run whose monitors take no events (program.c).
+ *
+ * From 3.12 the profilers external monitors wrap (cProfile) use
+ * sys.monitoring, not the profile function: pikos cannot wrap them.  So:
+ *   - start: they were started during the program's first event, too late
+ *     to see it; that PY_START is given to every other tool that listens
+ *     for it, as CPython would have given it;
+ *   - end: pikos becomes a tool of its own, listening for PY_RETURN of the
+ *     program's code only (a local event: nothing elsewhere pays) and for
+ *     PY_UNWIND (global, so paid only when an exception leaves a frame),
+ *     and calls `ended` when the program's frame is left either way.
+ * Before 3.12 nothing here is used (pikos_monitoring_watch returns 0).
+ */
+#include "program.h"
+
+#if PY_VERSION_HEX >= 0x030C0000
+
+/* The tool ids any tool may take (sys.monitoring reserves 0-5 for
+   debuggers, coverage, profilers and optimizers, and takes 6-7 itself). */
+#define TOOL_IDS 6
+
+static struct {
+    PyObject *code; /* the program's */
+    int tool;       /* pikos's tool id, or -1 */
+    void (*ended)(void);
+} watch = {NULL, -1, NULL};
+
+static PyObject *monitoring_call(const char *method, const char *format, ...)
+{
+    PyObject *monitoring = PySys_GetObject("monitoring"); /* borrowed */
+    PyObject *callable, *args, *result = NULL;
+    va_list ap;
+
+    if (monitoring == NULL)
+        return NULL;
+    callable = PyObject_GetAttrString(monitoring, method);
+    va_start(ap, format);
+    args = callable ? Py_VaBuildValue(format, ap) : NULL;
+    va_end(ap);
+    if (args != NULL)
+        result = PyObject_CallObject(callable, args);
+    Py_XDECREF(args);
+    Py_XDECREF(callable);
+    return result;
+}
+
+/* sys.monitoring.events.NAME */
+static long event_bit(const char *name)
+{
+    PyObject *monitoring = PySys_GetObject("monitoring"); /* borrowed */
+    PyObject *events = monitoring ? PyObject_GetAttrString(monitoring, "events")
+                                  : NULL;
+    PyObject *bit = events ? PyObject_GetAttrString(events, name) : NULL;
+    long value = bit ? PyLong_AsLong(bit) : -1;
+
+    Py_XDECREF(bit);
+    Py_XDECREF(events);
+    return value;
+}
+
+/* ------------------------------------------------------------ the start */
+
+/* The tool's PY_START callback, put back as it was; NULL when none. */
+static PyObject *start_callback(int tool, long py_start)
+{
+    PyObject *callback =
+        monitoring_call("register_callback", "(ilO)", tool, py_start, Py_None);
+    PyObject *put_back =
+        callback && callback != Py_None
+            ? monitoring_call("register_callback", "(ilO)", tool, py_start,
+                              callback)
+            : NULL;
+
+    Py_XDECREF(put_back);
+    if (callback == Py_None)
+        Py_CLEAR(callback);
+    return callback;
+}
+
+static void replay_start(PyObject *code)
+{
+    long py_start = event_bit("PY_START");
+
+    for (int tool = 0; py_start > 0 && tool < TOOL_IDS; tool++) {
+        PyObject *events = monitoring_call("get_events", "(i)", tool);
+        PyObject *callback = events && (PyLong_AsLong(events) & py_start)
+                                 ? start_callback(tool, py_start)
+                                 : NULL;
+        PyObject *done = callback ? PyObject_CallFunction(callback, "Oi",
+                                                          code, 0)
+                                  : NULL;
+        Py_XDECREF(done);
+        Py_XDECREF(callback);
+        Py_XDECREF(events);
+        PyErr_Clear();
+    }
+}
+
+/* ------------------------------------------------------------ the end */
+
+static void stop_watching(void)
+{
+    PyObject *done = monitoring_call("set_events", "(ii)", watch.tool, 0);
+
+    Py_XDECREF(done);
+    done = monitoring_call("free_tool_id", "(i)", watch.tool);
+    Py_XDECREF(done);
+    PyErr_Clear();
+    watch.tool = -1;
+    Py_CLEAR(watch.code);
+}
+
+/* PY_RETURN(code, offset, value) and PY_UNWIND(code, offset, exception):
+   the first argument is the code whose frame is left. */
+static PyObject *frame_left(PyObject *self, PyObject *const *args,
+                            Py_ssize_t nargs)
+{
+    void (*ended)(void) = watch.ended;
+
+    (void)self;
+    if (nargs < 1 || args[0] != watch.code || ended == NULL)
+        Py_RETURN_NONE;
+    watch.ended = NULL;
+    stop_watching();
+    ended();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef frame_left_def = {
+    "pikos_program_left", (PyCFunction)(void (*)(void))frame_left,
+    METH_FASTCALL, "Stops monitoring when the program's frame is left."};
+
+/* The first free tool id, taken for pikos; -1 when none is free. */
+static int take_tool(void)
+{
+    for (int tool = TOOL_IDS - 1; tool >= 0; tool--) {
+        PyObject *taken = monitoring_call("use_tool_id", "(is)", tool, "pikos");
+        Py_XDECREF(taken);
+        if (taken != NULL)
+            return tool;
+        PyErr_Clear();
+    }
+    return -1;
+}
+
+static int listen(PyObject *code, PyObject *callback)
+{
+    long py_return = event_bit("PY_RETURN"), py_unwind = event_bit("PY_UNWIND");
+    PyObject *a = monitoring_call("register_callback", "(ilO)", watch.tool,
+                                  py_return, callback);
+    PyObject *b = a ? monitoring_call("register_callback", "(ilO)", watch.tool,
+                                      py_unwind, callback)
+                    : NULL;
+    PyObject *c = b ? monitoring_call("set_local_events", "(iOl)", watch.tool,
+                                      code, py_return)
+                    : NULL;
+    PyObject *d = c ? monitoring_call("set_events", "(il)", watch.tool,
+                                      py_unwind)
+                    : NULL;
+    int ok = d != NULL;
+
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    Py_XDECREF(c);
+    Py_XDECREF(d);
+    return ok;
+}
+
+int pikos_monitoring_watch(PyFrameObject *frame, void (*ended)(void))
+{
+    PyObject *code = (PyObject *)PyFrame_GetCode(frame);
+    PyObject *callback = PyCFunction_New(&frame_left_def, NULL);
+    int ok = 0;
+
+    replay_start(code);
+    watch.tool = callback ? take_tool() : -1;
+    if (watch.tool >= 0) {
+        watch.code = code;
+        watch.ended = ended;
+        ok = listen(code, callback);
+        if (!ok) {
+            watch.ended = NULL;
+            Py_INCREF(code); /* stop_watching drops watch.code */
+            stop_watching();
+        } else
+            code = NULL; /* watch.code owns it */
+    }
+    PyErr_Clear();
+    Py_XDECREF(callback);
+    Py_XDECREF(code);
+    return ok;
+}
+
+#else
+
+int pikos_monitoring_watch(PyFrameObject *frame, void (*ended)(void))
+{
+    (void)frame;
+    (void)ended;
+    return 0;
+}
+
+#endif
