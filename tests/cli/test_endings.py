@@ -247,6 +247,17 @@ def test_segfault_in_native_code_keeps_the_records(work):
     assert_records_kept(work, CALLS)
 
 
+def test_sigbus_in_native_code_keeps_the_records(work):
+    expected = run_python([CALLS, "sigbus"], work, preexec_fn=no_core_file)
+    got = run_pikos([*csv_options(work), CALLS, "sigbus"], work,
+                    preexec_fn=no_core_file)
+
+    assert expected.returncode == got.returncode == -signal.SIGBUS
+    assert got.stdout == expected.stdout
+    assert got.stderr == expected.stderr + killed_by(signal.SIGBUS)
+    assert_records_kept(work, CALLS)
+
+
 def test_a_crash_inside_a_plugin_names_it(work):
     """recorders/fx_crash_record raises SIGSEGV in its record callback:
     pikos names the plugin and the callback, the other recorder's records

@@ -1,6 +1,7 @@
 """Calls f() N times, then ends as sys.argv[1] says: normally, exit (3),
-raise, os_exit (5), exec_true, exec_python (7), segv, abort, or the name
-of a signal it sends itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT)."""
+raise, os_exit (5), exec_true, exec_python (7), segv, sigbus (a mapped
+file cut short under it), abort, or the name of a signal it sends itself
+(SIGINT, SIGTERM, SIGHUP, SIGQUIT)."""
 import os
 import signal
 import sys
@@ -29,6 +30,15 @@ def end(how):
     if how == "segv":
         import ctypes
         ctypes.string_at(0)
+    if how == "sigbus":
+        import mmap
+        import tempfile
+        with tempfile.TemporaryFile() as stream:
+            stream.write(b"x" * mmap.PAGESIZE)
+            stream.flush()
+            mapped = mmap.mmap(stream.fileno(), mmap.PAGESIZE)
+            stream.truncate(0)
+            mapped[0]  # the page is gone from the file: SIGBUS
     if how == "abort":
         os.abort()
     os.kill(os.getpid(), getattr(signal, how))
