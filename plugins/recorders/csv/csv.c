@@ -10,6 +10,10 @@
  * A row is built straight into the host output's buffer (output_reserve),
  * with no copy; only a row longer than that buffer is built in a buffer of
  * the context and handed over with output_write.
+ *
+ * One record type per file: a CSV file has one header, so a recorder given
+ * records of a second schema (two different monitors) refuses it with one
+ * error naming both, when the pipeline starts (docs/decisions.md).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -20,8 +24,6 @@
 
 /* Longer than the text of any int64_t or double. */
 #define CSV_NUMBER_MAX 64
-
-#define CSV_MAX_SCHEMAS 8
 
 struct csv_ctx {
     /* Options, stored by the host. */
@@ -36,10 +38,9 @@ struct csv_ctx {
     int write_failed;
     char *row;                       /* for rows longer than the output's buffer */
     size_t row_cap;
-    /* Schemas whose header row is written: once in the recorder's life, as
-       the seed's recorders do, however often monitoring restarts. */
-    const struct pikos_schema *headed[CSV_MAX_SCHEMAS];
-    size_t nheaded;
+    /* The schema whose header row is written: once in the recorder's life,
+       as the seed's recorders do, however often monitoring restarts. */
+    const struct pikos_schema *schema;
 };
 
 static const struct pikos_option csv_options[] = {
@@ -253,11 +254,16 @@ static int csv_prepare(struct pikos_instance *inst, void *ctx,
 {
     struct csv_ctx *self = ctx;
 
-    for (size_t i = 0; i < self->nheaded; i++)
-        if (self->headed[i] == schema)
-            return PIKOS_OK;
-    if (self->nheaded < CSV_MAX_SCHEMAS)
-        self->headed[self->nheaded++] = schema;
+    if (self->schema == schema)
+        return PIKOS_OK;
+    if (self->schema != NULL)
+        return self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "writes one record type per file, and gets %s records besides "
+            "%s ones: give each monitor a recorder of its own "
+            "(--plugin recorders/csv:filename=FILE)",
+            schema->name, self->schema->name);
+    self->schema = schema;
     return write_row(inst, ctx, schema, NULL);
 }
 
