@@ -4,7 +4,9 @@
  * Most entries are the core's own functions.  The wrappers below exist only
  * where a plugin-facing call reports failures differently from the core:
  * plugins learn about errors through their instance's sticky error, the
- * core through a struct pikos_error.
+ * core through a struct pikos_error.  An output the host opens for an
+ * instance sets that instance's error itself when a write fails, so a
+ * recorder only returns what the output calls return.
  */
 #include <time.h>
 
@@ -24,6 +26,12 @@ static struct pikos_output *host_output_open(struct pikos_instance *inst,
     struct pikos_output *out = pikos_output_open(path, &err);
     if (out == NULL)
         pikos_instance_set_error(inst, err.code, "%s", err.message);
+    else if (pikos_output_set_owner(out, inst, pikos_instance_set_error,
+                                    path) != PIKOS_OK) {
+        pikos_output_close(out);
+        pikos_instance_set_error(inst, PIKOS_ENOMEM, "out of memory");
+        return NULL;
+    }
     return out;
 }
 

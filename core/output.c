@@ -16,7 +16,9 @@
  *
  * When a write fails, the error is kept: later writes are dropped and
  * flush/close return PIKOS_EIO with errno set to the cause (also available
- * from pikos_output_errno).
+ * from pikos_output_errno).  The first failure is also reported once to
+ * the output's owner (the plugin instance the host opened it for), so that
+ * a recorder only passes on what the host returned.
  *
  * Durability: under the pikos command the buffer is a slot of the region
  * shared with it (durable.h), and `used` there counts whole records only
@@ -46,6 +48,11 @@ struct pikos_output {
     int inherited;   /* opened by the parent of this forked process */
     int error;       /* errno of the first failed write, or 0 */
     int shared;      /* `slot` is in the region shared with the command */
+    /* Who hears of the first failure, and the file's name for it (NULL:
+       standard output). */
+    struct pikos_instance *owner;
+    pikos_output_report_fn report;
+    char *name;
     /* The buffer, its bytes of whole records (`used`) and, for a file,
        where it goes; shared or this output's own (malloc'ed). */
     struct pikos_durable_slot *slot;
@@ -57,6 +64,21 @@ static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 
 /* ------------------------------------------------------------ writing */
 
+/* The first failure, told to the owner once. */
+static void report_failure(struct pikos_output *out)
+{
+    if (out->report == NULL)
+        return;
+    if (out->name == NULL)
+        out->report(out->owner, PIKOS_EIO,
+                    "cannot write to standard output: %s",
+                    strerror(out->error));
+    else
+        out->report(out->owner, PIKOS_EIO, "cannot write to '%s': %s",
+                    out->name, strerror(out->error));
+    errno = out->error;
+}
+
 /* Writes all of data to the descriptor, retrying on EINTR and short
    writes.  Keeps the first error in out->error. */
 static int write_all(struct pikos_output *out, const char *data, size_t len)
@@ -67,6 +89,7 @@ static int write_all(struct pikos_output *out, const char *data, size_t len)
             continue;
         if (n <= 0) {
             out->error = n < 0 ? errno : EIO;
+            report_failure(out);
             errno = out->error;
             return PIKOS_EIO;
         }
@@ -153,6 +176,16 @@ int pikos_output_commit(struct pikos_output *out, size_t used)
 int pikos_output_flush(struct pikos_output *out)
 {
     return flush_buffer(out);
+}
+
+int pikos_output_set_owner(struct pikos_output *out,
+                           struct pikos_instance *owner,
+                           pikos_output_report_fn report, const char *path)
+{
+    out->owner = owner;
+    out->report = report;
+    out->name = out->owns_fd ? strdup(path) : NULL;
+    return out->owns_fd && out->name == NULL ? PIKOS_ENOMEM : PIKOS_OK;
 }
 
 int pikos_output_is_terminal(const struct pikos_output *out)
@@ -287,6 +320,9 @@ struct pikos_output *pikos_output_open(const char *path,
     out->is_terminal = isatty(out->fd);
     out->inherited = 0;
     out->error = 0;
+    out->owner = NULL;
+    out->report = NULL;
+    out->name = NULL;
     list_add(out);
     return out;
 }
@@ -304,6 +340,7 @@ int pikos_output_close(struct pikos_output *out)
     }
     if (out->slot != NULL)
         slot_release(out);
+    free(out->name);
     free(out);
     errno = saved_errno;
     return rc;

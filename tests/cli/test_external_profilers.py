@@ -206,9 +206,13 @@ def test_cprofile_with_a_native_monitor(work):
 
     if PYTHON_312_OR_LATER:  # _lsprof uses sys.monitoring: they coexist
         assert proc.returncode == 0, proc.stderr
+        # One record type per file: cProfile's statistics (the first
+        # monitor's) in out.csv, the function records beside it.
         with open(os.path.join(work, "out.csv"), encoding="utf-8") as f:
-            text = f.read()
-        assert ",fib," in text and "fib," in text
+            assert "\nfib," in f.read()
+        with open(os.path.join(work, "out.FunctionRecord.csv"),
+                  encoding="utf-8") as f:
+            assert ",call,fib," in f.read()
     else:  # 3.11: one profile function per thread
         assert_one_error_line(proc, "pikos: [external/cprofile] something "
                               "replaced cProfile's profile function")

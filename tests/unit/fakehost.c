@@ -74,6 +74,8 @@ static struct pikos_output *fake_output_open(struct pikos_instance *inst,
     struct pikos_output *out = pikos_output_open(path, &err);
     if (out == NULL)
         fake_set_error(inst, err.code, "%s", err.message);
+    else /* as the host does: a failed write is the instance's error */
+        pikos_output_set_owner(out, inst, fake_set_error, path);
     return out;
 }
 

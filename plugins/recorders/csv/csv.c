@@ -11,16 +11,23 @@
  * with no copy; only a row longer than that buffer is built in a buffer of
  * the context and handed over with output_write.
  *
- * One record type per file: a CSV file has one header, so a recorder given
- * records of a second schema (two different monitors) refuses it with one
- * error naming both, when the pipeline starts (docs/decisions.md).
+ * One record type per file: a CSV file has one header.  The first schema
+ * a recorder gets goes to `filename`; each other one (a second monitor of
+ * another kind: every recorder gets every monitor's records) to a file of
+ * its own named after it, out.csv -> out.LineRecord.csv.  Standard output
+ * holds one: a second schema there is refused when the pipeline starts,
+ * before the program runs (docs/decisions.md).
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pikos/plugin.h>
+
+/* Record types one recorder writes, each in its own file. */
+#define CSV_MAX_FILES 8
 
 /* Longer than the text of any int64_t or double. */
 #define CSV_NUMBER_MAX 64
@@ -31,16 +38,20 @@ struct csv_ctx {
     char *delimiter;
 
     const struct pikos_host *host;
-    struct pikos_output *out;
     char separator; /* the delimiter's one byte */
     int numbers_may_need_quotes; /* the delimiter can occur in a number */
     unsigned lowest_plain_byte;  /* bytes below it may need quoting */
-    int write_failed;
     char *row;                       /* for rows longer than the output's buffer */
     size_t row_cap;
-    /* The schema whose header row is written: once in the recorder's life,
-       as the seed's recorders do, however often monitoring restarts. */
-    const struct pikos_schema *schema;
+    /* One file per record type; files[0] is `filename`, opened at init
+       (its schema set by the first prepare).  A file's header row is
+       written once in the recorder's life, as the seed's recorders do,
+       however often monitoring restarts. */
+    struct csv_file {
+        const struct pikos_schema *schema;
+        struct pikos_output *out;
+    } files[CSV_MAX_FILES];
+    size_t nfiles;
 };
 
 static const struct pikos_option csv_options[] = {
@@ -53,20 +64,6 @@ static const struct pikos_option csv_options[] = {
 };
 
 /* ------------------------------------------------------------ writing */
-
-static int check_write(struct pikos_instance *inst, struct csv_ctx *self,
-                       int rc)
-{
-    if (rc == PIKOS_OK || self->write_failed)
-        return rc;
-    self->write_failed = 1;
-    const char *error = strerror(errno);
-    if (self->filename == NULL || self->filename[0] == '\0')
-        return self->host->set_error(
-            inst, rc, "cannot write to standard output: %s", error);
-    return self->host->set_error(inst, rc, "cannot write to '%s': %s",
-                                 self->filename, error);
-}
 
 /* Eight copies of byte c, and whether a word holds a byte equal to c
    (the classic "has zero byte" test on word ^ copies). */
@@ -186,6 +183,7 @@ static size_t build_row(const struct csv_ctx *self,
 
 /* A row too long for the output's buffer goes through the context's. */
 static int write_long_row(struct pikos_instance *inst, struct csv_ctx *self,
+                          struct pikos_output *out,
                           const struct pikos_schema *schema,
                           const struct pikos_value *values, size_t max)
 {
@@ -197,21 +195,21 @@ static int write_long_row(struct pikos_instance *inst, struct csv_ctx *self,
         self->row_cap = max;
     }
     size_t len = build_row(self, schema, values, self->row);
-    return check_write(inst, self,
-                       self->host->output_write(self->out, self->row, len));
+    return self->host->output_write(out, self->row, len);
 }
 
 /* Rows are built straight into the output's buffer. */
 static int write_row(struct pikos_instance *inst, struct csv_ctx *self,
+                     struct pikos_output *out,
                      const struct pikos_schema *schema,
                      const struct pikos_value *values)
 {
     size_t max = row_max_size(schema, values);
-    char *dst = self->host->output_reserve(self->out, max);
+    char *dst = self->host->output_reserve(out, max);
     if (dst == NULL)
-        return write_long_row(inst, self, schema, values, max);
+        return write_long_row(inst, self, out, schema, values, max);
     size_t len = build_row(self, schema, values, dst);
-    return check_write(inst, self, self->host->output_commit(self->out, len));
+    return self->host->output_commit(out, len);
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -245,46 +243,126 @@ static int csv_init(struct pikos_instance *inst, void *ctx,
         return rc;
     /* Opened now, so that an unwritable path fails before the program
        runs; the host has set the error. */
-    self->out = host->output_open(inst, self->filename);
-    return self->out != NULL ? PIKOS_OK : PIKOS_EIO;
+    self->files[0].out = host->output_open(inst, self->filename);
+    self->nfiles = self->files[0].out != NULL;
+    return self->nfiles ? PIKOS_OK : PIKOS_EIO;
+}
+
+/* ------------------------------------------------------------ schemas */
+
+static struct csv_file *file_of(struct csv_ctx *self,
+                                const struct pikos_schema *schema)
+{
+    for (size_t i = 0; i < self->nfiles; i++)
+        if (self->files[i].schema == schema)
+            return &self->files[i];
+    return NULL;
+}
+
+/* out.csv -> out.NAME.csv (out -> out.NAME): the file of another record
+   type.  malloc'ed; NULL when out of memory. */
+static char *file_name_for(const char *filename, const char *name)
+{
+    const char *slash = strrchr(filename, '/');
+    const char *dot = strrchr(slash ? slash + 1 : filename, '.');
+    size_t stem = dot && dot != (slash ? slash + 1 : filename)
+                      ? (size_t)(dot - filename)
+                      : strlen(filename);
+    size_t len = strlen(filename) + strlen(name) + 2;
+    char *path = malloc(len);
+
+    if (path != NULL)
+        snprintf(path, len, "%.*s.%s%s", (int)stem, filename, name,
+                 filename + stem);
+    return path;
+}
+
+/* A file for another record type; NULL with the error set. */
+static struct csv_file *add_file(struct pikos_instance *inst,
+                                 struct csv_ctx *self,
+                                 const struct pikos_schema *schema)
+{
+    struct csv_file *file = &self->files[self->nfiles];
+    char *path;
+
+    if (self->filename == NULL || self->filename[0] == '\0') {
+        self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "gets %s records besides %s ones, and standard output holds one "
+            "record type: give a file (filename=, -o), and each record type "
+            "gets a file of its own",
+            schema->name, self->files[0].schema->name);
+        return NULL;
+    }
+    if (self->nfiles == CSV_MAX_FILES) {
+        self->host->set_error(inst, PIKOS_EINVAL,
+                              "writes at most %d record types (%s is one "
+                              "too many)",
+                              CSV_MAX_FILES, schema->name);
+        return NULL;
+    }
+    path = file_name_for(self->filename, schema->name);
+    file->out = path ? self->host->output_open(inst, path) : NULL;
+    if (path == NULL)
+        self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    free(path);
+    if (file->out == NULL)
+        return NULL;
+    self->nfiles++;
+    return file;
 }
 
 static int csv_prepare(struct pikos_instance *inst, void *ctx,
                        const struct pikos_schema *schema)
 {
     struct csv_ctx *self = ctx;
+    struct csv_file *file = file_of(self, schema);
 
-    if (self->schema == schema)
+    if (file != NULL)
         return PIKOS_OK;
-    if (self->schema != NULL)
-        return self->host->set_error(
-            inst, PIKOS_EINVAL,
-            "writes one record type per file, and gets %s records besides "
-            "%s ones: give each monitor a recorder of its own "
-            "(--plugin recorders/csv:filename=FILE)",
-            schema->name, self->schema->name);
-    self->schema = schema;
-    return write_row(inst, ctx, schema, NULL);
+    file = self->files[0].schema == NULL ? &self->files[0]
+                                         : add_file(inst, self, schema);
+    if (file == NULL)
+        return PIKOS_EINVAL;
+    file->schema = schema;
+    return write_row(inst, self, file->out, schema, NULL);
 }
 
 static int csv_record(struct pikos_instance *inst, void *ctx,
                       const struct pikos_record *rec)
 {
-    return write_row(inst, ctx, rec->schema, rec->values);
+    struct csv_ctx *self = ctx;
+    struct csv_file *file = &self->files[0];
+
+    if (file->schema != rec->schema) {
+        /* The host prepares every schema first; one that was not (a test
+           calling record alone) goes to the first file. */
+        struct csv_file *own = file_of(self, rec->schema);
+        if (own != NULL)
+            file = own;
+    }
+    return write_row(inst, self, file->out, rec->schema, rec->values);
 }
 
 static int csv_flush(struct pikos_instance *inst, void *ctx)
 {
     struct csv_ctx *self = ctx;
-    return check_write(inst, self, self->host->output_flush(self->out));
+    int rc = PIKOS_OK;
+
+    for (size_t i = 0; i < self->nfiles; i++) {
+        int flushed = self->host->output_flush(self->files[i].out);
+        if (rc == PIKOS_OK)
+            rc = flushed;
+    }
+    return rc;
 }
 
 static void csv_fini(struct pikos_instance *inst, void *ctx)
 {
     struct csv_ctx *self = ctx;
-    if (self->out != NULL)
-        self->host->output_close(self->out); /* standard output: flushed */
-    self->out = NULL;
+    for (size_t i = 0; i < self->nfiles; i++)
+        self->host->output_close(self->files[i].out); /* stdout: flushed */
+    self->nfiles = 0;
     free(self->row);
     self->row = NULL;
     self->row_cap = 0;

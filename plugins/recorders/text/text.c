@@ -36,7 +36,6 @@ struct text_ctx {
     const struct pikos_host *host;
     struct pikos_output *out;
     int flush_each_record;
-    int write_failed; /* reported once; the output drops later writes */
     size_t nschemas;
     struct text_schema schemas[TEXT_MAX_SCHEMAS];
     char *line; /* the line being written */
@@ -56,20 +55,6 @@ static const struct pikos_option text_options[] = {
 };
 
 /* ------------------------------------------------------------ writing */
-
-static int check_write(struct pikos_instance *inst, struct text_ctx *self,
-                       int rc)
-{
-    if (rc == PIKOS_OK || self->write_failed)
-        return rc;
-    self->write_failed = 1;
-    const char *error = strerror(errno);
-    if (self->filename == NULL || self->filename[0] == '\0')
-        return self->host->set_error(inst, rc, "cannot write to the screen: %s",
-                                     error);
-    return self->host->set_error(inst, rc, "cannot write to '%s': %s",
-                                 self->filename, error);
-}
 
 /* The field names (values NULL) or values, joined by one space. */
 static size_t join_fields(const struct text_ctx *self,
@@ -163,7 +148,7 @@ static int write_header(struct pikos_instance *inst, struct text_ctx *self,
         rc = write_dashes(self, count_code_points(self->line, len - 1));
     if (rc == PIKOS_OK && self->flush_each_record)
         rc = self->host->output_flush(self->out);
-    return check_write(inst, self, rc);
+    return rc;
 }
 
 /* ------------------------------------------------------------ schemas */
@@ -263,13 +248,13 @@ static int text_record(struct pikos_instance *inst, void *ctx,
     int rc = self->host->output_write(self->out, self->line, len);
     if (rc == PIKOS_OK && self->flush_each_record)
         rc = self->host->output_flush(self->out);
-    return check_write(inst, self, rc);
+    return rc;
 }
 
 static int text_flush(struct pikos_instance *inst, void *ctx)
 {
     struct text_ctx *self = ctx;
-    return check_write(inst, self, self->host->output_flush(self->out));
+    return self->host->output_flush(self->out);
 }
 
 static void text_fini(struct pikos_instance *inst, void *ctx)
