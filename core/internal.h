@@ -183,6 +183,15 @@ char *pikos_output_reserve(struct pikos_output *out, size_t len) PIKOS_HIDDEN;
 int pikos_output_commit(struct pikos_output *out, size_t used) PIKOS_HIDDEN;
 int pikos_output_close(struct pikos_output *out) PIKOS_HIDDEN;
 int pikos_output_is_terminal(const struct pikos_output *out) PIKOS_HIDDEN;
+/* Who is told, once, of the output's first failed write (the host tells
+   the instance it opened the output for: "cannot write to 'path': ...").
+   PIKOS_ENOMEM when the name cannot be kept. */
+typedef int (*pikos_output_report_fn)(struct pikos_instance *inst, int code,
+                                      const char *fmt, ...);
+int pikos_output_set_owner(struct pikos_output *out,
+                           struct pikos_instance *owner,
+                           pikos_output_report_fn report,
+                           const char *path) PIKOS_HIDDEN;
 /* The last I/O error of an output (errno value) or 0. */
 int pikos_output_errno(const struct pikos_output *out) PIKOS_HIDDEN;
 
