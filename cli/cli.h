@@ -11,6 +11,8 @@
  *   plugins_json.c  `pikos plugins --json`
  *   help_cmd.c      `pikos help KIND/NAME`
  *   interpreter.c   the embedded Python of `pikos plugins` and `help`
+ *   watch/          `pikos watch`, the live view of recorders/zmq streams
+ *                   (its own files and index: watch/watch.h)
  *   run.c           a run: the user's python3 runs the program, pikos
  *                   loaded in it; this process watches it end
  *   child.c         starting that interpreter: its command line and

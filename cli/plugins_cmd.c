@@ -3,12 +3,23 @@
  *
  * Every plugin found in the search path, sorted by name, each loaded once
  * so that its status is known.  A broken plugin is listed with its reason
- * and never hides the others; the command succeeds either way.
+ * and never hides the others; the command succeeds either way.  Loading
+ * tries each library in a child process first (core/registry_load.c), so
+ * a library that crashes as it loads is listed broken, and this command
+ * lives on.
  *
  *   NAME                KIND      STATUS  SUMMARY
  *   filters/on_value    filter    ok      Pass the records whose ...
  *   recorders/fx_abi    recorder  broken: <reason>  <summary>
  *   external/yappi      monitor   unavailable: needs the Python package ...
+ *   recorders/csv       recorder  ok      Write records as CSV rows ...
+ *     shadowing: <its manifest> hides <a later one of the same name>
+ *   dir/x.plugin        ?         broken: dir/x.plugin:3: <parse error>
+ *
+ * A manifest that does not read names no plugin: it is listed under its
+ * path.  A plugin found again later in the search path is used from the
+ * first directory only; an indented line under it says which file it
+ * hides (one line each).
  *
  * An embedded Python is started for the listing, so that external monitors
  * whose Python package is missing show as unavailable.
@@ -54,8 +65,16 @@ static const char *or_empty(const char *text)
     return text ? text : "";
 }
 
+/* A manifest that did not read is listed under its path. */
+static int named_by_path(const struct pikos_plugin_info *info)
+{
+    return info->full_name && info->manifest_path &&
+           strcmp(info->full_name, info->manifest_path) == 0;
+}
+
 /* Column widths: the longest name and kind; STATUS fits "ok" (a broken
-   plugin's "broken: <reason>" is too long to align on and overflows). */
+   plugin's "broken: <reason>" is too long to align on and overflows, and
+   so does the path of a manifest that did not read). */
 struct widths {
     int name, kind, status;
 };
@@ -66,7 +85,9 @@ static struct widths column_widths(struct pikos_plugin_info *const *plugins,
     struct widths w = {(int)strlen("NAME"), (int)strlen("KIND"),
                        (int)strlen("STATUS")};
     for (size_t i = 0; i < count; i++) {
-        int name = (int)strlen(or_empty(plugins[i]->full_name));
+        int name = named_by_path(plugins[i])
+                       ? 0
+                       : (int)strlen(or_empty(plugins[i]->full_name));
         int kind = (int)strlen(pikos_cli_kind_name(plugins[i]->kind));
         w.name = name > w.name ? name : w.name;
         w.kind = kind > w.kind ? kind : w.kind;
@@ -86,6 +107,9 @@ static void print_row(const struct pikos_plugin_info *info, struct widths w)
     if (info->summary && info->summary[0])
         printf("  %s", info->summary);
     putchar('\n');
+    for (size_t i = 0; i < info->nshadowed; i++)
+        printf("  shadowing: %s hides %s\n", or_empty(info->manifest_path),
+               info->shadowed[i]);
 }
 
 static void print_table(struct pikos_plugin_info *const *plugins, size_t count)

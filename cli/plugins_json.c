@@ -3,11 +3,16 @@
  * array, one object per plugin:
  *
  *   {"name": "recorders/csv", "kind": "recorder", "summary": "...",
- *    "status": "ok" | "broken", "reason": null | "...",
+ *    "status": "ok" | "broken" | "unavailable", "reason": null | "...",
  *    "manifest": "/path/csv.plugin", "library": "recorder_csv",
  *    "version": "0.1.0",
  *    "options": [{"name": "filename", "type": "string", "default": "",
- *                 "required": false, "help": "..."}]}
+ *                 "required": false, "help": "..."}],
+ *    "shadows": ["/later/path/csv.plugin"]}
+ *
+ * "shadows" lists the manifests of the same name later in the search path,
+ * which this one hides (first directory wins); it is empty when none.  A
+ * manifest that did not read is listed with its path as its name.
  *
  * Text that is not valid UTF-8 (a corrupt manifest) is shown with '?' in
  * place of its non-ASCII bytes, so the output is always valid JSON.
@@ -66,16 +71,29 @@ static json_t *options_json(const struct pikos_plugin_info *info)
     return options;
 }
 
+static json_t *shadowed_json(const struct pikos_plugin_info *info)
+{
+    json_t *paths = json_array();
+    for (size_t i = 0; paths && i < info->nshadowed; i++) {
+        if (json_array_append_new(paths, text_json(info->shadowed[i])) < 0) {
+            json_decref(paths);
+            return NULL;
+        }
+    }
+    return paths;
+}
+
 static json_t *plugin_json(const struct pikos_plugin_info *info)
 {
     const char *kind = info->kind ? pikos_cli_kind_name(info->kind) : NULL;
     return json_pack(
-        "{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "name",
+        "{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
         text_json(info->full_name), "kind", text_json(kind), "summary",
         text_json(info->summary), "status", pikos_cli_plugin_status(info),
         "reason", text_json(info->reason), "manifest",
         text_json(info->manifest_path), "library", text_json(info->library),
-        "version", text_json(info->version), "options", options_json(info));
+        "version", text_json(info->version), "options", options_json(info),
+        "shadows", shadowed_json(info));
 }
 
 int pikos_cli_print_plugins_json(struct pikos_plugin_info *const *plugins,

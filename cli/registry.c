@@ -63,7 +63,9 @@ void pikos_cli_check_plugin(struct pikos_registry *reg,
                             struct pikos_plugin_info *info)
 {
     struct pikos_error err = {0};
-    /* A failure marks the plugin BROKEN with its reason: nothing to add. */
+    /* A failure marks the plugin BROKEN with its reason: nothing to add.
+       The library is tried in a child process first (core/registry_load.c):
+       one that crashes as it loads is marked, and this process goes on. */
     if (info->state == PIKOS_PLUGIN_UNCHECKED)
         pikos_registry_load(reg, info, &err);
 }

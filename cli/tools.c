@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "watch.h"
+#include "watch/watch.h"
 
 int main(int argc, char **argv)
 {

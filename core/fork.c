@@ -7,14 +7,19 @@
  * pipeline either goes on in the child as a stream of its own, when all its
  * recorders can (plugin.h's after_fork: recorders/zmq in connect mode), or
  * stops recording: its monitors lose their events, so the child makes no
- * records for it (DESIGN.md §8, docs/decisions.md).  The outputs a child
- * shares with its parent refuse its writes as a second guard (output.c),
- * which also covers a fork made from C.  The parent goes on as before.
+ * records for it (docs/design.md "Fork", docs/decisions.md).  The outputs
+ * a child shares with its parent refuse its writes as a second guard
+ * (output.c), which also covers a fork made from C.  The parent goes on as
+ * before.
  *
  * multiprocessing's workers end with os._exit, which skips whatever would
  * stop the pipelines that went on; so in a child that has some, pikos asks
  * multiprocessing to stop them when the worker ends (its after-fork hook,
  * then a Finalize, both run by Process._bootstrap).
+ *
+ * This file is the Python side: it registers these steps with Python and
+ * multiprocessing, which run them when due.  What the steps do to each
+ * running pipeline is pipeline_fork.c's.
  */
 #include "internal.h"
 

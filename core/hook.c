@@ -10,13 +10,10 @@
  * Python-free struct pikos_event built on the stack - only when some
  * monitor takes the event.
  *
- * Limits are the host-handled monitor options of plugin.h, read from the
- * monitor's context when it is added:
- *   threads=current  only events of the thread that added the monitor;
- *   functions=...    focus (focus.c): a line monitor takes the events of
- *                    the focus functions' own frames, any other monitor
- *                    those that happen while a focus function is on the
- *                    thread's stack.
+ * Limits are the host-handled monitor options of plugin.h (threads=,
+ * functions=), read into the monitor's limits when it is added
+ * (monitor_limits.c, which says what each one lets through); here each
+ * event is tested against them.
  * Whether a code object is a focus function is decided once per code
  * object and monitor and kept as a bit in the code's cache entry
  * (code_cache.c): each focused monitor owns one of 64 bits while active.
@@ -28,6 +25,7 @@
  * program becomes a sticky error of the monitors, reported at stop.
  */
 #include "code_cache.h"
+#include "monitor_limits.h"
 #include "program.h"
 #include "threads.h"
 
@@ -57,14 +55,11 @@ struct active_monitor {
     struct pikos_instance *inst;
     const struct pikos_plugin *plugin;
     void *ctx;
-    uint32_t event_mask;       /* the events it is given */
-    uint32_t hook_mask;        /* the events it must see: its own, and calls and
-                                  returns when it follows a focus */
-    int limit;                 /* enum limit_kind */
-    uint64_t only_thread;      /* threads=current: that thread; 0: every one */
-    struct pikos_focus *focus; /* functions=...; NULL: none */
-    uint64_t focus_bit;        /* its verdict bit in the code entries */
-    int focus_frames_only;     /* line monitor: the focus functions' frames */
+    uint32_t event_mask; /* the events it is given */
+    uint32_t hook_mask;  /* the events it must see: its own, and calls and
+                            returns when it follows a focus */
+    int limit;           /* enum limit_kind */
+    struct pikos_monitor_limits limits;
 };
 
 static struct {
@@ -77,9 +72,6 @@ static struct {
        union of their verdict bits (else 0), for line_outside_focus. */
     uint64_t line_focus_bits;
 } active;
-
-/* The verdict bits held by active focused monitors. */
-static uint64_t focus_bits_used;
 
 /* Set while this thread dispatches an event, so that Python code run by a
    plugin does not recurse into the dispatch.  CPython already suspends its
@@ -227,9 +219,9 @@ static void event_set_callable(struct pikos_event *ev, PyObject *callable)
 __attribute__((noinline)) static void
 focus_resolve(struct pikos_code_entry *entry, const struct active_monitor *m)
 {
-    entry->focus_known |= m->focus_bit;
-    if (pikos_focus_matches(m->focus, &entry->code))
-        entry->focus_match |= m->focus_bit;
+    entry->focus_known |= m->limits.focus_bit;
+    if (pikos_focus_matches(m->limits.focus, &entry->code))
+        entry->focus_match |= m->limits.focus_bit;
 }
 
 /* Whether `entry`'s code is one of the monitor's focus functions, decided
@@ -237,9 +229,9 @@ focus_resolve(struct pikos_code_entry *entry, const struct active_monitor *m)
 static int code_in_focus(struct pikos_code_entry *entry,
                          const struct active_monitor *m)
 {
-    if (!(entry->focus_known & m->focus_bit))
+    if (!(entry->focus_known & m->limits.focus_bit))
         focus_resolve(entry, m);
-    return (entry->focus_match & m->focus_bit) != 0;
+    return (entry->focus_match & m->limits.focus_bit) != 0;
 }
 
 /* The calling thread's id, asked at most once per event and only when a
@@ -254,7 +246,7 @@ static uint64_t current_thread(uint64_t *thread_id)
 /* A focus frame starts on the thread: its call is taken. */
 static int focus_enter(const struct active_monitor *m, uint64_t *thread_id)
 {
-    if (pikos_focus_enter(m->focus, current_thread(thread_id)) == 0)
+    if (pikos_focus_enter(m->limits.focus, current_thread(thread_id)) == 0)
         return 1;
     pikos_instance_set_error(m->inst, PIKOS_ENOMEM,
                              "events were lost: out of memory while "
@@ -266,8 +258,8 @@ static int focus_enter(const struct active_monitor *m, uint64_t *thread_id)
    for only when some thread has one. */
 static int focus_inside(const struct active_monitor *m, uint64_t *thread_id)
 {
-    return pikos_focus_anyone_inside(m->focus) &&
-           pikos_focus_inside(m->focus, current_thread(thread_id));
+    return pikos_focus_anyone_inside(m->limits.focus) &&
+           pikos_focus_inside(m->limits.focus, current_thread(thread_id));
 }
 
 /* Function monitors: the events while a focus frame is on the thread's
@@ -285,7 +277,7 @@ static inline int function_event_in_focus(const struct active_monitor *m,
         if (!focus_inside(m, thread_id))
             return 0;
         if (code_in_focus(entry, m))
-            pikos_focus_leave(m->focus, *thread_id);
+            pikos_focus_leave(m->limits.focus, *thread_id);
         return 1;
     default:
         return focus_inside(m, thread_id);
@@ -297,11 +289,12 @@ static int limits_pass(const struct active_monitor *m,
                        struct pikos_code_entry *entry, uint32_t type,
                        uint64_t *thread_id)
 {
-    if (m->only_thread != 0 && current_thread(thread_id) != m->only_thread)
+    if (m->limits.only_thread != 0 &&
+        current_thread(thread_id) != m->limits.only_thread)
         return 0;
-    if (m->focus == NULL)
+    if (m->limits.focus == NULL)
         return 1;
-    if (m->focus_frames_only)
+    if (m->limits.focus_frames_only)
         return code_in_focus(entry, m);
     return function_event_in_focus(m, entry, type, thread_id);
 }
@@ -541,7 +534,7 @@ static int scope_of(uint32_t events)
         const struct active_monitor *m = &active.items[i];
         if (!(m->hook_mask & events))
             continue;
-        if (m->only_thread == 0)
+        if (m->limits.only_thread == 0)
             return PIKOS_HOOK_EVERY_THREAD;
         needed = 1;
     }
@@ -560,7 +553,7 @@ static uint64_t line_focus_bits(void)
             continue;
         if (m->limit != LIMIT_FRAMES)
             return 0;
-        bits |= m->focus_bit;
+        bits |= m->limits.focus_bit;
     }
     return bits;
 }
@@ -634,79 +627,7 @@ static int active_reserve(struct pikos_instance *monitor,
     return 0;
 }
 
-/* ------------------------------------------------------------ options */
-
-/* The context slot of the option `name` of `type` the monitor declares
-   (plugin.h's host-handled options), or NULL. */
-static void *declared_option(struct pikos_instance *monitor, const char *name,
-                             uint32_t type)
-{
-    for (const struct pikos_option *o = monitor->plugin->options;
-         o != NULL && o->name != NULL; o++)
-        if (o->type == type && strcmp(o->name, name) == 0)
-            return (char *)monitor->ctx + o->offset;
-    return NULL;
-}
-
-/* threads=all (or not declared): every thread; threads=current: this one. */
-static int limit_threads(struct active_monitor *m, struct pikos_error *err)
-{
-    char **threads = declared_option(m->inst, PIKOS_MONITOR_OPTION_THREADS,
-                                     PIKOS_OPT_STRING);
-    const char *value = threads != NULL ? *threads : NULL;
-
-    if (value == NULL || strcmp(value, "all") == 0)
-        return 0;
-    if (strcmp(value, "current") == 0) {
-        m->only_thread = PyThread_get_thread_ident();
-        return 0;
-    }
-    return pikos_error_set(err, PIKOS_EINVAL,
-                           "[%s] threads=%s is not a choice: give "
-                           "threads=all (every thread) or threads=current "
-                           "(the thread that starts monitoring)",
-                           pikos_instance_name(m->inst), value);
-}
-
-/* functions=...: the focus and its verdict bit. */
-static int limit_focus(struct active_monitor *m, struct pikos_error *err)
-{
-    const char *name = pikos_instance_name(m->inst);
-    struct pikos_strlist *names = declared_option(
-        m->inst, PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST);
-    int rc;
-
-    if (names == NULL || names->count == 0)
-        return 0;
-    if (focus_bits_used == UINT64_MAX)
-        return pikos_error_set(err, PIKOS_ESTATE,
-                               "[%s] cannot focus: 64 focused monitors are "
-                               "running already; stop one first",
-                               name);
-    if ((rc = pikos_focus_new(names, name, &m->focus, err)) < 0)
-        return rc;
-    m->focus_bit = ~focus_bits_used & (focus_bits_used + 1); /* lowest free */
-    focus_bits_used |= m->focus_bit;
-    m->focus_frames_only =
-        (m->event_mask & PIKOS_EVENT_BIT(PIKOS_EVENT_LINE)) != 0;
-    if (!m->focus_frames_only)
-        m->hook_mask |= FOCUS_EVENTS;
-    return 0;
-}
-
-/* Keeps the focus names that matched nothing (for
-   pikos_pipeline_check_focus) and gives the bit back. */
-static void focus_release(struct active_monitor *m)
-{
-    if (m->focus == NULL)
-        return;
-    free(m->inst->unmatched_focus);
-    m->inst->unmatched_focus = pikos_focus_unmatched(m->focus);
-    pikos_code_cache_forget_focus(m->focus_bit);
-    focus_bits_used &= ~m->focus_bit;
-    pikos_focus_free(m->focus);
-    m->focus = NULL;
-}
+/* ------------------------------------------------------------ add, remove */
 
 static int active_monitor_init(struct active_monitor *m,
                                struct pikos_instance *monitor,
@@ -721,16 +642,16 @@ static int active_monitor_init(struct active_monitor *m,
         .event_mask = monitor->plugin->event_mask,
         .hook_mask = monitor->plugin->event_mask,
     };
-    if ((rc = limit_threads(m, err)) < 0 || (rc = limit_focus(m, err)) < 0)
+    if ((rc = pikos_monitor_limits_init(&m->limits, monitor, err)) < 0)
         return rc;
-    if (m->only_thread != 0)
+    if (m->limits.focus != NULL && !m->limits.focus_frames_only)
+        m->hook_mask |= FOCUS_EVENTS;
+    if (m->limits.only_thread != 0)
         m->limit = LIMIT_OTHER;
-    else if (m->focus != NULL)
-        m->limit = m->focus_frames_only ? LIMIT_FRAMES : LIMIT_STACK;
+    else if (m->limits.focus != NULL)
+        m->limit = m->limits.focus_frames_only ? LIMIT_FRAMES : LIMIT_STACK;
     return 0;
 }
-
-/* ------------------------------------------------------------ add, remove */
 
 /* Takes the monitor at `index` out of the active ones and syncs the hooks
    (which cannot fail when they only lose monitors). */
@@ -742,7 +663,7 @@ static void active_remove(int index)
             (active.count - (size_t)index - 1) * sizeof(active.items[0]));
     active.count--;
     hooks_sync(pikos_instance_name(gone.inst), NULL);
-    focus_release(&gone);
+    pikos_monitor_limits_release(&gone.limits, gone.inst);
 }
 
 int pikos_hook_add_monitor(struct pikos_instance *monitor,
@@ -769,21 +690,6 @@ int pikos_hook_add_monitor(struct pikos_instance *monitor,
         active_remove((int)active.count - 1);
         release_when_idle();
     }
-    return rc;
-}
-
-int pikos_hook_check_options(struct pikos_instance *monitor,
-                             struct pikos_error *err)
-{
-    struct active_monitor m = {.inst = monitor};
-    struct pikos_strlist *names = declared_option(
-        monitor, PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST);
-    struct pikos_focus *focus = NULL;
-    int rc = limit_threads(&m, err);
-
-    if (rc == 0 && names != NULL && names->count > 0)
-        rc = pikos_focus_new(names, pikos_instance_name(monitor), &focus, err);
-    pikos_focus_free(focus);
     return rc;
 }
 

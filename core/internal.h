@@ -4,7 +4,14 @@
  * One concept per file:
  *   error.c     struct pikos_error helpers
  *   manifest.c  reading NAME.plugin files (libinih)
- *   registry.c  search path, listing, loading with libltdl, cross-checks
+ *   registry.c  the registry: its search path, its entries, built-ins
+ *   registry_scan.c  listing: the manifests of the search path, shadowing;
+ *               never opens a library
+ *   registry_find.c  a name to a plugin, and "did you mean" when none
+ *   registry_check.c  a plugin's descriptor against its manifest
+ *   registry_load.c  opening a plugin's library (libltdl), probed first
+ *   registry_probe.c  the probe: a check run in a child process, so that
+ *               a library that crashes as it loads takes only the child
  *   options.c   validating option settings and storing them in a context
  *   spec.c      parsing "kind/name:key=value,..." specs
  *   instance.c  one configured plugin: create/free, sticky errors, log
@@ -12,7 +19,16 @@
  *   template.c  the seed's format-spec subset and value formatting
  *   output.c    buffered outputs, flush at exit/signals, fork safety
  *   pipeline.c  monitors -> filters -> recorders, start/stop, emit
- *   hook.c      the only CPython profile/trace hook: dispatch, limits
+ *               (pipeline.h: its insides, for pipeline_fork.c)
+ *   pipeline_fork.c  the running pipelines in a forked child: go on or
+ *               stop recording; stopped before the child exits
+ *   fork.c      the Python side of fork: os.register_at_fork and
+ *               multiprocessing's workers run pipeline_fork.c's steps
+ *   hook.c      the only CPython profile/trace hook: dispatch, applying
+ *               the monitors' limits to each event
+ *   monitor_limits.c  the host-handled monitor options (threads=,
+ *               functions=): checked, read into a monitor's limits
+ *               (monitor_limits.h), focus verdict bits
  *   code_cache.c  the names of each code object, cached once
  *   focus.c     focused monitoring: focus names, threads inside them
  *   threads.c   the hook's callbacks in this thread or in every thread
@@ -59,6 +75,71 @@ uint32_t pikos_kind_from_string(const char *text) PIKOS_HIDDEN;
 /* "int" -> PIKOS_OPT_INT etc.; 0 when unknown. */
 uint32_t pikos_option_type_from_string(const char *text) PIKOS_HIDDEN;
 const char *pikos_option_type_name(uint32_t type) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ registry */
+
+/* The registry's insides, shared by registry*.c. */
+struct pikos_registry_entry {
+    struct pikos_plugin_info info; /* callers hold &entry->info */
+    void *handle;                  /* the lt_dlhandle, once loaded */
+    int broken_code;               /* the PIKOS_E* code of `info.reason` */
+    /* The manifest did not read: the entry names no plugin and is listed
+       under the manifest's path (info.full_name), with what it could read
+       (name, kind) kept to tell a user asking for it that it is broken. */
+    int bad_manifest;
+};
+
+struct pikos_registry {
+    char **paths;
+    size_t npaths;
+    struct pikos_registry_entry **entries;
+    size_t nentries;
+    int load_directly; /* no probe (pikos_registry_load_directly) */
+};
+
+static inline struct pikos_registry_entry *
+pikos_registry_entry_of(struct pikos_plugin_info *info)
+{
+    return (struct pikos_registry_entry *)((char *)info -
+                                           offsetof(struct pikos_registry_entry,
+                                                    info));
+}
+
+/* registry.c: the entry named `full_name`, or NULL. */
+struct pikos_registry_entry *
+pikos_registry_entry_find(const struct pikos_registry *reg,
+                          const char *full_name) PIKOS_HIDDEN;
+int pikos_registry_entry_append(struct pikos_registry *reg,
+                                struct pikos_registry_entry *entry)
+    PIKOS_HIDDEN;
+void pikos_registry_entry_free(struct pikos_registry_entry *entry)
+    PIKOS_HIDDEN;
+/* "plugin 'NAME' is broken: REASON" (an unavailable one: "[NAME] REASON")
+   into *err, NAME being `shown` or, when NULL, the entry's full name;
+   returns the entry's code. */
+int pikos_registry_broken_error(const struct pikos_registry_entry *entry,
+                                const char *shown,
+                                struct pikos_error *err) PIKOS_HIDDEN;
+
+/* registry_check.c: whether the descriptor `d` in library `lib` is the one
+   its manifest describes (ABI, kind and name, options, callbacks); reads no
+   field beyond d->struct_size.  PIKOS_EABI and *why when not. */
+int pikos_registry_check_descriptor(const struct pikos_plugin_info *info,
+                                    const struct pikos_plugin *d,
+                                    const char *lib,
+                                    struct pikos_error *why) PIKOS_HIDDEN;
+
+/*
+ * registry_probe.c: runs check(arg, why) in a child process made by fork,
+ * and brings its verdict back through a pipe.  Returns 0 (the check
+ * passed), a negative code with *why (the check failed, or the child died
+ * or hung: "LABEL: crashed while loading (SIGSEGV): ..."), or 1 when no
+ * child could be made (no check was run).  The child runs no Python, no
+ * atexit handler and flushes no stdio buffer: it ends with _exit.
+ */
+typedef int (*pikos_probe_check)(void *arg, struct pikos_error *why);
+int pikos_probe(pikos_probe_check check, void *arg, const char *label,
+                struct pikos_error *why) PIKOS_HIDDEN;
 
 /* ------------------------------------------------------------ options.c */
 
@@ -230,10 +311,16 @@ void pikos_hook_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
    defers freeing pipelines); and the deferred frees, run when none is. */
 int pikos_hook_dispatching(void) PIKOS_HIDDEN;
 void pikos_pipelines_free_deferred(void) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------ monitor_limits.c */
+
 /* Checks a monitor's host-handled options (threads, functions) when the
-   instance is made, before any recorder starts. */
+   instance is made, before any recorder starts.  (What hook.c asks of
+   monitor_limits.c is in monitor_limits.h.) */
 int pikos_hook_check_options(struct pikos_instance *monitor,
                              struct pikos_error *err) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------- pipeline_fork.c */
 
 /* In a forked child: each running pipeline goes on (every recorder has
    after_fork and all succeeded) or stops recording; returns how many go

@@ -724,5 +724,8 @@ void pikos_manifest_info_clear(struct pikos_plugin_info *info)
     free(info->version);
     free(info->python_module);
     free(info->package);
+    for (size_t i = 0; i < info->nshadowed; i++)
+        free(info->shadowed[i]);
+    free(info->shadowed);
     memset(info, 0, sizeof(*info));
 }

@@ -12,39 +12,26 @@
  * path: a plain loop over arrays, no allocation, no locks (the GIL, or the
  * embedder's single thread, serialises it).  A failing filter or recorder
  * there gets a sticky error and the record is dropped.
+ *
+ * What a forked child does with the running pipelines is in
+ * pipeline_fork.c (their insides: pipeline.h).
  */
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 
-#include "internal.h"
-
-struct instance_list {
-    struct pikos_instance **items;
-    size_t count;
-    size_t capacity;
-};
+#include "pipeline.h"
 
 /* A recorder's prepare or a filter's filter_prepare. */
 typedef int (*prepare_fn)(struct pikos_instance *inst, void *ctx,
                           const struct pikos_schema *schema);
 
-struct pikos_pipeline {
-    struct instance_list monitors;
-    struct instance_list filters;
-    struct instance_list recorders;
-    unsigned int start_count; /* depth of nested start/stop pairs */
-    /* The running pipelines of the process, for fork (see "fork"). */
-    struct pikos_pipeline *next_running;
-    int abandoned; /* a forked child's copy that stopped recording */
-    /* Freed while a plugin was on some stack: freed when none is. */
-    struct pikos_pipeline *next_deferred;
-    int finished;  /* stopped early, in a child about to exit */
-};
-
 /* ------------------------------------------------------------ running */
 
 static struct pikos_pipeline *running;
+
+struct pikos_pipeline *pikos_pipelines_running(void)
+{
+    return running;
+}
 
 static void running_add(struct pikos_pipeline *pipe)
 {
@@ -317,7 +304,7 @@ static int hook_monitors(const struct pikos_pipeline *pipe,
     return 0;
 }
 
-static void unhook_monitors(const struct pikos_pipeline *pipe)
+void pikos_pipeline_unhook(const struct pikos_pipeline *pipe)
 {
     for (size_t i = 0; i < pipe->monitors.count; i++)
         pikos_hook_remove_monitor(pipe->monitors.items[i]);
@@ -403,7 +390,7 @@ static int take_first_error(const struct pikos_pipeline *pipe,
    discarded: the caller reports the one that made the start fail. */
 static void undo_start(const struct pikos_pipeline *pipe)
 {
-    unhook_monitors(pipe);
+    pikos_pipeline_unhook(pipe);
     stop_list(&pipe->monitors);
     stop_list(&pipe->filters);
     stop_list(&pipe->recorders);
@@ -456,7 +443,7 @@ PIKOS_EXPORT int pikos_pipeline_stop(struct pikos_pipeline *pipe,
     running_remove(pipe);
     if (pipe->abandoned) /* the parent's plugins: not ours to stop */
         return 0;
-    unhook_monitors(pipe);
+    pikos_pipeline_unhook(pipe);
     stop_list(&pipe->monitors);
     stop_list(&pipe->filters);
     finish_recorders(&pipe->recorders);
@@ -464,7 +451,7 @@ PIKOS_EXPORT int pikos_pipeline_stop(struct pikos_pipeline *pipe,
 }
 
 PIKOS_EXPORT int pikos_pipeline_check_focus(const struct pikos_pipeline *pipe,
-                                           struct pikos_error *err)
+                                            struct pikos_error *err)
 {
     for (size_t i = 0; i < pipe->monitors.count; i++) {
         const struct pikos_instance *m = pipe->monitors.items[i];
@@ -477,77 +464,12 @@ PIKOS_EXPORT int pikos_pipeline_check_focus(const struct pikos_pipeline *pipe,
     return 0;
 }
 
-/* ------------------------------------------------------------ fork */
-
-static int has_after_fork(const struct pikos_plugin *plugin)
-{
-    size_t end = offsetof(struct pikos_plugin, after_fork) +
-                 sizeof(plugin->after_fork);
-    return plugin->struct_size >= end && plugin->after_fork != NULL;
-}
-
-/* Recorders hold what cannot be shared with a parent (files, sockets,
-   threads): each must say how it goes on in a child. */
-static int can_follow(const struct pikos_pipeline *pipe)
-{
-    if (pipe->recorders.count == 0)
-        return 0;
-    for (size_t i = 0; i < pipe->recorders.count; i++)
-        if (!has_after_fork(pipe->recorders.items[i]->plugin))
-            return 0;
-    return 1;
-}
-
-static int call_after_fork(const struct instance_list *list)
-{
-    for (size_t i = 0; i < list->count; i++) {
-        struct pikos_instance *inst = list->items[i];
-        if (has_after_fork(inst->plugin) &&
-            inst->plugin->after_fork(inst, inst->ctx) < 0)
-            return -1;
-    }
-    return 0;
-}
+/* ------------------------------------------------------------ freeing */
 
 static void skip_fini(const struct instance_list *list)
 {
     for (size_t i = 0; i < list->count; i++)
         list->items[i]->initialized = 0;
-}
-
-size_t pikos_pipelines_after_fork(void)
-{
-    size_t following = 0;
-
-    for (struct pikos_pipeline *pipe = running; pipe != NULL;
-         pipe = pipe->next_running) {
-        if (can_follow(pipe) && call_after_fork(&pipe->recorders) == 0 &&
-            call_after_fork(&pipe->filters) == 0 &&
-            call_after_fork(&pipe->monitors) == 0) {
-            following++;
-            continue;
-        }
-        unhook_monitors(pipe);
-        pipe->abandoned = 1;
-    }
-    return following;
-}
-
-void pikos_pipelines_finish(void)
-{
-    struct pikos_pipeline *pipe = running;
-
-    while (pipe != NULL) {
-        struct pikos_error err = {0};
-        struct pikos_pipeline *next = pipe->next_running;
-        if (!pipe->abandoned) {
-            pipe->start_count = 1; /* nested starts end here too */
-            if (pikos_pipeline_stop(pipe, &err) < 0)
-                fprintf(stderr, "pikos: %s\n", err.message);
-            pipe->finished = 1;
-        }
-        pipe = next;
-    }
 }
 
 /* Pipelines freed during a dispatch (by Python code a plugin ran: a

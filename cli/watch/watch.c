@@ -1,5 +1,5 @@
 /*
- * cli/watch.c - `pikos watch [--bind] [--once] [--timeout S] [--top N]
+ * cli/watch/watch.c - `pikos watch [--bind] [--once] [--timeout S] [--top N]
  *               [--curve-server-key KEY] [ENDPOINT...]`
  *
  * One SUB socket subscribed to "pikos." connects to every endpoint (each
@@ -24,7 +24,7 @@
 
 #include <zmq.h>
 
-#include "cli.h"
+#include "../cli.h"
 #include "watch.h"
 
 #define DEFAULT_ENDPOINT "tcp://127.0.0.1:9001"

@@ -1,5 +1,5 @@
 /*
- * cli/watch.h - what the files of `pikos watch` share.
+ * cli/watch/watch.h - what the files of `pikos watch` share.
  *
  * `pikos watch` subscribes to the live streams recorders/zmq publishes
  * (wire format v1, docs/live.md) and shows them.  One concern per file:

@@ -1,5 +1,5 @@
 /*
- * cli/watch_decode.c - one received message -> a checked message.
+ * cli/watch/watch_decode.c - one received message -> a checked message.
  *
  * Wire format v1 (docs/live.md): two frames, a topic and one UTF-8 JSON
  * object.
@@ -8,8 +8,9 @@
  *   pikos.records  {"stream":S,"records":[[v,...],...]}
  *   pikos.end      {"stream":S,"count":N,"dropped":D}
  * Anything else is malformed, with a verdict saying how.  Keys v1 does
- * not name are ignored; "dropped" may be missing (DESIGN.md §7 has only
- * "count").  Duplicate keys are malformed: which one would count?
+ * not name are ignored; "dropped" may be missing (the first statement of
+ * the format had only "count").  Duplicate keys are malformed: which one
+ * would count?
  *
  * Nothing here knows about sockets or screens, so the decoder is fuzzed
  * alone (tests/fuzz/fuzz_watch_decode.c).

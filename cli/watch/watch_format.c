@@ -1,5 +1,6 @@
 /*
- * cli/watch_format.c - text helpers the snapshot and the curses view share.
+ * cli/watch/watch_format.c - text helpers the snapshot and the curses view
+ * share.
  *
  * Strings from a stream are valid UTF-8 (the JSON decoder checks) but may
  * hold control characters; shown raw, ESC sequences would drive the

@@ -1,5 +1,5 @@
 /*
- * cli/watch_memory.c - a memory counter (RSS or VMS) over a stream: its
+ * cli/watch/watch_memory.c - a memory counter (RSS or VMS) over a stream: its
  * current and peak values and the cells of its sparkline.
  *
  * Records carry no time, but they arrive in the order the program made

@@ -1,5 +1,6 @@
 /*
- * cli/watch_streams.c - the streams seen and what each message does to them.
+ * cli/watch/watch_streams.c - the streams seen and what each message does to
+ * them.
  *
  * A stream is one recorder instance of one process, named by its stream id
  * ("host:pid:k").  Its schema message makes it; a schema that says the same

@@ -1,6 +1,6 @@
 /*
- * cli/watch_tally.c - the tables of a stream: one row per function (or per
- * source line) with its counts, found by a hash of its key.
+ * cli/watch/watch_tally.c - the tables of a stream: one row per function (or
+ * per source line) with its counts, found by a hash of its key.
  *
  * Rows live in one array in first-seen order; `slots` is an open-addressing
  * index into it (linear probing, kept at most 3/4 full), so a record costs

@@ -1,5 +1,5 @@
 /*
- * cli/watch_text.c - the plain-text snapshot `pikos watch --once` prints.
+ * cli/watch/watch_text.c - the plain-text snapshot `pikos watch --once` prints.
  *
  * A stable format (docs/live.md), one block per stream, the streams sorted
  * by host, pid and stream id:

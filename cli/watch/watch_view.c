@@ -1,5 +1,5 @@
 /*
- * cli/watch_view.c - the curses view of `pikos watch` and its keys.
+ * cli/watch/watch_view.c - the curses view of `pikos watch` and its keys.
  *
  *    pikos watch  2 streams  malformed 0  waiting for a schema 0
  *    box:4242:1 FunctionRecord live   box:4243:1 LineMemoryRecord ended
@@ -22,7 +22,7 @@
 
 #include <curses.h>
 
-#include "cli.h"
+#include "../cli.h"
 #include "watch.h"
 
 struct pikos_watch_view {

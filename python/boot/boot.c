@@ -193,8 +193,11 @@ static void watch_program(const struct pikos_durable *run)
 
     args_from_config(run, &args);
     reg = pikos_cli_open_registry(args.plugin_paths, args.npaths);
-    if (reg != NULL)
+    if (reg != NULL) {
+        /* No probe per plugin: the pikos command names one that crashes. */
+        pikos_registry_load_directly(reg, 1);
         pipe = pikos_cli_build_pipeline(reg, &args);
+    }
     free((void *)args.specs);
     free((void *)args.plugin_paths);
     if (pipe != NULL && pikos_program_watch(pipe, reg, &err) == 0)

@@ -82,7 +82,12 @@ def test_broken_plugins_are_listed_beside_the_good_ones(work):
         kind, rest = rows[f"recorders/fx_{case}"]
         assert (kind, rest[:8]) == ("recorder", "broken: ")
         assert len(rest) > 20
-    assert rows["corrupt_manifest"][1].startswith("broken: ")
+    # A manifest that does not read names no plugin: listed by its path.
+    corrupt = os.path.join(fixture_dir("corrupt_manifest"),
+                           "corrupt_manifest.plugin")
+    assert rows[corrupt] == ("?", f"broken: {corrupt}:1: binary data "
+                             "(byte 0x7f): a manifest is UTF-8 text; is this "
+                             "file really a plugin manifest?")
 
 
 def test_plugins_json(work):
@@ -238,3 +243,92 @@ def test_a_plugin_whose_python_package_is_there_is_ok(work):
     proc = run_pikos(["plugins", "--plugin-path", plugins], work)
 
     assert re.search(r"^recorders/csv +recorder +ok ", proc.stdout, re.M)
+
+
+# ------------------------------------------------ broken plugins, shadowing
+
+
+def test_a_library_that_crashes_as_it_loads_is_listed_broken(work):
+    """fixture_crash_load raises SIGSEGV in a constructor: the library is
+    tried in a child process, which alone dies of it."""
+    lib = os.path.join(fixture_dir("crash_load"), "fixture_crash_load")
+    for args in (["plugins"], ["plugins", "--json"],
+                 ["help", "recorders/fx_crash_load"]):
+        proc = run_pikos([*args, "--plugin-path", fixture_dir("crash_load"),
+                          "--plugin-path", fixture_dir("good")], work)
+        assert proc.returncode == 0, (args, proc.returncode, proc.stderr)
+        assert proc.stderr == ""
+        assert (f"{lib}: crashed while loading (SIGSEGV): fix or remove the "
+                "plugin") in proc.stdout
+    proc = run_pikos(["plugins", "--json", "--plugin-path",
+                      fixture_dir("crash_load")], work)
+    plugins = {p["name"]: p for p in json.loads(proc.stdout)}
+    assert plugins["recorders/fx_crash_load"]["status"] == "broken"
+
+
+def test_a_manifest_that_does_not_parse_is_listed_under_its_path(work):
+    path = os.path.join(fixture_dir("bad_syntax"), "bad_syntax.plugin")
+    reason = (f"{path}:5: cannot parse this line (expected [section], "
+              "key = value or a ; comment)")
+    proc = run_pikos(["plugins", "--plugin-path", fixture_dir("bad_syntax")],
+                     work)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert table(proc)[path] == ("recorder", f"broken: {reason}")
+    proc = run_pikos(["plugins", "--json", "--plugin-path",
+                      fixture_dir("bad_syntax")], work)
+    plugins = {p["name"]: p for p in json.loads(proc.stdout)}
+    assert (plugins[path]["status"], plugins[path]["reason"],
+            plugins[path]["manifest"]) == ("broken", reason, path)
+
+
+def test_a_library_that_does_not_load_shows_the_loaders_reason(work):
+    plugins = os.path.join(work, "plugins")
+    os.mkdir(plugins)
+    with open(os.path.join(plugins, "text.plugin"), "w") as stream:
+        stream.write("[plugin]\nname = text_lib\nkind = recorder\n"
+                     "library = text_lib\nabi = 1\n")
+    with open(os.path.join(plugins, "text_lib.so"), "w") as stream:
+        stream.write("A text file named like a shared object, and longer "
+                     "than an ELF header.\n")
+    proc = run_pikos(["plugins", "--json", "--plugin-path", plugins], work)
+    reason = {p["name"]: p for p in
+              json.loads(proc.stdout)}["recorders/text_lib"]["reason"]
+    assert reason.startswith(f"{plugins}/text_lib: cannot open it "
+                             f"({plugins}/text_lib.so: "), reason
+    assert "file not found" not in reason
+
+
+def shadowing_dirs(work):
+    """Two directories with recorders/twin (the first wins); only the second
+    has recorders/single."""
+    first, second = os.path.join(work, "first"), os.path.join(work, "second")
+    for directory, names in ((first, ["twin"]), (second, ["twin", "single"])):
+        os.makedirs(directory)
+        for name in names:
+            with open(os.path.join(directory, name + ".plugin"), "w") as f:
+                f.write(f"[plugin]\nname = {name}\nkind = recorder\n"
+                        f"library = {name}\nabi = 1\n"
+                        f"summary = {name} in {directory}\n")
+    return (os.path.join(first, "twin.plugin"),
+            os.path.join(second, "twin.plugin"), first, second)
+
+
+def test_a_plugin_that_shadows_another_says_so(work):
+    used, hidden, first, second = shadowing_dirs(work)
+    proc = run_pikos(["plugins", "--plugin-path", first, "--plugin-path",
+                      second], work)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and proc.stderr == ""
+    row = [i for i, line in enumerate(lines)
+           if line.startswith("recorders/twin ")]
+    assert len(row) == 1 and f"twin in {first}" in lines[row[0]]
+    assert lines[row[0] + 1] == f"  shadowing: {used} hides {hidden}"
+    assert sum("shadowing:" in line for line in lines) == 1
+
+    proc = run_pikos(["plugins", "--json", "--plugin-path", first,
+                      "--plugin-path", second], work)
+    plugins = {p["name"]: p for p in json.loads(proc.stdout)}
+    assert (plugins["recorders/twin"]["manifest"],
+            plugins["recorders/twin"]["shadows"]) == (used, [hidden])
+    assert plugins["recorders/single"]["shadows"] == []
+

@@ -2,6 +2,8 @@
 traceback, and the program never starts (it would print on stdout).  An
 output that fails while the program runs is reported the same way."""
 import os
+import resource
+import signal
 
 import pytest
 
@@ -127,7 +129,7 @@ def test_corrupt_manifest_is_not_a_plugin(work):
                                    fixture_dir("corrupt_manifest"),
                                    "--plugin", "recorders/corrupt_manifest",
                                    PROGRAM)
-    assert "'recorders/corrupt_manifest'" in err
+    assert "plugin 'recorders/corrupt_manifest' is broken: " in err
 
 
 def test_good_fixture_plugin_runs(work):
@@ -283,3 +285,31 @@ def test_two_recorders_on_dev_null(work):
                       GUARDED], work)
     assert proc.returncode == 0, proc.stderr
     assert (proc.stdout, proc.stderr) == ("", "")
+
+
+def test_a_library_that_crashes_as_it_loads_is_named(work):
+    """A run loads its plugins directly (no child process per plugin, which
+    every run would pay): a library that crashes as it loads ends the
+    interpreter before the program, and pikos names it; `pikos plugins`
+    shows it broken without crashing (test_commands.py)."""
+    proc = run_pikos(["--plugin-path", fixture_dir("crash_load"),
+                      "--plugin", "recorders/fx_crash_load", PROGRAM], work,
+                     preexec_fn=lambda: resource.setrlimit(
+                         resource.RLIMIT_CORE, (0, 0)))
+    assert proc.returncode == -signal.SIGSEGV
+    assert proc.stdout == ""
+    assert proc.stderr == ("pikos: the program was killed by SIGSEGV in "
+                           "[recorders/fx_crash_load] load\n")
+
+
+def test_a_manifest_that_does_not_parse_is_named_broken(work):
+    """Asking for the plugin such a manifest meant says why it is broken,
+    not "unknown plugin"."""
+    err = fails_before_the_program(work, "--plugin-path",
+                                   fixture_dir("bad_syntax"), "--plugin",
+                                   "recorders/fx_bad_syntax", PROGRAM)
+    path = os.path.join(fixture_dir("bad_syntax"), "bad_syntax.plugin")
+    assert err == ("pikos: plugin 'recorders/fx_bad_syntax' is broken: "
+                   f"{path}:5: cannot parse this line (expected [section], "
+                   "key = value or a ; comment)")
+

@@ -7,7 +7,7 @@
 #include "watch_input.h"
 
 /* Frames kept per message: a third one is enough to tell "not two", as in
-   cli/watch.c. */
+   cli/watch/watch.c. */
 #define KEPT_FRAMES 3
 
 /* Splits one line at its tabs; returns the number of frames kept. */

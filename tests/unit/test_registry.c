@@ -1,12 +1,14 @@
 /*
- * The registry: search path precedence, finding plugins by name, listing
- * without opening libraries, and loading the fixtures (tests/unit/fixtures),
- * each broken in its own way.
+ * The registry: search path precedence and shadowing, finding plugins by
+ * name, listing without opening libraries, and loading the fixtures
+ * (tests/unit/fixtures), each broken in its own way: one crashes as it
+ * loads, which must take only the probe's child process down.
  */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
@@ -87,6 +89,29 @@ Test(registry, first_directory_added_wins)
     cr_assert_str_eq(find("recorders/y")->summary, "only in b");
 }
 
+/* The plugin that wins names the manifests it shadows, once each. */
+Test(registry, a_shadowing_plugin_names_what_it_shadows)
+{
+    char used[4096], hidden[4096];
+    struct pikos_plugin_info *x;
+
+    write_manifest(dir_a, "recorders/x/x.plugin", "recorder", "x", "from a");
+    write_manifest(dir_b, "x.plugin", "recorder", "x", "from b");
+    write_manifest(dir_b, "y.plugin", "recorder", "y", "only in b");
+    pikos_registry_add_path(reg, dir_a);
+    pikos_registry_add_path(reg, dir_b);
+    scan();
+    scan();
+    snprintf(used, sizeof(used), "%s/recorders/x/x.plugin", dir_a);
+    snprintf(hidden, sizeof(hidden), "%s/x.plugin", dir_b);
+    x = find("recorders/x");
+    cr_assert_str_eq(x->manifest_path, used);
+    cr_assert_eq(x->nshadowed, 1);
+    cr_assert_str_eq(x->shadowed[0], hidden);
+    cr_assert_eq(find("recorders/y")->nshadowed, 0);
+    cr_assert_null(find("recorders/y")->shadowed);
+}
+
 Test(registry, order_of_paths_decides)
 {
     write_manifest(dir_a, "x.plugin", "recorder", "x", "from a");
@@ -105,6 +130,27 @@ Test(registry, duplicates_in_one_directory_first_in_name_order)
     scan();
     cr_assert_eq(pikos_registry_count(reg), 1);
     cr_assert_str_eq(find("filters/x")->summary, "from a/");
+    cr_assert_eq(find("filters/x")->nshadowed, 1);
+}
+
+/* A manifest that does not read names no plugin: it is listed under its
+   path, and shadows nothing. */
+Test(registry, a_broken_manifest_shadows_nothing)
+{
+    char *bad = tmptree_write_text(dir_a, "x.plugin", "[plugin\n");
+    struct pikos_plugin_info *info;
+
+    write_manifest(dir_b, "x.plugin", "recorder", "x", "from b");
+    pikos_registry_add_path(reg, dir_a);
+    pikos_registry_add_path(reg, dir_b);
+    scan();
+    cr_assert_eq(pikos_registry_count(reg), 2);
+    info = pikos_registry_at(reg, 0);
+    cr_assert_str_eq(info->full_name, bad);
+    cr_assert_eq(info->state, PIKOS_PLUGIN_BROKEN);
+    cr_assert_str_eq(find("recorders/x")->summary, "from b");
+    cr_assert_eq(find("recorders/x")->nshadowed, 0);
+    free(bad);
 }
 
 Test(registry, scanning_again_adds_nothing_twice)
@@ -267,10 +313,11 @@ static int fixture_good_is_loaded(void)
 Test(registry, listing_opens_no_library)
 {
     scan_fixtures();
-    cr_assert_eq(pikos_registry_count(reg), 11);
+    cr_assert_eq(pikos_registry_count(reg), 13);
     for (size_t i = 0; i < pikos_registry_count(reg); i++) {
         const struct pikos_plugin_info *info = pikos_registry_at(reg, i);
-        int corrupt = strcmp(info->name, "corrupt_manifest") == 0;
+        int corrupt = strcmp(info->name, "corrupt_manifest") == 0 ||
+                      strcmp(info->name, "fx_bad_syntax") == 0;
         cr_assert_eq(info->state,
                      corrupt ? PIKOS_PLUGIN_BROKEN : PIKOS_PLUGIN_UNCHECKED,
                      "%s", info->full_name);
@@ -353,6 +400,98 @@ Test(registry, missing_library)
                       "/missing_library/missing_library.plugin");
 }
 
+/* A library that is there but does not load (here a text file named .so)
+   is broken with the dynamic loader's reason, not "file not found". */
+Test(registry, a_library_that_does_not_load_says_why)
+{
+    char *manifest = tmptree_write_text(
+        dir_a, "text.plugin",
+        "[plugin]\nname = text\nkind = recorder\nlibrary = fixture_text\n"
+        "abi = 1\n");
+    char *library = tmptree_write_text(
+        dir_a, "fixture_text.so",
+        "This is a text file, named like a shared object but not one.\n");
+    char want[4096];
+    struct pikos_plugin_info *info;
+
+    cr_assert_null(dlopen(library, RTLD_LAZY | RTLD_LOCAL));
+    snprintf(want, sizeof(want),
+             "%s/fixture_text: cannot open it (%s): build or reinstall the "
+             "plugin, or fix 'library' in %s",
+             dir_a, dlerror(), manifest);
+    pikos_registry_add_path(reg, dir_a);
+    scan();
+    info = find("recorders/text");
+    cr_assert_eq(pikos_registry_load(reg, info, &err), PIKOS_ENOTFOUND);
+    cr_assert_str_eq(info->reason, want);
+    cr_assert_null(strstr(want, "file not found"));
+    free(manifest);
+    free(library);
+}
+
+/* The constructor of fixture_crash_load raises SIGSEGV: only the child
+   that tried the library dies, and this process goes on. */
+Test(registry, a_library_that_crashes_as_it_loads_is_broken)
+{
+    assert_load_fails("crash_load", PIKOS_EPLUGIN,
+                      "crashed while loading (SIGSEGV): fix or remove the "
+                      "plugin");
+    cr_assert_null(dlopen(FIXTURES "/crash_load/.libs/fixture_crash_load.so",
+                          RTLD_LAZY | RTLD_NOLOAD));
+    cr_assert_eq(pikos_registry_load(reg, find("recorders/fx_good"), &err),
+                 PIKOS_OK, "%s", err.message);
+}
+
+/* ------------------------------------------------------------ the probe */
+
+static int check_passes(void *arg, struct pikos_error *why)
+{
+    (void)arg, (void)why;
+    return PIKOS_OK;
+}
+
+static int check_fails(void *arg, struct pikos_error *why)
+{
+    return pikos_error_set(why, PIKOS_EABI, "%s: says no", (char *)arg);
+}
+
+static int check_aborts(void *arg, struct pikos_error *why)
+{
+    (void)arg, (void)why;
+    abort();
+}
+
+static int check_exits(void *arg, struct pikos_error *why)
+{
+    (void)arg, (void)why;
+    _exit(3);
+}
+
+Test(registry, the_probe_brings_back_the_childs_verdict)
+{
+    cr_assert_eq(pikos_probe(check_passes, NULL, "lib", &err), PIKOS_OK);
+    cr_assert_eq(pikos_probe(check_fails, "lib", "lib", &err), PIKOS_EABI);
+    cr_assert_str_eq(err.message, "lib: says no");
+    cr_assert_eq(pikos_probe(check_aborts, NULL, "lib", &err), PIKOS_EPLUGIN);
+    cr_assert_str_eq(err.message, "lib: crashed while loading (SIGABRT): fix "
+                                  "or remove the plugin");
+    cr_assert_eq(pikos_probe(check_exits, NULL, "lib", &err), PIKOS_EPLUGIN);
+    cr_assert_str_eq(err.message, "lib: exited with status 3 while loading: "
+                                  "fix or remove the plugin");
+}
+
+Test(registry, an_instance_of_a_library_that_crashes_as_it_loads)
+{
+    scan_fixtures();
+    cr_assert_null(
+        pikos_instance_new(reg, "recorders/fx_crash_load", NULL, 0, &err));
+    cr_assert_eq(err.code, PIKOS_EPLUGIN);
+    cr_assert_str_eq(err.message,
+                     "plugin 'recorders/fx_crash_load' is broken: " FIXTURES
+                     "/crash_load/fixture_crash_load: crashed while loading "
+                     "(SIGSEGV): fix or remove the plugin");
+}
+
 Test(registry, missing_symbol)
 {
     assert_load_fails("missing_symbol", PIKOS_ENOTFOUND,
@@ -420,6 +559,40 @@ Test(registry, corrupt_manifest_is_listed_as_broken)
     cr_assert_str_eq(err.message, message);
     /* The broken one hides none of the others. */
     cr_assert_not_null(find("fx_good"));
+}
+
+/*
+ * A manifest that does not parse is listed under its path with the parse
+ * error; asking for the plugin it meant (by name, kind and name, or its
+ * path) says that it is broken and why, not "unknown plugin".
+ */
+Test(registry, a_manifest_that_does_not_parse_is_broken_under_its_path)
+{
+    const char *path = FIXTURES "/bad_syntax/bad_syntax.plugin";
+    const char *asked[] = {"recorders/fx_bad_syntax", "recorder/fx_bad_syntax",
+                           "fx_bad_syntax", path};
+    char reason[1024], message[1200];
+    struct pikos_registry_entry *entry;
+
+    snprintf(reason, sizeof(reason),
+             "%s:5: cannot parse this line (expected [section], key = value "
+             "or a ; comment)",
+             path);
+    scan_fixtures();
+    entry = pikos_registry_entry_find(reg, path);
+    cr_assert_not_null(entry);
+    cr_assert_eq(entry->info.state, PIKOS_PLUGIN_BROKEN);
+    cr_assert_str_eq(entry->info.reason, reason);
+    for (size_t i = 0; i < sizeof(asked) / sizeof(*asked); i++) {
+        snprintf(message, sizeof(message), "plugin '%s' is broken: %s",
+                 asked[i], reason);
+        cr_assert_null(find(asked[i]));
+        cr_assert_eq(err.code, PIKOS_EINVAL);
+        cr_assert_str_eq(err.message, message);
+    }
+    cr_assert_null(find("recorders/fx_bad_syntx"));
+    cr_assert_str_eq(err.message, "unknown plugin 'recorders/fx_bad_syntx'; "
+                                  "`pikos plugins` lists them");
 }
 
 /* ------------------------------------------------------------ instances */

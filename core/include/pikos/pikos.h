@@ -84,6 +84,11 @@ struct pikos_plugin_info {
        UNAVAILABLE if not. */
     char *python_module;
     char *package;
+    /* The manifests of the same kind/name later in the search path, which
+       this plugin shadows (the first one found wins), in search order;
+       none: 0 and NULL. */
+    size_t nshadowed;
+    char **shadowed;
 };
 
 struct pikos_registry;
@@ -113,6 +118,12 @@ struct pikos_plugin_info *pikos_registry_find(struct pikos_registry *reg,
 int pikos_registry_load(struct pikos_registry *reg,
                         struct pikos_plugin_info *info,
                         struct pikos_error *err);
+/* Loads libraries in this process without trying them in a child first
+   (pikos_registry_load forks one per plugin so that a library that
+   crashes as it loads is only reported): for a process that must start
+   fast and whose parent reports a crash, as the pikos command's
+   interpreter.  Off by default. */
+void pikos_registry_load_directly(struct pikos_registry *reg, int directly);
 
 /* Registers a plugin compiled into the embedder (the Python extension's
    recorder and filter that call Python objects): no manifest, no library;
