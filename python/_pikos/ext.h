@@ -9,7 +9,7 @@
  *   errors.c     core errors as Python exceptions; exceptions kept aside
  *   options.c    Python option values as the core's text settings
  *   records.c    record classes; a pikos_record as a Python object
- *   pipeline.c   the Pipeline type
+ *   pipeline.c   the Pipeline type and its Guard
  *   instance.c   the Instance type and records()
  *   pyplugin.c   what recorders/python and filters/python share
  *   pyrecorder.c recorders/python
@@ -111,6 +111,8 @@ struct pikos_ext_shared {
     const struct pikos_record *record_from;
     PyThreadState *record_thread;
     const struct pikos_ext_pyplugin *first_filter;
+    /* How many callbacks of its Python plugins are running (nested). */
+    int calls;
 };
 
 /* The context of recorders/python and filters/python. */
@@ -133,6 +135,7 @@ enum pikos_ext_outcome {
 struct pikos_ext_entry {
     PyObject *pending; /* the program's exception being raised, if any */
     PyObject *owner;   /* the pipeline, held */
+    struct pikos_ext_shared *shared; /* its shared state (calls counted) */
 };
 
 extern const struct pikos_plugin pikos_ext_python_recorder;
@@ -204,8 +207,17 @@ struct pikos_ext_instance {
     size_t index; /* in pipeline->members */
 };
 
+/* What the owner of a pipeline (a pikos monitor) holds, beside the
+   pipeline: freed while the pipeline runs, it stops it (pipeline.c).  The
+   pipeline's Instance objects keep it alive, not running. */
+struct pikos_ext_guard {
+    PyObject ob_base; /* PyObject_HEAD, spelt out for clang-format */
+    struct pikos_ext_pipeline *pipeline;
+};
+
 extern PyTypeObject pikos_ext_pipeline_type;
 extern PyTypeObject pikos_ext_instance_type;
+extern PyTypeObject pikos_ext_guard_type;
 
 /* A new Instance object for member `index` of `pipeline`. */
 PyObject *pikos_ext_instance_new(struct pikos_ext_pipeline *pipeline,

@@ -47,7 +47,8 @@ static int module_init(PyObject *module)
         pikos_ext_records_init() < 0 || pikos_ext_python_recorder_init() < 0)
         return -1;
     if (add_type(module, &pikos_ext_pipeline_type, "Pipeline") < 0 ||
-        add_type(module, &pikos_ext_instance_type, "Instance") < 0)
+        add_type(module, &pikos_ext_instance_type, "Instance") < 0 ||
+        add_type(module, &pikos_ext_guard_type, "Guard") < 0)
         return -1;
     return PyModule_AddStringConstant(module, "__version__", pikos_version());
 }

@@ -14,6 +14,10 @@
  * that refers back to its pipeline makes a cycle the collector can free.
  * It holds no Instance object (ext.h): a pipeline nobody refers to is
  * freed at once.
+ *
+ * Its owner (a pikos monitor) also holds its Guard: an Instance keeps the
+ * pipeline alive for its records, but when the Guard is freed while the
+ * pipeline runs, the pipeline stops as a freed one does (issue 13).
  */
 #include "ext.h"
 
@@ -230,6 +234,19 @@ static PyObject *pipeline_stop(struct pikos_ext_pipeline *self,
     Py_RETURN_NONE;
 }
 
+static PyObject *pipeline_guard(struct pikos_ext_pipeline *self,
+                                PyObject *unused)
+{
+    struct pikos_ext_guard *guard =
+        PyObject_GC_New(struct pikos_ext_guard, &pikos_ext_guard_type);
+
+    if (guard == NULL)
+        return NULL;
+    guard->pipeline = (struct pikos_ext_pipeline *)Py_NewRef(self);
+    PyObject_GC_Track(guard);
+    return (PyObject *)guard;
+}
+
 static PyObject *pipeline_running(struct pikos_ext_pipeline *self, void *unused)
 {
     return PyBool_FromLong(pikos_pipeline_is_running(self->pipe));
@@ -272,10 +289,11 @@ static PyObject *pipeline_new(PyTypeObject *type, PyObject *args,
     return (PyObject *)self;
 }
 
-/* Stops a pipeline that is being freed while it runs, however deeply its
-   starts were nested.  Its errors go nowhere (nobody asked for them), but
-   a Python plugin's exception is shown as an ignored one. */
-static void pipeline_finalize(struct pikos_ext_pipeline *self)
+/* Stops a pipeline nobody can stop any more (it, or the Guard of its
+   owner, is being freed while it runs), however deeply its starts were
+   nested.  Its errors go nowhere (nobody asked for them), but a Python
+   plugin's exception is shown as an ignored one, raised in `where`. */
+static void stop_abandoned(struct pikos_ext_pipeline *self, PyObject *where)
 {
     PyObject *pending;
 
@@ -288,9 +306,14 @@ static void pipeline_finalize(struct pikos_ext_pipeline *self)
     if (self->shared.error != NULL) {
         pikos_ext_restore_exception(self->shared.error);
         self->shared.error = NULL;
-        PyErr_WriteUnraisable((PyObject *)self);
+        PyErr_WriteUnraisable(where);
     }
     pikos_ext_restore_exception(pending);
+}
+
+static void pipeline_finalize(struct pikos_ext_pipeline *self)
+{
+    stop_abandoned(self, (PyObject *)self);
 }
 
 static int pipeline_traverse(struct pikos_ext_pipeline *self, visitproc visit,
@@ -360,6 +383,11 @@ static PyMethodDef pipeline_methods[] = {
      "stop()\n\nStops monitoring (the outermost stop finalizes the "
      "recorders).\nRaises the first exception a Python recorder or filter "
      "raised meanwhile."},
+    {"guard", (PyCFunction)pipeline_guard, METH_NOARGS,
+     "guard() -> Guard\n\nA Guard of this pipeline, for its owner to hold: "
+     "when the Guard is\nfreed (or collected) while the pipeline runs, the "
+     "pipeline stops,\nas a freed Pipeline does, even when other objects "
+     "(Instance\nobjects) still refer to it."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -384,4 +412,86 @@ PyTypeObject pikos_ext_pipeline_type = {
     .tp_clear = (inquiry)pipeline_clear,
     .tp_methods = pipeline_methods,
     .tp_getset = pipeline_getset,
+};
+
+/* ------------------------------------------------------------ Guard */
+
+/* Stops an abandoned pipeline from the program's code (a pending call),
+   and gives up the reference the call held. */
+static int stop_later(void *pipeline)
+{
+    stop_abandoned(pipeline, pipeline);
+    Py_DECREF((PyObject *)pipeline);
+    return 0;
+}
+
+/* A Guard is freed (or collected, with the cycle it is in: its finalizer
+   runs before anything of the cycle is cleared) while its pipeline runs:
+   nobody is left to stop the pipeline, so it stops now.  No Python code of
+   pikos runs for it: freeing a Guard of a stopped pipeline is silent. */
+static void guard_finalize(struct pikos_ext_guard *self)
+{
+    struct pikos_ext_pipeline *pipeline = self->pipeline;
+
+    if (pipeline == NULL || pipeline->pipe == NULL ||
+        !pikos_pipeline_is_running(pipeline->pipe))
+        return;
+    if (pipeline->shared.calls == 0) {
+        stop_abandoned(pipeline, (PyObject *)self);
+        return;
+    }
+    /* Dropped by the code of one of the pipeline's own Python plugins:
+       stopping now would stop the pipeline under the core, in the middle
+       of its event.  It stops at the program's next instruction (a failure
+       to queue that leaves it to the Pipeline's own finalizer). */
+    Py_INCREF(pipeline);
+    if (Py_AddPendingCall(stop_later, pipeline) < 0)
+        Py_DECREF(pipeline);
+}
+
+static int guard_traverse(struct pikos_ext_guard *self, visitproc visit,
+                          void *arg)
+{
+    Py_VISIT(self->pipeline);
+    return 0;
+}
+
+static int guard_clear(struct pikos_ext_guard *self)
+{
+    Py_CLEAR(self->pipeline);
+    return 0;
+}
+
+static void guard_dealloc(struct pikos_ext_guard *self)
+{
+    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0)
+        return; /* the finalizer made it live again */
+    PyObject_GC_UnTrack(self);
+    guard_clear(self);
+    PyObject_GC_Del(self);
+}
+
+static PyObject *guard_pipeline(struct pikos_ext_guard *self, void *unused)
+{
+    return Py_NewRef(self->pipeline != NULL ? (PyObject *)self->pipeline
+                                            : Py_None);
+}
+
+static PyGetSetDef guard_getset[] = {
+    {"pipeline", (getter)guard_pipeline, NULL, "The guarded Pipeline.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyTypeObject pikos_ext_guard_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pikos._pikos.Guard",
+    .tp_basicsize = sizeof(struct pikos_ext_guard),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "A pipeline's owner holds its Guard (Pipeline.guard()): when "
+              "the Guard\nis freed while the pipeline runs, the pipeline "
+              "stops.",
+    .tp_dealloc = (destructor)guard_dealloc,
+    .tp_finalize = (destructor)guard_finalize,
+    .tp_traverse = (traverseproc)guard_traverse,
+    .tp_clear = (inquiry)guard_clear,
+    .tp_getset = guard_getset,
 };

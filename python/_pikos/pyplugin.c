@@ -66,12 +66,17 @@ void pikos_ext_pyplugin_enter(struct pikos_ext_pyplugin *p,
 {
     entry->pending = pikos_ext_take_exception();
     entry->owner = p->shared != NULL ? Py_XNewRef(p->shared->owner) : NULL;
+    entry->shared = p->shared;
+    if (entry->shared != NULL)
+        entry->shared->calls++;
 }
 
 void pikos_ext_pyplugin_leave(struct pikos_ext_pyplugin *p,
                               struct pikos_ext_entry *entry)
 {
     pikos_ext_restore_exception(entry->pending);
+    if (entry->shared != NULL)
+        entry->shared->calls--;
     if (entry->owner == NULL)
         return;
     /* The plugin's code dropped every other reference: freeing the

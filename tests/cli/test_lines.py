@@ -16,7 +16,7 @@ from conftest import run_pikos, run_python
 HERE = os.path.dirname(os.path.abspath(__file__))
 LINE_FIELDS = ["index", "function", "lineNo", "line", "filename"]
 # The seed's LineRecord templates (header and line are the same).
-LINE_TEMPLATE = "{:<12} {:<50} {:<7} {} - {}"
+LINE_TEMPLATE = "{:<12} {:<50} {:<7} {} -- {}"
 
 SCRIPTS = ["lines_statements.py", "lines_sources.py", "generators.py",
            "exceptions_caught.py", "exception_uncaught.py",

@@ -1,6 +1,6 @@
 """The reference the monitors are tested against: pure-Python
 sys.setprofile / sys.settrace callbacks, run in this process on the same
-code (DESIGN.md section 3; tests/cli/oracle.py does the same for a whole
+code (docs/records.md; tests/cli/oracle.py does the same for a whole
 script).
 
 Each function runs `func(*args)` under a callback and returns the events

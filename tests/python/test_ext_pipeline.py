@@ -333,3 +333,76 @@ def test_cycle_through_a_recorder_is_collected():
     gc.collect()
     assert sum(type(o) is _pikos.Pipeline
                for o in gc.get_objects()) == count - 1
+
+
+def test_guard_freed_while_running_stops_a_pipeline_still_referenced():
+    """A pipeline's owner holds its Guard: freed while the pipeline runs
+    (however deeply nested), it stops the pipeline, which an Instance
+    still refers to; the records so far stay readable."""
+    pipe = _pikos.Pipeline()
+    pipe.add("monitors/functions")
+    kept = pipe.add("recorders/list")
+    guard = pipe.guard()
+    assert type(guard) is _pikos.Guard and guard.pipeline is pipe
+    pipe.start()
+    pipe.start()
+    workloads.helper(1)
+    del pipe, guard
+    count = len(kept.records())
+    workloads.plain()
+    assert len(kept.records()) == count
+    assert oracle.of_file(kept.records(), HERE) == oracle.of_file(
+        oracle.function_events(workloads.helper, 1), HERE)
+
+
+def test_guard_of_a_stopped_pipeline_does_nothing(call_log):
+    pipe = _pikos.Pipeline()
+    pipe.add("monitors/functions")
+    pipe.add_python_recorder(call_log)
+    guard = pipe.guard()
+    pipe.start()
+    pipe.stop()
+    del guard
+    assert call_log.calls[-1] == ("finalize",)
+    pipe.start()  # the pipeline is whole and runs again
+    workloads.helper(1)
+    pipe.stop()
+    assert [call[0] for call in call_log.calls] == ["prepare", "finalize"] * 2
+
+
+def test_guard_dropped_by_its_own_recorder():
+    """A recorder that drops the Guard of its running pipeline does not
+    stop the pipeline under the core: it stops at the program's next
+    instruction, and records nothing more."""
+    class Owner:
+        finalized = 0
+        drops = 0
+
+        def __init__(self):
+            self.records = []
+
+        def prepare(self, record_class):
+            pass
+
+        def record(self, record):
+            self.records.append(record)
+            if self.guard is not None:
+                Owner.drops += 1
+                self.guard = None  # the last reference
+
+        def finalize(self):
+            Owner.finalized += 1
+
+    owner = Owner()
+    pipe = _pikos.Pipeline()
+    pipe.add("monitors/functions")
+    pipe.add_python_recorder(owner)
+    owner.guard = pipe.guard()
+    pipe.start()
+    for i in range(100):
+        workloads.helper(i)
+    assert not pipe.running
+    assert Owner.drops == 1 and Owner.finalized == 1
+    count = len(owner.records)
+    workloads.plain()
+    assert len(owner.records) == count

@@ -388,7 +388,7 @@ def test_unregistered_schema_gets_a_namedtuple(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "LineRecord ('index', 'function', 'lineNo', 'line', 'filename') True",
-        "'{:<12} {:<50} {:<7} {} - {}' '{:<12} {:<50} {:<7} {} - {}' "
+        "'{:<12} {:<50} {:<7} {} -- {}' '{:<12} {:<50} {:<7} {} -- {}' "
         "'    return len(\"x\")'",
         "True",
         'return len("x") work',

@@ -135,8 +135,8 @@ def test_python_cprofiler_nests_and_attaches():
     expected = {key: (2 * n, 2 * p)
                 for key, (n, p) in direct_cprofile_counts().items()}
     assert record_counts(second) == expected  # cProfile accumulates
-    with pytest.raises(RuntimeError):
-        profiler.disable()
+    profiler.disable()  # unmatched: harmless, hands nothing over
+    assert sorted({r.snapshot for r in recorder.records}) == [1, 2]
 
 
 def test_python_cprofiler_csv_recorder(tmp_path):
@@ -329,3 +329,91 @@ def test_missing_package_is_an_import_error_at_use(tmp_path, module, cls,
     assert proc.stdout.strip() == (
         f"pikos.external needs the Python package {module}: "
         f"apt-get install -y {package}")
+
+
+# ------------------------------------------------------------ lifetime
+# (issue 13, item 6) An unmatched disable() is harmless, as cProfile's
+# disable() and yappi's stop() are; a monitor dropped while enabled stops
+# and hands its statistics over when the collector frees it.
+
+def external_monitor(name, recorder):
+    if name == "PythonCProfiler":
+        return PythonCProfiler(recorder=recorder)
+    if name == "YappiProfiler":
+        if not HAS_YAPPI:
+            pytest.skip("no yappi here")
+        profiler = YappiProfiler(recorder=recorder)
+        profiler.clear_stats()
+        return profiler
+    if name == "LineProfiler":
+        if not HAS_LINE_PROFILER:
+            pytest.skip("no line_profiler here")
+        return LineProfiler(loop, recorder=recorder)
+    if name == "external/line_profiler" and not HAS_LINE_PROFILER:
+        pytest.skip("no line_profiler here")
+    if name == "external/yappi" and not HAS_YAPPI:
+        pytest.skip("no yappi here")
+    options = {"functions": [loop]} if name == "external/line_profiler" \
+        else {}
+    return pikos.monitor(name, recorder=recorder, **options)
+
+
+def expected_of(name, records):
+    """The records' counts and what the wrapped profiler finds, used
+    directly: line hits of loop() for the line profilers, else cProfile's
+    call counts of this file."""
+    if "line_profiler" in name or name == "LineProfiler":
+        return line_hits(records, loop), line_oracle(loop, 12)
+    return record_counts(records), direct_cprofile_counts()
+
+
+EXTERNAL = ["PythonCProfiler", "YappiProfiler", "LineProfiler",
+            "external/cprofile", "external/yappi", "external/line_profiler"]
+
+
+@pytest.mark.parametrize("name", EXTERNAL)
+def test_unmatched_disable_is_harmless(name):
+    recorder = ListRecorder()
+    monitor = external_monitor(name, recorder)
+    monitor.disable()  # never enabled
+    monitor.disable()
+    assert recorder.records == []
+    with monitor:
+        workload()
+    monitor.disable()  # one more than the enable()s
+    monitor.disable()
+    got, expected = expected_of(name, recorder.records)
+    assert got == expected
+    if name == "YappiProfiler":
+        assert not monitor.is_running()
+        monitor.clear_stats()
+    if name in ("PythonCProfiler", "LineProfiler"):
+        assert sys.getprofile() is None and sys.gettrace() is None
+
+
+@pytest.mark.parametrize("name", ["YappiProfiler", "LineProfiler",
+                                  "external/cprofile", "external/yappi",
+                                  "external/line_profiler"])
+def test_dropped_while_enabled_stops_and_hands_over(name):
+    import gc
+
+    recorder = ListRecorder()
+    monitor = external_monitor(name, recorder)
+    monitor.enable()
+    monitor.enable()  # nested: dropped all the same
+    workload()
+    del monitor
+    gc.collect()
+    records = recorder.records
+    got, expected = expected_of(name, records)
+    assert got == expected
+    workload()  # no longer profiled: nothing more is handed over
+    gc.collect()
+    assert len(recorder.records) == len(records)
+    if "yappi" in name.lower():
+        import yappi
+
+        assert not yappi.is_running()
+        yappi.clear_stats()
+    if "line_profiler" in name.lower():
+        assert sys.gettrace() is None

@@ -42,10 +42,10 @@ def test_reentrant_attach_recursion(call_log):
     assert len(calls) == 4
 
 
-def test_disable_without_enable():
-    monitor = FunctionMonitor(ListRecorder())
-    with pytest.raises(RuntimeError, match="without a matching enable"):
-        monitor.disable()
+def test_disable_without_enable(call_log):
+    monitor = FunctionMonitor(call_log)
+    assert monitor.disable() is None  # harmless: nothing to stop
+    assert call_log.calls == [] and call_log.records == []
 
 
 def test_two_monitors_at_once():
@@ -166,11 +166,13 @@ def test_prepare_exception_fails_enable():
         def prepare(self, record_class):
             raise RecorderError("cannot prepare")
 
-    monitor = FunctionMonitor(NoPrepare())
+    recorder = NoPrepare()
+    monitor = FunctionMonitor(recorder)
     with pytest.raises(RecorderError, match="cannot prepare"):
         monitor.enable()
-    with pytest.raises(RuntimeError):
-        monitor.disable()  # it did not start
+    monitor.disable()  # it did not start: harmless
+    workloads.plain()
+    assert recorder.records == [] and not recorder.finalized
 
 
 def test_focus_is_fixed_at_the_first_run():

@@ -313,7 +313,7 @@ def test_record_classes():
                                         "VMS", "line", "filename")
     # The template on the class, the field on a record.
     assert LineRecord.header == LineRecord.line == \
-        "{:<12} {:<50} {:<7} {} - {}"
+        "{:<12} {:<50} {:<7} {} -- {}"
     record = LineRecord(1, "f", 2, "x = 1", "/f.py")
     assert record.line == "x = 1"
     assert LineMemoryRecord(1, "f", 2, 3, 4, "y", "/f.py").line == "y"

@@ -149,7 +149,8 @@ Test(lines, schemas_are_the_seeds)
                                  "VMS",   "line",     "filename"};
 
     assert_schema("monitors/lines", "LineRecord", line, 5,
-                  "{:<12} {:<50} {:<7} {} - {}", "{:<12} {:<50} {:<7} {} - {}");
+                  "{:<12} {:<50} {:<7} {} -- {}",
+                  "{:<12} {:<50} {:<7} {} -- {}");
     assert_schema("monitors/function_memory", "FunctionMemoryRecord",
                   function_memory, 7,
                   "{:<8} | {:<11} | {:<12} | {:<15} | {:<15} | {:>6} | {}",

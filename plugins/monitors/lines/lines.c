@@ -38,8 +38,8 @@ static const struct pikos_schema line_record = {
     .name = "LineRecord",
     .nfields = FIELD_COUNT,
     .fields = line_record_fields,
-    .header_template = "{:<12} {:<50} {:<7} {} - {}",
-    .line_template = "{:<12} {:<50} {:<7} {} - {}",
+    .header_template = "{:<12} {:<50} {:<7} {} -- {}",
+    .line_template = "{:<12} {:<50} {:<7} {} -- {}",
 };
 
 struct lines_ctx {

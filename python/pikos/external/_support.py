@@ -56,27 +56,57 @@ def profile_rows(stats):
     return rows
 
 
+class _StopWhenCollected:
+    """What a NestedMonitor holds while it is enabled, and which holds it:
+    a monitor whose last reference is dropped while it is enabled is left
+    in this cycle, which the garbage collector frees, calling __del__
+    first (before anything of the cycle is cleared): it stops the monitor
+    as its outermost disable() would.  An idle monitor holds none, so that
+    no code of pikos runs when it is freed."""
+
+    def __init__(self, monitor):
+        self.monitor = monitor
+
+    def __del__(self):
+        monitor, self.monitor = self.monitor, None
+        if monitor is not None and monitor._depth > 0:
+            monitor._depth = 0
+            monitor._stop()
+
+
 class NestedMonitor(Monitor):
     """A Monitor whose enable()/disable() nest: the outermost enable()
-    calls _start(), the matching disable() calls _stop()."""
+    calls _start(), the matching disable() calls _stop().  One collected
+    while it is enabled stops (see _StopWhenCollected)."""
 
     _depth = 0
+    _collected = None
 
     def enable(self):
         """Enable the monitor (the first, outermost call starts it)."""
         if self._depth == 0:
             self._start()
-        self._depth += 1
+        self._entered()
 
     def disable(self):
         """Disable the monitor (the call matching the first enable stops
-        it and hands the statistics to the recorder)."""
+        it and hands the statistics to the recorder).  A disable() without
+        a matching enable() does nothing, as cProfile's and yappi's stop
+        do."""
         if self._depth == 0:
-            raise RuntimeError(f"{type(self).__name__}.disable() called "
-                               f"without a matching enable()")
+            return
         self._depth -= 1
         if self._depth == 0:
+            collected, self._collected = self._collected, None
+            if collected is not None:
+                collected.monitor = None  # disarmed: nothing to stop
             self._stop()
+
+    def _entered(self):
+        """Counts one enable() that succeeded."""
+        if self._depth == 0:
+            self._collected = _StopWhenCollected(self)
+        self._depth += 1
 
     def _start(self):
         raise NotImplementedError

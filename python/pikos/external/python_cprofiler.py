@@ -42,7 +42,7 @@ class PythonCProfiler(NestedMonitor, cProfile.Profile):
         with cProfile.Profile.enable's arguments)."""
         if self._depth == 0:
             _lsprof.Profiler.enable(self, *args, **kwargs)
-        self._depth += 1
+        self._entered()
 
     def _stop(self):
         _lsprof.Profiler.disable(self)

@@ -39,6 +39,8 @@ class PluginMonitor(Monitor):
 
     The plugins are made when the monitor is first enabled and kept:
     later runs continue the same record index and the same recorder.
+    A monitor freed (or garbage-collected) while it is enabled stops,
+    and its recorder is finalized, whatever the recorder.
     ``threads="all"`` also records the other threads (default: the
     thread that enables the monitor).
     """
@@ -51,6 +53,7 @@ class PluginMonitor(Monitor):
         self._filters = as_filters(filters)
         self._record_type = record_type
         self._pipeline = None
+        self._guard = None
         self._monitor_options()  # checks the options now
 
     @property
@@ -66,16 +69,23 @@ class PluginMonitor(Monitor):
         """Enable the monitor: the first (outermost) call makes the
         plugins (the first time) and starts monitoring."""
         if self._pipeline is None:
-            self._pipeline = self._build()
+            pipeline = self._build()
+            # The monitor's own hold on its pipeline: when the monitor is
+            # freed (or collected) while it is enabled, the Guard stops
+            # the pipeline and finalizes the recorder, whatever else (a
+            # ListRecorder) keeps the pipeline alive.  No Python code runs
+            # for it.
+            self._guard = pipeline.guard()
+            self._pipeline = pipeline
         self._pipeline.start()
 
     def disable(self):
         """Disable the monitor: the call matching the first enable stops
-        monitoring, flushes and finalizes the recorder."""
-        if self._pipeline is None or not self._pipeline.running:
-            raise RuntimeError(f"{type(self).__name__}.disable() called "
-                               f"without a matching enable()")
-        self._pipeline.stop()
+        monitoring, flushes and finalizes the recorder.  A disable()
+        without a matching enable() does nothing (as the seed's, and as
+        cProfile's disable())."""
+        if self._pipeline is not None and self._pipeline.running:
+            self._pipeline.stop()
 
     def _build(self):
         builder = PipelineBuilder(self._record_type)

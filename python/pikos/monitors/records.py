@@ -16,7 +16,7 @@ these classes (docs/records.md has the meaning of every field).
 from collections import namedtuple
 
 FUNCTION_TEMPLATE = "{:<8} {:<11} {:<30} {:<5} {}"
-LINE_TEMPLATE = "{:<12} {:<50} {:<7} {} - {}"
+LINE_TEMPLATE = "{:<12} {:<50} {:<7} {} -- {}"
 FUNCTION_MEMORY_HEADER = (
     "{:<8} | {:<11} | {:<12} | {:<15} | {:<15} | {:>6} | {}")
 FUNCTION_MEMORY_LINE = (
