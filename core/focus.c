@@ -2,7 +2,7 @@
  * core/focus.c - focused monitoring: which code objects a monitor's
  * `functions` option names, and which threads are inside them.
  *
- * A name is one of (DESIGN.md §5):
+ * A name is one of (docs/design.md "Focus"):
  *   gcd            a code whose co_name or co_qualname is "gcd"
  *   Class.method   a code whose co_qualname is "Class.method"
  *   pkg.mod:f      f as above, in a file ending in /pkg/mod.py or

@@ -5,7 +5,7 @@ usage: python3 line_oracle.py OUT.csv script.py [args...]
 Runs script.py the way `pikos script.py` runs it (as oracle.py does: from
 its bytes, with python3's filename, in fresh __main__ globals) under a
 sys.settrace callback, and writes every line event to OUT.csv as
-`function,lineNo,line,filename`: DESIGN.md section 3's LineRecord without
+`function,lineNo,line,filename`: docs/records.md's LineRecord without
 the index.  `line` is what linecache gives for the frame (the frame's
 globals let it ask a loader, such as zipimport, for a source not on disk)
 with trailing whitespace removed, or "<compiled string>" where there is no

@@ -6,7 +6,7 @@ Runs script.py the way `pikos script.py` runs it - compiled from its bytes
 with the filename python3 gives it, in fresh __main__ globals, with
 sys.argv = [script.py, args...] and sys.path[0] its directory - under a
 sys.setprofile callback, and writes every event to OUT.csv as
-`type,function,lineNo,filename`: DESIGN.md section 3's FunctionRecord
+`type,function,lineNo,filename`: docs/records.md's FunctionRecord
 without the index (function: co_name, or the C function's __name__ for
 c_* events; lineNo: frame.f_lineno; filename: the frame's co_filename).
 

@@ -27,7 +27,7 @@ PIKOS_RUN = os.path.join(os.path.dirname(PIKOS_BIN), "pikos-run")
 SRCDIR = os.path.dirname(os.path.dirname(HERE))  # tests/cli/../..
 SCRIPT = "plain_calls.py"  # prints nothing: the screen holds only records
 
-# The record fields of each monitor (DESIGN.md section 3, the seed's).
+# The record fields of each monitor (docs/records.md, the seed's).
 FIELDS = {
     "functions": FUNCTION_FIELDS,
     "lines": ["index", "function", "lineNo", "line", "filename"],

@@ -2,7 +2,8 @@
  * plugins/external/line_profiler/function_names.h - which running code
  * objects the `functions` option names.
  *
- * The names are those of --focused-on (core/focus.c, DESIGN.md §5), with
+ * The names are those of --focused-on (core/focus.c, docs/design.md
+ * "Focus"), with
  * the same rules:
  *   f              a code whose co_name or co_qualname is "f"
  *   Class.method   a code whose co_qualname is "Class.method"
