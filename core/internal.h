@@ -10,6 +10,7 @@
  *   registry_find.c  a name to a plugin, and "did you mean" when none
  *   registry_check.c  a plugin's descriptor against its manifest
  *   registry_load.c  opening a plugin's library (libltdl), probed first
+ *               (but for the command's runs: pikos_registry_load_directly)
  *   registry_probe.c  the probe: a check run in a child process, so that
  *               a library that crashes as it loads takes only the child
  *   options.c   validating option settings and storing them in a context
@@ -17,7 +18,9 @@
  *   instance.c  one configured plugin: create/free, sticky errors, log
  *   host.c      the struct pikos_host handed to plugins
  *   template.c  the seed's format-spec subset and value formatting
- *   output.c    buffered outputs, flush at exit/signals, fork safety
+ *   output.c    buffered outputs, flush at exit, fork safety; what they
+ *               hold when the process dies is written by the pikos
+ *               command (durable.c)
  *   pipeline.c  monitors -> filters -> recorders, start/stop, emit
  *               (pipeline.h: its insides, for pipeline_fork.c)
  *   pipeline_fork.c  the running pipelines in a forked child: go on or
@@ -38,7 +41,16 @@
  *               to its last
  *   monitoring.c  the program's start and end through sys.monitoring (3.12+)
  *   takeover.c  telling when the program takes CPython's hook from pikos
+ *   python_module.c  whether an external monitor's Python module is there
+ *   memory.c    process memory for the memory monitors (memory_linux.c:
+ *               reading it on Linux), the shared sampler thread
+ *   version.c   pikos_version (in libpikos only)
  *   durable.c   the region shared with the pikos command (durable.h)
+ *
+ * Headers beside this one, for the files that need Python.h or share
+ * insides: code_cache.h, threads.h, program.h, source.h, monitor_limits.h,
+ * pipeline.h; durable.h is shared with the pikos command.  docs/design.md
+ * has the map of the whole tree.
  */
 #ifndef PIKOS_INTERNAL_H
 #define PIKOS_INTERNAL_H

@@ -16,8 +16,6 @@ def events_of_oracle(events, filename):
 
 LINE_HEADER = "{:<12} {:<50} {:<7} {} -- {}".format(
     "index", "function", "lineNo", "line", "filename")
-LINE_HEADER_OLD = "{:<12} {:<50} {:<7} {} - {}".format(
-    "index", "function", "lineNo", "line", "filename")
 
 
 def test_csv_writes_each_record_type_to_a_file_of_its_own(work):
@@ -84,7 +82,7 @@ def test_text_interleaves_schemas_each_with_its_header(work):
     function_header = FUNCTION_TEMPLATE.format(
         "index", "type", "function", "lineNo", "filename")
     assert lines.count(function_header) == 1
-    assert lines.count(LINE_HEADER) + lines.count(LINE_HEADER_OLD) == 1
+    assert lines.count(LINE_HEADER) == 1
     calls = [line for line in lines if line.split()[1:2] == ["call"]]
-    sources = [line for line in lines if " -- " in line or " - " in line]
+    sources = [line for line in lines if " -- " in line]
     assert calls and sources
