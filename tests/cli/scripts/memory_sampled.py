@@ -18,7 +18,8 @@ def statm():
 
 
 def main():
-    time.sleep(0.01)
+    time.sleep(0.1)  # the sampler reads many times meanwhile, even when
+    # the machine is busy (its thread may wait its turn for the CPU)
     rss, vms = statm()
     compare_here = 1
     kept.append(bytearray(200 * 1024 * 1024))
