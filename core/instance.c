@@ -118,18 +118,11 @@ PIKOS_EXPORT void *pikos_instance_ctx(struct pikos_instance *inst)
     return inst->ctx;
 }
 
-/* Whether the descriptor is large enough to hold `query`, a field added
-   after ABI 1.0: an older plugin's struct_size stops before it. */
-static int has_query(const struct pikos_plugin *plugin)
-{
-    size_t end = offsetof(struct pikos_plugin, query) + sizeof(plugin->query);
-    return plugin->struct_size >= end && plugin->query != NULL;
-}
-
 PIKOS_EXPORT int pikos_instance_query(struct pikos_instance *inst,
                                       const char *what, void *answer)
 {
-    if (!has_query(inst->plugin))
+    /* query came after 1.0: an older descriptor ends before it. */
+    if (!PIKOS_PLUGIN_HAS(inst->plugin, query) || inst->plugin->query == NULL)
         return PIKOS_ENOTFOUND;
     return inst->plugin->query(inst, inst->ctx, what, answer);
 }

@@ -19,11 +19,9 @@
 #include "pipeline.h"
 
 /* after_fork came with ABI 1.1: an older descriptor ends before it. */
-static int has_after_fork(const struct pikos_plugin *plugin)
+static int can_after_fork(const struct pikos_plugin *plugin)
 {
-    size_t end =
-        offsetof(struct pikos_plugin, after_fork) + sizeof(plugin->after_fork);
-    return plugin->struct_size >= end && plugin->after_fork != NULL;
+    return PIKOS_PLUGIN_HAS(plugin, after_fork) && plugin->after_fork != NULL;
 }
 
 /* Recorders hold what cannot be shared with a parent (files, sockets,
@@ -33,7 +31,7 @@ static int can_follow(const struct pikos_pipeline *pipe)
     if (pipe->recorders.count == 0)
         return 0;
     for (size_t i = 0; i < pipe->recorders.count; i++)
-        if (!has_after_fork(pipe->recorders.items[i]->plugin))
+        if (!can_after_fork(pipe->recorders.items[i]->plugin))
             return 0;
     return 1;
 }
@@ -42,7 +40,7 @@ static int call_after_fork(const struct instance_list *list)
 {
     for (size_t i = 0; i < list->count; i++) {
         struct pikos_instance *inst = list->items[i];
-        if (has_after_fork(inst->plugin) &&
+        if (can_after_fork(inst->plugin) &&
             inst->plugin->after_fork(inst, inst->ctx) < 0)
             return -1;
     }

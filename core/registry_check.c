@@ -51,7 +51,7 @@ static int check_abi(const struct pikos_plugin_info *info,
                                "pikos",
                                lib, d->abi_major, d->abi_minor, PIKOS_ABI_MAJOR,
                                PIKOS_ABI_MINOR);
-    if (d->struct_size < DESCRIPTOR_MIN_SIZE)
+    if (!PIKOS_PLUGIN_HAS(d, finalize))
         return pikos_error_set(why, PIKOS_EABI,
                                "%s: its descriptor has %u bytes, plugin ABI "
                                "%d.0 needs %zu: rebuild the plugin against "

@@ -8,7 +8,11 @@
  *
  * Rules that keep old plugins working with new hosts and the other way round:
  *   - every struct here only grows at its end; readers check `struct_size`
- *     before touching a field that was added later;
+ *     before touching a field that was added later, always with
+ *     PIKOS_HOST_HAS (a plugin reading the host) or PIKOS_PLUGIN_HAS (the
+ *     host reading a plugin), never by comparing abi_minor: see "since";
+ *   - a field is never removed: one that falls out of use stays in place,
+ *     marked reserved, and is neither read nor set;
  *   - ABI major must equal the host's, ABI minor must be <= the host's;
  *   - nothing of the host's internals (or of Python) is visible here.
  *
@@ -276,6 +280,12 @@ struct pikos_host {
                            char *buf, size_t cap);
 
     /*
+     * ---- Since 1.1.  The entries from here to process_memory_sampled
+     * were appended while ABI 1.0 was current, without a minor bump: a host
+     * that says 1.0 may or may not have them, and every 1.1 host has them.
+     * They count as ABI 1.1; test for each with PIKOS_HOST_HAS (which reads
+     * struct_size), never with abi_minor.
+     *
      * In-place writing, for recorders that build a line straight into the
      * output's buffer (no copy): `reserve` returns room for at least `len`
      * bytes at the end of the buffered data (flushing first if needed), or
@@ -286,19 +296,19 @@ struct pikos_host {
     int (*output_commit)(struct pikos_output *out, size_t used);
 
     /*
-     * The source text of line `lineno` of a code object's file, read once
-     * per file (as Python's linecache reads it, decoded to UTF-8), trailing
-     * whitespace removed, indentation kept.  Where there is no source the
-     * text is "<compiled string>".  The text stays valid while monitoring
-     * runs.  Returns 0, or a negative code.
+     * (since 1.1, see above) The source text of line `lineno` of a code
+     * object's file, read once per file (as Python's linecache reads it,
+     * decoded to UTF-8), trailing whitespace removed, indentation kept.  Where
+     * there is no source the text is "<compiled string>".  The text stays valid
+     * while monitoring runs.  Returns 0, or a negative code.
      */
     int (*source_line)(const struct pikos_code *code, int lineno,
                        const char **text, size_t *len);
 
     /*
-     * Process memory in bytes: resident (RSS) and virtual (VMS).
-     * `process_memory` reads the counters now (Linux: one pread of a
-     * kept-open /proc/self/statm).  `memory_sampler_acquire` starts (or
+     * (since 1.1, see above) Process memory in bytes: resident (RSS) and
+     * virtual (VMS). `process_memory` reads the counters now (Linux: one pread
+     * of a kept-open /proc/self/statm).  `memory_sampler_acquire` starts (or
      * shares) a background thread that reads them every `interval_us`
      * microseconds; `process_memory_sampled` then returns its latest
      * reading without a system call.  Each acquire needs one release.
@@ -310,8 +320,10 @@ struct pikos_host {
     int (*process_memory_sampled)(uint64_t *rss, uint64_t *vms);
 };
 
-#define PIKOS_HOST_HAS(host, field)                                       \
-    ((host)->struct_size >=                                              \
+/* Whether the host table reaches `field`: a plugin tests every entry
+   added after 1.0 this way before calling it. */
+#define PIKOS_HOST_HAS(host, field)                                            \
+    ((host)->struct_size >=                                                    \
      offsetof(struct pikos_host, field) + sizeof((host)->field))
 
 /* ---------------------------------------------------------------- plugin */
@@ -369,14 +381,16 @@ struct pikos_plugin {
     int (*flush)(struct pikos_instance *inst, void *ctx);
     int (*finalize)(struct pikos_instance *inst, void *ctx);
 
-    /* Any kind, optional: answers an embedder's question about the
-       instance's state (pikos_instance_query), e.g. "records" for
+    /* Any kind, optional (since 1.1: appended while 1.0 was current,
+       without a minor bump, so a descriptor that says 1.0 may lack it; the
+       host tests it with PIKOS_PLUGIN_HAS): answers an embedder's question
+       about the instance's state (pikos_instance_query), e.g. "records" for
        recorders/list, which fills a struct pikos_record_list.  Returns 0,
        or PIKOS_ENOTFOUND for a question it does not know. */
     int (*query)(struct pikos_instance *inst, void *ctx, const char *what,
                  void *answer);
 
-    /* Any kind, optional (ABI 1.1): called in a child made by fork()
+    /* Any kind, optional (since 1.1): called in a child made by fork()
        (os.fork, multiprocessing's fork start method) for each instance of
        a pipeline that was running at the fork, before the child runs any
        Python code.  A plugin that can go on in the child sets itself up
@@ -388,6 +402,12 @@ struct pikos_plugin {
        parent's).  Monitors and filters that hold only memory need none. */
     int (*after_fork)(struct pikos_instance *inst, void *ctx);
 };
+
+/* Whether the descriptor reaches `field` (the host reads the fields
+   appended after 1.0 only when it does), like PIKOS_HOST_HAS. */
+#define PIKOS_PLUGIN_HAS(plugin, field)                                        \
+    ((plugin)->struct_size >=                                                  \
+     offsetof(struct pikos_plugin, field) + sizeof((plugin)->field))
 
 /* The answer of recorders/list to query "records": the records kept, in
    order; valid until the next record or the instance is freed. */

@@ -38,6 +38,7 @@ struct csv_ctx {
     char *delimiter;
 
     const struct pikos_host *host;
+    int in_place;   /* the host has output_reserve/commit (since 1.1) */
     char separator; /* the delimiter's one byte */
     int numbers_may_need_quotes; /* the delimiter can occur in a number */
     unsigned lowest_plain_byte;  /* bytes below it may need quoting */
@@ -198,14 +199,14 @@ static int write_long_row(struct pikos_instance *inst, struct csv_ctx *self,
     return self->host->output_write(out, self->row, len);
 }
 
-/* Rows are built straight into the output's buffer. */
+/* Rows are built straight into the output's buffer, where the host can. */
 static int write_row(struct pikos_instance *inst, struct csv_ctx *self,
                      struct pikos_output *out,
                      const struct pikos_schema *schema,
                      const struct pikos_value *values)
 {
     size_t max = row_max_size(schema, values);
-    char *dst = self->host->output_reserve(out, max);
+    char *dst = self->in_place ? self->host->output_reserve(out, max) : NULL;
     if (dst == NULL)
         return write_long_row(inst, self, out, schema, values, max);
     size_t len = build_row(self, schema, values, dst);
@@ -238,6 +239,7 @@ static int csv_init(struct pikos_instance *inst, void *ctx,
 {
     struct csv_ctx *self = ctx;
     self->host = host;
+    self->in_place = PIKOS_HOST_HAS(host, output_commit);
     int rc = set_separator(inst, self);
     if (rc != PIKOS_OK)
         return rc;
