@@ -133,9 +133,7 @@ static const char *missing_callback(const struct pikos_plugin *plugin)
 {
     switch (plugin->kind) {
     case PIKOS_KIND_MONITOR:
-        if (plugin->on_event == NULL && plugin->snapshot == NULL)
-            return "on_event or snapshot";
-        return plugin->on_event && !plugin->schema ? "schema" : NULL;
+        return plugin->schema == NULL ? "schema" : NULL;
     case PIKOS_KIND_FILTER:
         return plugin->filter == NULL ? "filter" : NULL;
     default:

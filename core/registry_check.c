@@ -217,8 +217,8 @@ static int check_callbacks(const struct pikos_plugin *d, const char *lib,
 {
     const char *missing = NULL;
 
-    if (d->kind == PIKOS_KIND_MONITOR && !d->on_event && !d->snapshot)
-        missing = "a monitor needs on_event or snapshot";
+    if (d->kind == PIKOS_KIND_MONITOR && !d->schema)
+        missing = "a monitor needs a schema";
     else if (d->kind == PIKOS_KIND_FILTER && !d->filter)
         missing = "a filter needs a filter callback";
     else if (d->kind == PIKOS_KIND_RECORDER && !d->record)

@@ -312,3 +312,62 @@ Test(pipeline, freeing_a_running_pipeline_stops_it)
     cr_assert_null(PyThreadState_Get()->c_profilefunc);
     py_call("tiny", "g");
 }
+
+/* A monitor without on_event (as the external monitors are): given no
+   events, it emits one record of its own at stop. */
+static const struct pikos_field summary_fields[] = {{"total", PIKOS_FIELD_INT}};
+static const struct pikos_schema summary_schema = {"SummaryRecord", 1,
+                                                   summary_fields, "{}", "{}"};
+
+static int summary_stop(struct pikos_instance *inst, void *ctx)
+{
+    struct pikos_value value = {.u.i = 42};
+    struct pikos_record record = {&summary_schema, &value};
+
+    (void)ctx;
+    return pikos_host_table.emit(inst, &record);
+}
+
+static const struct pikos_plugin summary_monitor = {
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_MONITOR,
+    .name = "summary",
+    .schema = &summary_schema,
+    .ctx_size = sizeof(int), /* unused */
+    .stop = summary_stop,
+};
+
+Test(pipeline, a_monitor_without_on_event_emits_from_stop)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *recorder =
+        local_instance(&collect_recorder, "recorders/collect");
+
+    pipeline_add_ok(pipe, local_instance(&summary_monitor, "monitors/summary"));
+    pipeline_add_ok(pipe, recorder);
+    start_ok(pipe);
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    assert_collected(pikos_instance_ctx(recorder), "42\n");
+    pikos_pipeline_free(pipe);
+}
+
+/* The one callback-like field every monitor needs is its schema (the
+   reserved former `snapshot` is never asked for). */
+Test(pipeline, a_monitor_without_a_schema_is_refused)
+{
+    struct pikos_plugin plugin = summary_monitor;
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_error err = {0};
+    struct pikos_instance *inst;
+
+    plugin.schema = NULL;
+    inst = local_instance(&plugin, "monitors/summary");
+    cr_assert_eq(pikos_pipeline_add(pipe, inst, &err), PIKOS_EABI);
+    cr_assert_str_eq(err.message,
+                     "[monitors/summary] cannot be used: the plugin has no "
+                     "schema");
+    pikos_pipeline_free(pipe);
+}

@@ -359,13 +359,18 @@ struct pikos_plugin {
     int (*stop)(struct pikos_instance *inst, void *ctx);
     void (*fini)(struct pikos_instance *inst, void *ctx);
 
-    /* Monitors (on_event required unless `snapshot` is given). */
+    /* Monitors (schema required).  A monitor without on_event is given no
+       events: it emits from its own start, stop or threads (the external
+       monitors emit their statistics at stop and from a timer thread). */
     uint32_t event_mask;    /* PIKOS_EVENT_BIT()s it wants */
     uint32_t monitor_flags; /* PIKOS_MONITOR_* */
     const struct pikos_schema *schema;
     void (*on_event)(struct pikos_instance *inst, void *ctx,
                      const struct pikos_event *ev);
-    int (*snapshot)(struct pikos_instance *inst, void *ctx);
+    /* Reserved: was `snapshot` (1.0), which no host ever called; a monitor
+       emits statistics when it chooses (see on_event above).  Kept so that
+       the fields after it stay in place: leave it NULL; hosts ignore it. */
+    int (*reserved_snapshot)(struct pikos_instance *inst, void *ctx);
 
     /* Filters (filter required). */
     int (*filter_prepare)(struct pikos_instance *inst, void *ctx,

@@ -171,16 +171,11 @@ static int emit_statistics(struct cprofile_ctx *self)
     return rc;
 }
 
-/* The timer's tick and the ABI's snapshot: the statistics so far. */
+/* The timer's tick: the statistics so far. */
 static int cprofile_tick(void *arg)
 {
     struct cprofile_ctx *self = arg;
     return self->profiler != NULL ? emit_statistics(self) : PIKOS_OK;
-}
-
-static int cprofile_snapshot(struct pikos_instance *inst, void *ctx)
-{
-    return cprofile_tick(ctx);
 }
 
 /* ------------------------------------------------------------ start/stop */
@@ -311,6 +306,5 @@ PIKOS_PLUGIN_DEFINE({
     .start = cprofile_start,
     .stop = cprofile_stop,
     .schema = &external_profile_stats_schema,
-    .snapshot = cprofile_snapshot,
     .after_fork = cprofile_after_fork,
 });

@@ -224,7 +224,7 @@ static int emit_statistics(struct line_profiler_ctx *self, PyObject *collected)
     return rc;
 }
 
-/* The timer's tick and the ABI's snapshot: the statistics so far. */
+/* The timer's tick: the statistics so far. */
 static int line_profiler_tick(void *arg)
 {
     struct line_profiler_ctx *self = arg;
@@ -240,11 +240,6 @@ static int line_profiler_tick(void *arg)
     rc = emit_statistics(self, collected);
     Py_DECREF(collected);
     return rc;
-}
-
-static int line_profiler_snapshot(struct pikos_instance *inst, void *ctx)
-{
-    return line_profiler_tick(ctx);
 }
 
 /* line_profiler's own file, with the summed hits. */
@@ -484,6 +479,5 @@ PIKOS_PLUGIN_DEFINE({
     .stop = line_profiler_stop,
     .fini = line_profiler_fini,
     .schema = &external_line_stats_schema,
-    .snapshot = line_profiler_snapshot,
     .after_fork = line_profiler_after_fork,
 });

@@ -166,16 +166,11 @@ static int emit_statistics(struct yappi_ctx *self)
     return rc;
 }
 
-/* The timer's tick and the ABI's snapshot: the statistics so far. */
+/* The timer's tick: the statistics so far. */
 static int yappi_tick(void *arg)
 {
     struct yappi_ctx *self = arg;
     return self->yappi != NULL ? emit_statistics(self) : PIKOS_OK;
-}
-
-static int yappi_snapshot(struct pikos_instance *inst, void *ctx)
-{
-    return yappi_tick(ctx);
 }
 
 /* ------------------------------------------------------------ start/stop */
@@ -331,6 +326,5 @@ PIKOS_PLUGIN_DEFINE({
     .start = yappi_start,
     .stop = yappi_stop,
     .schema = &external_profile_stats_schema,
-    .snapshot = yappi_snapshot,
     .after_fork = yappi_after_fork,
 });
