@@ -98,9 +98,6 @@ struct pikos_plugin_info **pikos_cli_sorted_plugins(struct pikos_registry *reg,
 /* Loads the plugin unless that was tried already. */
 void pikos_cli_check_plugin(struct pikos_registry *reg,
                             struct pikos_plugin_info *info);
-const char *pikos_cli_kind_name(uint32_t kind);        /* "monitor", ... */
-const char *pikos_cli_option_type_name(uint32_t type); /* "int", ... */
-const char *pikos_cli_plugin_status(const struct pikos_plugin_info *info);
 
 /* ------------------------------------------------------------ pipeline.c */
 

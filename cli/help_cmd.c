@@ -44,7 +44,7 @@ static void print_options(const struct pikos_plugin_info *info)
     for (size_t i = 0; i < info->noptions; i++) {
         const struct pikos_manifest_option *opt = &info->options[i];
         name_w = max_width(name_w, opt->name);
-        type_w = max_width(type_w, pikos_cli_option_type_name(opt->type));
+        type_w = max_width(type_w, pikos_option_type_name(opt->type));
         default_w = max_width(default_w, default_text(opt));
     }
     printf("options:\n  %-*s  %-*s  %-*s  %s\n", name_w, "NAME", type_w, "TYPE",
@@ -52,8 +52,8 @@ static void print_options(const struct pikos_plugin_info *info)
     for (size_t i = 0; i < info->noptions; i++) {
         const struct pikos_manifest_option *opt = &info->options[i];
         printf("  %-*s  %-*s  %-*s  %s\n", name_w, opt->name, type_w,
-               pikos_cli_option_type_name(opt->type), default_w,
-               default_text(opt), opt->help ? opt->help : "");
+               pikos_option_type_name(opt->type), default_w, default_text(opt),
+               opt->help ? opt->help : "");
     }
 }
 
@@ -61,16 +61,16 @@ static void print_plugin(const struct pikos_plugin_info *info)
 {
     printf("%s: %s\n", info->full_name,
            info->summary ? info->summary : "(no summary)");
-    printf("  kind      %s\n", pikos_cli_kind_name(info->kind));
+    printf("  kind      %s\n", pikos_kind_name(info->kind));
     if (info->version)
         printf("  version   %s\n", info->version);
     printf("  manifest  %s\n", info->manifest_path ? info->manifest_path : "");
     if (info->state == PIKOS_PLUGIN_BROKEN ||
         info->state == PIKOS_PLUGIN_UNAVAILABLE)
-        printf("  status    %s: %s\n", pikos_cli_plugin_status(info),
+        printf("  status    %s: %s\n", pikos_plugin_state_name(info->state),
                info->reason ? info->reason : "");
     else
-        printf("  status    %s\n", pikos_cli_plugin_status(info));
+        printf("  status    %s\n", pikos_plugin_state_name(info->state));
     print_options(info);
 }
 

@@ -88,7 +88,7 @@ static struct widths column_widths(struct pikos_plugin_info *const *plugins,
         int name = named_by_path(plugins[i])
                        ? 0
                        : (int)strlen(or_empty(plugins[i]->full_name));
-        int kind = (int)strlen(pikos_cli_kind_name(plugins[i]->kind));
+        int kind = (int)strlen(pikos_kind_name(plugins[i]->kind));
         w.name = name > w.name ? name : w.name;
         w.kind = kind > w.kind ? kind : w.kind;
     }
@@ -98,12 +98,13 @@ static struct widths column_widths(struct pikos_plugin_info *const *plugins,
 static void print_row(const struct pikos_plugin_info *info, struct widths w)
 {
     printf("%-*s  %-*s  ", w.name, or_empty(info->full_name), w.kind,
-           pikos_cli_kind_name(info->kind));
+           pikos_kind_name(info->kind));
     if (info->state == PIKOS_PLUGIN_BROKEN ||
         info->state == PIKOS_PLUGIN_UNAVAILABLE)
-        printf("%s: %s", pikos_cli_plugin_status(info), or_empty(info->reason));
+        printf("%s: %s", pikos_plugin_state_name(info->state),
+               or_empty(info->reason));
     else
-        printf("%-*s", w.status, pikos_cli_plugin_status(info));
+        printf("%-*s", w.status, pikos_plugin_state_name(info->state));
     if (info->summary && info->summary[0])
         printf("  %s", info->summary);
     putchar('\n');

@@ -52,7 +52,7 @@ static json_t *option_json(const struct pikos_manifest_option *opt)
 {
     /* "o" takes over each reference, and releases them all on failure. */
     return json_pack("{s:o, s:s, s:o, s:b, s:o}", "name", text_json(opt->name),
-                     "type", pikos_cli_option_type_name(opt->type), "default",
+                     "type", pikos_option_type_name(opt->type), "default",
                      text_json(opt->default_value), "required",
                      (opt->flags & PIKOS_OPTION_REQUIRED) != 0, "help",
                      text_json(opt->help));
@@ -85,15 +85,15 @@ static json_t *shadowed_json(const struct pikos_plugin_info *info)
 
 static json_t *plugin_json(const struct pikos_plugin_info *info)
 {
-    const char *kind = info->kind ? pikos_cli_kind_name(info->kind) : NULL;
+    const char *kind = info->kind ? pikos_kind_name(info->kind) : NULL;
     return json_pack(
         "{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
         text_json(info->full_name), "kind", text_json(kind), "summary",
-        text_json(info->summary), "status", pikos_cli_plugin_status(info),
-        "reason", text_json(info->reason), "manifest",
-        text_json(info->manifest_path), "library", text_json(info->library),
-        "version", text_json(info->version), "options", options_json(info),
-        "shadows", shadowed_json(info));
+        text_json(info->summary), "status",
+        pikos_plugin_state_name(info->state), "reason", text_json(info->reason),
+        "manifest", text_json(info->manifest_path), "library",
+        text_json(info->library), "version", text_json(info->version),
+        "options", options_json(info), "shadows", shadowed_json(info));
 }
 
 int pikos_cli_print_plugins_json(struct pikos_plugin_info *const *plugins,

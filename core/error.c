@@ -1,4 +1,5 @@
-/* core/error.c - filling struct pikos_error, and kind names. */
+/* core/error.c - filling struct pikos_error, and the names of kinds and
+   plugin states (the option types' are in manifest.c, with their parser). */
 #include <stdio.h>
 
 #include "internal.h"
@@ -42,5 +43,35 @@ PIKOS_EXPORT const char *pikos_kind_plural(uint32_t kind)
         return "recorders";
     default:
         return NULL;
+    }
+}
+
+PIKOS_EXPORT const char *pikos_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case PIKOS_KIND_MONITOR:
+        return "monitor";
+    case PIKOS_KIND_FILTER:
+        return "filter";
+    case PIKOS_KIND_RECORDER:
+        return "recorder";
+    default:
+        return "?";
+    }
+}
+
+PIKOS_EXPORT const char *pikos_plugin_state_name(int state)
+{
+    switch (state) {
+    case PIKOS_PLUGIN_UNCHECKED:
+        return "unchecked";
+    case PIKOS_PLUGIN_OK:
+        return "ok";
+    case PIKOS_PLUGIN_BROKEN:
+        return "broken";
+    case PIKOS_PLUGIN_UNAVAILABLE:
+        return "unavailable";
+    default:
+        return "?";
     }
 }

@@ -86,7 +86,6 @@ void pikos_manifest_info_clear(struct pikos_plugin_info *info) PIKOS_HIDDEN;
 uint32_t pikos_kind_from_string(const char *text) PIKOS_HIDDEN;
 /* "int" -> PIKOS_OPT_INT etc.; 0 when unknown. */
 uint32_t pikos_option_type_from_string(const char *text) PIKOS_HIDDEN;
-const char *pikos_option_type_name(uint32_t type) PIKOS_HIDDEN;
 
 /* ------------------------------------------------------------ registry */
 

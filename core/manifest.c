@@ -122,10 +122,10 @@ uint32_t pikos_option_type_from_string(const char *text)
     return 0;
 }
 
-const char *pikos_option_type_name(uint32_t type)
+PIKOS_EXPORT const char *pikos_option_type_name(uint32_t type)
 {
     if (type < PIKOS_OPT_INT || type > PIKOS_OPT_LIST)
-        return "unknown";
+        return "?";
     return option_type_names[type];
 }
 

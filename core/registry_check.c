@@ -20,16 +20,8 @@
 
 static const char *kind_singular(uint32_t kind)
 {
-    switch (kind) {
-    case PIKOS_KIND_MONITOR:
-        return "monitor";
-    case PIKOS_KIND_FILTER:
-        return "filter";
-    case PIKOS_KIND_RECORDER:
-        return "recorder";
-    default:
-        return "plugin of unknown kind";
-    }
+    const char *name = pikos_kind_name(kind);
+    return strcmp(name, "?") != 0 ? name : "plugin of unknown kind";
 }
 
 /* How the manifest names its kind: an external monitor says "external". */

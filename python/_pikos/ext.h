@@ -50,7 +50,6 @@ struct pikos_registry *pikos_ext_registry(void);
 /* Finds a plugin by name and loads it; NULL with LookupError (unknown
    name) or _pikos.Error (broken plugin) set. */
 struct pikos_plugin_info *pikos_ext_plugin_find(const char *name);
-const char *pikos_ext_kind_name(uint32_t kind); /* "monitor", ... or NULL */
 /* Whether the plugin is recorders/python or filters/python. */
 int pikos_ext_is_python_plugin(const struct pikos_plugin_info *info);
 PyObject *pikos_ext_plugins(PyObject *module, PyObject *unused);

@@ -109,7 +109,7 @@ static PyObject *instance_kind(struct pikos_ext_instance *self, void *unused)
     const struct pikos_plugin *plugin =
         pikos_instance_plugin(member_of(self)->inst);
 
-    return PyUnicode_FromString(pikos_ext_kind_name(plugin->kind));
+    return PyUnicode_FromString(pikos_kind_name(plugin->kind));
 }
 
 static PyObject *instance_repr(struct pikos_ext_instance *self)

@@ -74,20 +74,6 @@ struct pikos_plugin_info *pikos_ext_plugin_find(const char *name)
     return info;
 }
 
-const char *pikos_ext_kind_name(uint32_t kind)
-{
-    switch (kind) {
-    case PIKOS_KIND_MONITOR:
-        return "monitor";
-    case PIKOS_KIND_FILTER:
-        return "filter";
-    case PIKOS_KIND_RECORDER:
-        return "recorder";
-    default:
-        return NULL;
-    }
-}
-
 /* ------------------------------------------------------------ dicts */
 
 /* A manifest's text (UTF-8, or its bytes kept as surrogates), or None. */
@@ -99,33 +85,12 @@ static PyObject *text_or_none(const char *text)
                                 "surrogateescape");
 }
 
-static const char *option_type_name(uint32_t type)
-{
-    static const char *const names[] = {"?",    "int",    "float",
-                                        "bool", "string", "list"};
-    return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
-}
-
-static const char *status_name(int state)
-{
-    switch (state) {
-    case PIKOS_PLUGIN_OK:
-        return "ok";
-    case PIKOS_PLUGIN_BROKEN:
-        return "broken";
-    case PIKOS_PLUGIN_UNAVAILABLE:
-        return "unavailable";
-    default:
-        return "unchecked";
-    }
-}
-
 static PyObject *option_dict(const struct pikos_manifest_option *opt)
 {
     /* "N" takes over each new reference, also when building fails. */
     return Py_BuildValue(
         "{s:N,s:s,s:N,s:O,s:N}", "name", text_or_none(opt->name), "type",
-        option_type_name(opt->type), "default",
+        pikos_option_type_name(opt->type), "default",
         text_or_none(opt->default_value), "required",
         (opt->flags & PIKOS_OPTION_REQUIRED) ? Py_True : Py_False, "help",
         text_or_none(opt->help != NULL ? opt->help : ""));
@@ -150,10 +115,11 @@ static PyObject *plugin_dict(const struct pikos_plugin_info *info)
     return Py_BuildValue(
         "{s:N,s:N,s:N,s:N,s:s,s:N,s:N,s:N}", "name",
         text_or_none(info->full_name), "kind",
-        text_or_none(pikos_ext_kind_name(info->kind)), "summary",
-        text_or_none(info->summary != NULL ? info->summary : ""), "version",
-        text_or_none(info->version), "status", status_name(info->state),
-        "reason", text_or_none(info->reason), "manifest",
+        text_or_none(info->kind ? pikos_kind_name(info->kind) : NULL),
+        "summary", text_or_none(info->summary != NULL ? info->summary : ""),
+        "version", text_or_none(info->version), "status",
+        pikos_plugin_state_name(info->state), "reason",
+        text_or_none(info->reason), "manifest",
         text_or_none(info->manifest_path), "options", options_list(info));
 }
 

@@ -450,5 +450,24 @@ Test(manifest, names_of_kinds_and_types)
     cr_assert_eq(pikos_option_type_from_string("list"), PIKOS_OPT_LIST);
     cr_assert_eq(pikos_option_type_from_string("str"), 0);
     cr_assert_str_eq(pikos_option_type_name(PIKOS_OPT_BOOL), "bool");
-    cr_assert_str_eq(pikos_option_type_name(99), "unknown");
+    cr_assert_str_eq(pikos_option_type_name(99), "?");
+}
+
+/* The names libpikos exports for the front ends (pikos.h). */
+Test(manifest, exported_names)
+{
+    cr_assert_str_eq(pikos_kind_name(PIKOS_KIND_MONITOR), "monitor");
+    cr_assert_str_eq(pikos_kind_name(PIKOS_KIND_FILTER), "filter");
+    cr_assert_str_eq(pikos_kind_name(PIKOS_KIND_RECORDER), "recorder");
+    cr_assert_str_eq(pikos_kind_name(0), "?");
+    cr_assert_str_eq(pikos_option_type_name(PIKOS_OPT_INT), "int");
+    cr_assert_str_eq(pikos_option_type_name(PIKOS_OPT_LIST), "list");
+    cr_assert_str_eq(pikos_option_type_name(0), "?");
+    cr_assert_str_eq(pikos_plugin_state_name(PIKOS_PLUGIN_UNCHECKED),
+                     "unchecked");
+    cr_assert_str_eq(pikos_plugin_state_name(PIKOS_PLUGIN_OK), "ok");
+    cr_assert_str_eq(pikos_plugin_state_name(PIKOS_PLUGIN_BROKEN), "broken");
+    cr_assert_str_eq(pikos_plugin_state_name(PIKOS_PLUGIN_UNAVAILABLE),
+                     "unavailable");
+    cr_assert_str_eq(pikos_plugin_state_name(99), "?");
 }
