@@ -228,6 +228,23 @@ int pikos_focus_matches(struct pikos_focus *focus,
     return matches;
 }
 
+int pikos_focus_match_names(const struct pikos_strlist *names,
+                            const struct pikos_code *code,
+                            unsigned char *matched)
+{
+    struct pikos_focus *focus;
+    int rc = pikos_focus_new(names, "", &focus, NULL);
+
+    if (rc < 0)
+        return rc;
+    rc = pikos_focus_matches(focus, code);
+    for (size_t i = 0; matched != NULL && i < focus->nnames; i++)
+        if (focus->names[i].matched)
+            matched[i] = 1;
+    pikos_focus_free(focus);
+    return rc;
+}
+
 static size_t unmatched_length(const struct pikos_focus *focus)
 {
     size_t len = 0;

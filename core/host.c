@@ -69,4 +69,5 @@ const struct pikos_host pikos_host_table = {
     .memory_sampler_acquire = pikos_memory_sampler_acquire,
     .memory_sampler_release = pikos_memory_sampler_release,
     .process_memory_sampled = pikos_process_memory_sampled,
+    .focus_matches = pikos_focus_match_names,
 };

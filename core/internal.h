@@ -374,7 +374,11 @@ void pikos_focus_free(struct pikos_focus *focus) PIKOS_HIDDEN;
 /* Whether `code` is one of the focus functions (the caller caches it). */
 int pikos_focus_matches(struct pikos_focus *focus,
                         const struct pikos_code *code) PIKOS_HIDDEN;
-/* One warning per name that matched none of the code objects compared. */
+/* The host's focus_matches (plugin.h): the names parsed, compared with
+   `code` and freed, for plugins that match by themselves. */
+int pikos_focus_match_names(const struct pikos_strlist *names,
+                            const struct pikos_code *code,
+                            unsigned char *matched) PIKOS_HIDDEN;
 /* The names that matched no code object that ran, as "'a', 'b'"
    (malloc'ed), or NULL: all matched, or no code ran. */
 char *pikos_focus_unmatched(const struct pikos_focus *focus) PIKOS_HIDDEN;

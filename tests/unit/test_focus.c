@@ -207,3 +207,41 @@ Test(focus, many_threads_inside_at_once)
                      "thread %llu", (unsigned long long)id);
     pikos_focus_free(focus);
 }
+
+/* ------------------------------------------------------------ host entry */
+
+/* The host's focus_matches (ABI 1.2), as external/line_profiler calls it:
+   focus.c's rules, and which names matched gathered over calls. */
+Test(focus, the_host_entry_matches_as_the_focus_does)
+{
+    char *items[] = {"gcd", "Shape.area", "pkg.geo:norm", "nothing"};
+    struct pikos_strlist names = {4, items};
+    unsigned char matched[4] = {0};
+    struct pikos_code gcd = code_of("gcd", "Math.gcd", "/app/m.py");
+    struct pikos_code area = code_of("area", "Shape.area", "/app/s.py");
+    struct pikos_code norm = code_of("norm", "norm", "/src/pkg/geo.py");
+    struct pikos_code other = code_of("area", "area", "/app/pkg/geo.py");
+
+    cr_assert(PIKOS_HOST_HAS(&pikos_host_table, focus_matches));
+    cr_assert_eq(pikos_host_table.focus_matches(&names, &gcd, matched), 1);
+    cr_assert_eq(pikos_host_table.focus_matches(&names, &area, matched), 1);
+    cr_assert_eq(pikos_host_table.focus_matches(&names, &other, matched), 0);
+    cr_assert_eq(pikos_host_table.focus_matches(&names, &norm, NULL), 1);
+    cr_assert_eq(matched[0] + matched[1], 2);
+    cr_assert_eq(matched[2] + matched[3], 0, "NULL gathers nothing");
+    cr_assert_eq(pikos_host_table.focus_matches(&names, &norm, matched), 1);
+    cr_assert_eq(matched[2], 1);
+    cr_assert_eq(matched[3], 0);
+}
+
+Test(focus, the_host_entry_refuses_a_malformed_name)
+{
+    char *items[] = {"gcd", "pkg:"};
+    struct pikos_strlist names = {2, items};
+    unsigned char matched[2] = {0};
+    struct pikos_code gcd = code_of("gcd", "gcd", "/app/m.py");
+
+    cr_assert_eq(pikos_host_table.focus_matches(&names, &gcd, matched),
+                 PIKOS_EINVAL);
+    cr_assert_eq(matched[0], 0);
+}

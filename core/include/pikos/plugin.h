@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define PIKOS_ABI_MAJOR 1
-#define PIKOS_ABI_MINOR 1
+#define PIKOS_ABI_MINOR 2
 
 /* The symbol every plugin exports (see PIKOS_PLUGIN_DEFINE below). */
 #define PIKOS_PLUGIN_ENTRY_SYMBOL "pikos_plugin_entry"
@@ -318,6 +318,24 @@ struct pikos_host {
                                   uint64_t interval_us);
     void (*memory_sampler_release)(struct pikos_instance *inst);
     int (*process_memory_sampled)(uint64_t *rss, uint64_t *vms);
+
+    /*
+     * ---- Since 1.2.
+     *
+     * Focus matching, for a plugin that picks functions by name itself
+     * (external/line_profiler): whether `code` is named by one of `names`,
+     * by the rules of the host's own `functions` option (f, Class.method,
+     * pkg.mod:f, __main__:f, /path/file.py:f; see
+     * PIKOS_MONITOR_OPTION_FUNCTIONS).  Returns 1 or 0, or PIKOS_EINVAL for
+     * a malformed name (the host has already refused one in a monitor's
+     * `functions` option) or PIKOS_ENOMEM.  When `matched` is not NULL,
+     * matched[i] is set to 1 for each names->items[i] that names the code
+     * and left alone for the others, so that it gathers over a run which
+     * names matched nothing.  The names are parsed at each call: call it
+     * once per code object and keep the verdict.
+     */
+    int (*focus_matches)(const struct pikos_strlist *names,
+                         const struct pikos_code *code, unsigned char *matched);
 };
 
 /* Whether the host table reaches `field`: a plugin tests every entry

@@ -8,7 +8,9 @@
  * later.  So the plugin puts its own trace function in front of
  * line_profiler's: it hands every event on, and on a call event of a code
  * object it has not seen yet it first compares the code with the names
- * and, when they name it, gives it to add_function().  A frame's call
+ * and, when they name it, gives it to add_function().  The comparison is
+ * the host's (focus_matches, ABI 1.2), so the names mean here what they
+ * mean in every monitor's `functions` option.  A frame's call
  * event comes before its first line event, and line_profiler 4 recognises
  * a code object by its bytecode, so that first call is timed in full like
  * every later one; nothing is imported or defined twice.  The test "seen
@@ -31,7 +33,6 @@
 #include <string.h>
 
 #include "code_set.h"
-#include "function_names.h"
 #include "line_stats.h"
 
 #define PROFILER_NAME "line_profiler"
@@ -44,7 +45,7 @@ struct line_profiler_ctx {
 
     const struct pikos_host *host;
     struct pikos_instance *inst;
-    struct function_names names;
+    unsigned char *matched; /* matched[i]: functions.items[i] named a code */
     /* While running: */
     PyObject *profiler;     /* line_profiler.LineProfiler */
     PyObject *holder;       /* types.SimpleNamespace, what add_function takes */
@@ -77,7 +78,6 @@ static int line_profiler_init(struct pikos_instance *inst, void *ctx,
                               const struct pikos_host *host)
 {
     struct line_profiler_ctx *self = ctx;
-    int rc;
 
     self->host = host;
     self->inst = inst;
@@ -90,14 +90,13 @@ static int line_profiler_init(struct pikos_instance *inst, void *ctx,
         return host->set_error(inst, PIKOS_EINVAL,
                                "functions: name the functions to profile "
                                "(f, Class.method or module:f)");
-    rc = function_names_parse(&self->names, &self->functions);
-    if (rc == PIKOS_ENOMEM)
-        return host->set_error(inst, rc, "out of memory");
-    if (rc < 0)
-        return host->set_error(inst, rc,
-                               "functions: a name without a module or "
-                               "function part (give f, Class.method or "
-                               "module:f)");
+    if (!PIKOS_HOST_HAS(host, focus_matches) || host->focus_matches == NULL)
+        return host->set_error(inst, PIKOS_EABI,
+                               "needs a pikos whose plugin ABI is 1.2 or "
+                               "newer (focus matching)");
+    self->matched = calloc(self->functions.count, 1);
+    if (self->matched == NULL)
+        return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
     return PIKOS_OK;
 }
 
@@ -105,22 +104,11 @@ static void line_profiler_fini(struct pikos_instance *inst, void *ctx)
 {
     struct line_profiler_ctx *self = ctx;
 
-    function_names_free(&self->names);
+    free(self->matched);
+    self->matched = NULL;
 }
 
 /* ------------------------------------------------------------ finding */
-
-/* Whether the frame runs in the program's __main__ module. */
-static int runs_in_main(PyFrameObject *frame)
-{
-    PyObject *globals = PyFrame_GetGlobals(frame);
-    PyObject *name = PyDict_GetItemString(globals, "__name__");
-    int in_main = name != NULL && PyUnicode_Check(name) &&
-                  PyUnicode_CompareWithASCIIString(name, "__main__") == 0;
-
-    Py_DECREF(globals);
-    return in_main;
-}
 
 /* The names of a code object as the host describes them; 0, or -1 with a
    Python exception (a name that is not UTF-8). */
@@ -163,10 +151,10 @@ static int add_function(struct line_profiler_ctx *self, PyCodeObject *code)
 
 /* The first call of a code object: compares it with the names once and
    hands it to line_profiler when they name it. */
-static void first_call(struct line_profiler_ctx *self, PyFrameObject *frame,
-                       PyCodeObject *code)
+static void first_call(struct line_profiler_ctx *self, PyCodeObject *code)
 {
     struct pikos_code described;
+    int rc;
 
     if (code_set_add(&self->seen, (PyObject *)code) < 0) {
         self->host->set_error(self->inst, PIKOS_ENOMEM, "out of memory");
@@ -174,8 +162,12 @@ static void first_call(struct line_profiler_ctx *self, PyFrameObject *frame,
     }
     if (describe_code(code, &described) < 0)
         external_python_error(self->inst, self->host, "a function's name");
-    else if (function_names_match(&self->names, &described,
-                                  runs_in_main(frame)))
+    else if ((rc = self->host->focus_matches(&self->functions, &described,
+                                             self->matched)) < 0)
+        self->host->set_error(self->inst, rc,
+                              "functions: cannot compare "
+                              "the names with a function");
+    else if (rc > 0)
         add_function(self, code);
 }
 
@@ -195,7 +187,7 @@ static int trace_in_front(PyObject *capsule, PyFrameObject *frame, int what,
             PyObject *type, *value, *traceback;
 
             PyErr_Fetch(&type, &value, &traceback);
-            first_call(self, frame, code);
+            first_call(self, code);
             PyErr_Restore(type, value, traceback);
         }
         Py_DECREF(code);
@@ -364,7 +356,7 @@ static int line_profiler_start(struct pikos_instance *inst, void *ctx)
     struct line_profiler_ctx *self = ctx;
     int rc = require_free_trace(self);
 
-    function_names_reset(&self->names);
+    memset(self->matched, 0, self->functions.count); /* a new run */
     if (rc == PIKOS_OK)
         rc = make_profiler(self);
     if (rc == PIKOS_OK)
@@ -410,15 +402,13 @@ static int disable_profiler(struct line_profiler_ctx *self)
    does for the focus of other monitors. */
 static int require_all_matched(struct line_profiler_ctx *self)
 {
-    const char *unmatched =
-        function_names_unmatched(&self->names, &self->functions);
-
-    if (unmatched == NULL)
-        return PIKOS_OK;
-    return self->host->set_error(self->inst, PIKOS_ENOTFOUND,
-                                 "functions: '%s' matched no function that "
-                                 "ran",
-                                 unmatched);
+    for (size_t i = 0; i < self->functions.count; i++)
+        if (!self->matched[i])
+            return self->host->set_error(self->inst, PIKOS_ENOTFOUND,
+                                         "functions: '%s' matched no "
+                                         "function that ran",
+                                         self->functions.items[i]);
+    return PIKOS_OK;
 }
 
 /* The timer first, so that the last snapshot is the one emitted here. */
