@@ -44,7 +44,7 @@ const char *pikos_kind_plural(uint32_t kind); /* "monitors", ... or NULL */
 
 /* The names pikos shows (`pikos plugins`, its --json, the Python module's
    dicts), so that no front end keeps its own copy; "?" for a value pikos
-   does not know.  Since libpikos 1.2. */
+   does not know.  New with plugin ABI 1.2. */
 const char *pikos_kind_name(uint32_t kind);        /* "monitor", ... */
 const char *pikos_option_type_name(uint32_t type); /* "int", ... "list" */
 const char *pikos_plugin_state_name(int state);    /* "ok", "broken", ... */
