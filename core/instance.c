@@ -22,6 +22,7 @@ static void destroy(struct pikos_instance *inst)
     }
     pikos_options_release(inst->plugin, inst->ctx);
     free(inst->ctx);
+    free(inst->prepared);
     free(inst->error_message);
     free(inst->unmatched_focus);
     free(inst);

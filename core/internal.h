@@ -181,7 +181,12 @@ size_t pikos_option_storage_size(uint32_t type) PIKOS_HIDDEN;
 
 /* ------------------------------------------------------------ instance.c */
 
-#define PIKOS_MAX_PREPARED 8
+/* A schema a recorder or filter was prepared for in this run, and the
+   context its prepare_schema (ABI 1.2) gave for it. */
+struct pikos_prepared {
+    const struct pikos_schema *schema;
+    void *ctx;
+};
 
 struct pikos_instance {
     struct pikos_plugin_info *info;
@@ -193,9 +198,20 @@ struct pikos_instance {
     /* Sticky error: the first one set while running, reported at stop. */
     int error_code;
     char *error_message;
-    /* Recorders and filters: schemas already prepared. */
-    const struct pikos_schema *prepared[PIKOS_MAX_PREPARED];
-    size_t nprepared;
+    /* Recorders and filters: the schemas prepared in this run, in order
+       (a growable array: no cap on the number of schemas). */
+    struct pikos_prepared *prepared;
+    size_t nprepared, prepared_cap;
+    /* The descriptor's ABI 1.2 callbacks, or NULL where an older
+       descriptor stops before them (set by pikos_pipeline_add). */
+    int (*prepare_schema)(struct pikos_instance *, void *,
+                          const struct pikos_schema *, void **);
+    int (*filter_schema)(struct pikos_instance *, void *, void *,
+                         const struct pikos_record *);
+    int (*record_schema)(struct pikos_instance *, void *, void *,
+                         const struct pikos_record *);
+    void (*release_schema)(struct pikos_instance *, void *,
+                           const struct pikos_schema *, void *);
     /* Monitors: focus names that matched nothing in the last run
        ("'a', 'b'"), or NULL. */
     char *unmatched_focus;

@@ -135,10 +135,33 @@ static const char *missing_callback(const struct pikos_plugin *plugin)
     case PIKOS_KIND_MONITOR:
         return plugin->schema == NULL ? "schema" : NULL;
     case PIKOS_KIND_FILTER:
-        return plugin->filter == NULL ? "filter" : NULL;
+        return plugin->filter == NULL &&
+                       !(PIKOS_PLUGIN_HAS(plugin, filter_schema) &&
+                         plugin->filter_schema)
+                   ? "filter"
+                   : NULL;
     default:
-        return plugin->record == NULL ? "record" : NULL;
+        return plugin->record == NULL &&
+                       !(PIKOS_PLUGIN_HAS(plugin, record_schema) &&
+                         plugin->record_schema)
+                   ? "record"
+                   : NULL;
     }
+}
+
+/* Copies the ABI 1.2 callbacks into the instance, NULL where the
+   descriptor is older and stops before them: the hot path then reads no
+   struct_size. */
+static void resolve_schema_callbacks(struct pikos_instance *inst)
+{
+    const struct pikos_plugin *plugin = inst->plugin;
+
+    if (!PIKOS_PLUGIN_HAS(plugin, release_schema))
+        return;
+    inst->prepare_schema = plugin->prepare_schema;
+    inst->filter_schema = plugin->filter_schema;
+    inst->record_schema = plugin->record_schema;
+    inst->release_schema = plugin->release_schema;
 }
 
 static int check_addable(struct pikos_pipeline *pipe,
@@ -190,6 +213,7 @@ PIKOS_EXPORT int pikos_pipeline_add(struct pikos_pipeline *pipe,
         return rc;
     }
     inst->pipeline = pipe;
+    resolve_schema_callbacks(inst);
     return 0;
 }
 
@@ -215,19 +239,10 @@ PIKOS_EXPORT int pikos_pipeline_is_running(const struct pikos_pipeline *pipe)
 
 /* ------------------------------------------------------------ schemas */
 
-static int is_prepared(const struct pikos_instance *inst,
-                       const struct pikos_schema *schema)
-{
-    for (size_t i = 0; i < inst->nprepared; i++)
-        if (inst->prepared[i] == schema)
-            return 1;
-    return 0;
-}
-
-/* Calls a recorder's prepare (a filter's filter_prepare) the first time it
-   is to see records of `schema` in this run. */
-static int ensure_prepared(struct pikos_instance *inst,
-                           const struct pikos_schema *schema)
+/* Calls the prepare of a recorder or filter for `schema`: prepare_schema
+   (ABI 1.2) when it has one, else prepare or filter_prepare. */
+static int call_prepare(struct pikos_instance *inst,
+                        const struct pikos_schema *schema, void **schema_ctx)
 {
     const struct pikos_plugin *plugin = inst->plugin;
     prepare_fn prepare = plugin->kind == PIKOS_KIND_RECORDER
@@ -235,22 +250,66 @@ static int ensure_prepared(struct pikos_instance *inst,
                              : plugin->filter_prepare;
     int rc = 0;
 
-    if (is_prepared(inst, schema))
-        return 0;
-    if (inst->nprepared == PIKOS_MAX_PREPARED) {
-        if (inst->error_code == 0)
-            pikos_instance_set_error(inst, PIKOS_EINVAL,
-                                     "cannot take records of more than %d "
-                                     "schemas in one run",
-                                     PIKOS_MAX_PREPARED);
-        return PIKOS_EINVAL;
-    }
-    if (prepare != NULL)
+    *schema_ctx = NULL;
+    PIKOS_CALL_ENTER(outer, inst, "prepare");
+    if (inst->prepare_schema != NULL)
+        rc = inst->prepare_schema(inst, inst->ctx, schema, schema_ctx);
+    else if (prepare != NULL)
         rc = prepare(inst, inst->ctx, schema);
-    if (rc < 0)
-        return callback_failed(inst, rc, "prepare");
-    inst->prepared[inst->nprepared++] = schema;
+    PIKOS_CALL_LEAVE(outer);
+    return rc < 0 ? callback_failed(inst, rc, "prepare") : 0;
+}
+
+/* Room for one more prepared schema; doubles, so that a run costs few
+   reallocations however many schemas it meets. */
+static int grow_prepared(struct pikos_instance *inst)
+{
+    size_t cap = inst->prepared_cap ? 2 * inst->prepared_cap : 4;
+    struct pikos_prepared *grown;
+
+    if (inst->nprepared < inst->prepared_cap)
+        return 0;
+    grown = realloc(inst->prepared, cap * sizeof(*grown));
+    if (grown == NULL)
+        return pikos_instance_set_error(inst, PIKOS_ENOMEM,
+                                        "out of memory preparing a schema");
+    inst->prepared = grown;
+    inst->prepared_cap = cap;
     return 0;
+}
+
+/* Finds the context of `schema` for a recorder or filter, preparing it
+   the first time the instance is to see records of `schema` in this run. */
+static int ensure_prepared(struct pikos_instance *inst,
+                           const struct pikos_schema *schema, void **schema_ctx)
+{
+    int rc;
+
+    for (size_t i = 0; i < inst->nprepared; i++)
+        if (inst->prepared[i].schema == schema) {
+            *schema_ctx = inst->prepared[i].ctx;
+            return 0;
+        }
+    if ((rc = grow_prepared(inst)) < 0 ||
+        (rc = call_prepare(inst, schema, schema_ctx)) < 0)
+        return rc;
+    inst->prepared[inst->nprepared].schema = schema;
+    inst->prepared[inst->nprepared++].ctx = *schema_ctx;
+    return 0;
+}
+
+/* Forgets the schemas of a run that ends, releasing their contexts. */
+static void release_prepared(struct pikos_instance *inst)
+{
+    for (size_t i = 0; i < inst->nprepared; i++) {
+        struct pikos_prepared *p = &inst->prepared[i];
+        if (inst->release_schema == NULL)
+            break;
+        PIKOS_CALL_ENTER(outer, inst, "release_schema");
+        inst->release_schema(inst, inst->ctx, p->schema, p->ctx);
+        PIKOS_CALL_LEAVE(outer);
+    }
+    inst->nprepared = 0;
 }
 
 /* Prepares every instance of `list` for the schema of every monitor. */
@@ -262,7 +321,8 @@ static int prepare_list(const struct pikos_pipeline *pipe,
         const struct pikos_schema *schema =
             pipe->monitors.items[m]->plugin->schema;
         for (size_t i = 0; schema != NULL && i < list->count; i++) {
-            int rc = ensure_prepared(list->items[i], schema);
+            void *schema_ctx;
+            int rc = ensure_prepared(list->items[i], schema, &schema_ctx);
             if (rc < 0) {
                 *failed = list->items[i];
                 return rc;
@@ -330,7 +390,7 @@ static void stop_list(const struct instance_list *list)
             continue;
         run_step(inst, inst->plugin->stop, "stop");
         inst->started = 0;
-        inst->nprepared = 0;
+        release_prepared(inst);
     }
 }
 
@@ -344,7 +404,7 @@ static void finish_recorders(const struct instance_list *list)
         run_step(inst, inst->plugin->stop, "stop");
         run_step(inst, inst->plugin->finalize, "finalize");
         inst->started = 0;
-        inst->nprepared = 0;
+        release_prepared(inst);
     }
 }
 
@@ -511,25 +571,33 @@ PIKOS_EXPORT void pikos_pipeline_free(struct pikos_pipeline *pipe)
 
 /* ------------------------------------------------------------ records */
 
-/* PIKOS_PASS, PIKOS_DROP, or a negative code (the record is dropped). */
-/* The per-record check that a plugin knows the record's schema.  Almost
-   always the first one it prepared: that case costs one comparison. */
-static inline int ensure_prepared_fast(struct pikos_instance *inst,
-                                       const struct pikos_schema *schema)
+/* The per-record look-up of a plugin's context for the record's schema.
+   Almost always the first one it prepared: that case costs one comparison
+   and never allocates. */
+static inline int find_prepared(struct pikos_instance *inst,
+                                const struct pikos_schema *schema,
+                                void **schema_ctx)
 {
-    if (inst->nprepared > 0 && inst->prepared[0] == schema)
+    if (inst->nprepared > 0 && inst->prepared[0].schema == schema) {
+        *schema_ctx = inst->prepared[0].ctx;
         return 0;
-    return ensure_prepared(inst, schema);
+    }
+    return ensure_prepared(inst, schema, schema_ctx);
 }
 
+/* PIKOS_PASS, PIKOS_DROP, or a negative code (the record is dropped). */
 static int apply_filter(struct pikos_instance *filter,
                         const struct pikos_record *rec)
 {
-    int verdict = ensure_prepared_fast(filter, rec->schema);
+    void *schema_ctx;
+    int verdict = find_prepared(filter, rec->schema, &schema_ctx);
 
     if (verdict == 0) {
         PIKOS_CALL_ENTER(outer, filter, "filter");
-        verdict = filter->plugin->filter(filter, filter->ctx, rec);
+        verdict =
+            filter->filter_schema != NULL
+                ? filter->filter_schema(filter, filter->ctx, schema_ctx, rec)
+                : filter->plugin->filter(filter, filter->ctx, rec);
         PIKOS_CALL_LEAVE(outer);
     }
     return verdict < 0 ? callback_failed(filter, verdict, "filter") : verdict;
@@ -538,11 +606,15 @@ static int apply_filter(struct pikos_instance *filter,
 static int record_into(struct pikos_instance *recorder,
                        const struct pikos_record *rec)
 {
-    int rc = ensure_prepared_fast(recorder, rec->schema);
+    void *schema_ctx;
+    int rc = find_prepared(recorder, rec->schema, &schema_ctx);
 
     if (rc == 0) {
         PIKOS_CALL_ENTER(outer, recorder, "record");
-        rc = recorder->plugin->record(recorder, recorder->ctx, rec);
+        rc = recorder->record_schema != NULL
+                 ? recorder->record_schema(recorder, recorder->ctx, schema_ctx,
+                                           rec)
+                 : recorder->plugin->record(recorder, recorder->ctx, rec);
         PIKOS_CALL_LEAVE(outer);
     }
     return rc < 0 ? callback_failed(recorder, rc, "record") : 0;

@@ -211,10 +211,12 @@ static int check_callbacks(const struct pikos_plugin *d, const char *lib,
 
     if (d->kind == PIKOS_KIND_MONITOR && !d->schema)
         missing = "a monitor needs a schema";
-    else if (d->kind == PIKOS_KIND_FILTER && !d->filter)
-        missing = "a filter needs a filter callback";
-    else if (d->kind == PIKOS_KIND_RECORDER && !d->record)
-        missing = "a recorder needs a record callback";
+    else if (d->kind == PIKOS_KIND_FILTER && !d->filter &&
+             !(PIKOS_PLUGIN_HAS(d, filter_schema) && d->filter_schema))
+        missing = "a filter needs a filter or filter_schema callback";
+    else if (d->kind == PIKOS_KIND_RECORDER && !d->record &&
+             !(PIKOS_PLUGIN_HAS(d, record_schema) && d->record_schema))
+        missing = "a recorder needs a record or record_schema callback";
     if (missing != NULL)
         return pikos_error_set(why, PIKOS_EABI, "%s: %s: fix the plugin", lib,
                                missing);

@@ -181,11 +181,96 @@ void fake_instance_free(struct fake_instance *fi)
 {
     if (fi == NULL)
         return;
+    fake_end_run(fi);
     if (fi->init_rc == PIKOS_OK && fi->plugin->fini != NULL)
         fi->plugin->fini(&fi->inst, fi->ctx);
     pikos_options_release(fi->plugin, fi->ctx);
     free(fi->ctx);
     free(fi);
+}
+
+/* ------------------------------------------------------------ schemas */
+
+static int has_schema_callbacks(const struct pikos_plugin *plugin)
+{
+    return PIKOS_PLUGIN_HAS(plugin, release_schema);
+}
+
+static struct pikos_prepared *find_schema(struct fake_instance *fi,
+                                          const struct pikos_schema *schema)
+{
+    for (size_t i = 0; i < fi->nschemas; i++)
+        if (fi->schemas[i].schema == schema)
+            return &fi->schemas[i];
+    return NULL;
+}
+
+static int call_prepare(struct fake_instance *fi,
+                        const struct pikos_schema *schema, void **schema_ctx)
+{
+    const struct pikos_plugin *p = fi->plugin;
+
+    *schema_ctx = NULL;
+    if (has_schema_callbacks(p) && p->prepare_schema != NULL)
+        return p->prepare_schema(&fi->inst, fi->ctx, schema, schema_ctx);
+    if (p->kind == PIKOS_KIND_FILTER && p->filter_prepare != NULL)
+        return p->filter_prepare(&fi->inst, fi->ctx, schema);
+    if (p->kind == PIKOS_KIND_RECORDER && p->prepare != NULL)
+        return p->prepare(&fi->inst, fi->ctx, schema);
+    return PIKOS_OK;
+}
+
+int fake_prepare(struct fake_instance *fi, const struct pikos_schema *schema)
+{
+    void *schema_ctx;
+    int rc;
+
+    if (find_schema(fi, schema) != NULL)
+        return PIKOS_OK;
+    if (fi->nschemas == FAKE_MAX_SCHEMAS)
+        return PIKOS_ENOMEM; /* the fake's own limit, not the host's */
+    rc = call_prepare(fi, schema, &schema_ctx);
+    if (rc == PIKOS_OK)
+        fi->schemas[fi->nschemas++] =
+            (struct pikos_prepared){schema, schema_ctx};
+    return rc;
+}
+
+int fake_filter(struct fake_instance *fi, const struct pikos_record *rec)
+{
+    const struct pikos_plugin *p = fi->plugin;
+    int rc = fake_prepare(fi, rec->schema);
+
+    if (rc != PIKOS_OK)
+        return rc;
+    if (has_schema_callbacks(p) && p->filter_schema != NULL)
+        return p->filter_schema(&fi->inst, fi->ctx,
+                                find_schema(fi, rec->schema)->ctx, rec);
+    return p->filter(&fi->inst, fi->ctx, rec);
+}
+
+int fake_record(struct fake_instance *fi, const struct pikos_record *rec)
+{
+    const struct pikos_plugin *p = fi->plugin;
+    int rc = fake_prepare(fi, rec->schema);
+
+    if (rc != PIKOS_OK)
+        return rc;
+    if (has_schema_callbacks(p) && p->record_schema != NULL)
+        return p->record_schema(&fi->inst, fi->ctx,
+                                find_schema(fi, rec->schema)->ctx, rec);
+    return p->record(&fi->inst, fi->ctx, rec);
+}
+
+void fake_end_run(struct fake_instance *fi)
+{
+    const struct pikos_plugin *p = fi->plugin;
+
+    for (size_t i = 0; i < fi->nschemas; i++)
+        if (has_schema_callbacks(p) && p->release_schema != NULL)
+            p->release_schema(&fi->inst, fi->ctx, fi->schemas[i].schema,
+                              fi->schemas[i].ctx);
+    fi->nschemas = 0;
 }
 
 /* ------------------------------------------------------------ files */

@@ -17,6 +17,7 @@
 
 #define FAKE_MAX_RECORDS 64
 #define FAKE_RECORD_TEXT 256
+#define FAKE_MAX_SCHEMAS 64
 
 struct fake_instance {
     struct pikos_instance inst; /* first: what the callbacks receive */
@@ -32,6 +33,10 @@ struct fake_instance {
     /* Emitted records, each as its values joined by '|'. */
     size_t nrecords;
     char records[FAKE_MAX_RECORDS][FAKE_RECORD_TEXT];
+
+    /* Schemas prepared (filters and recorders) and their contexts. */
+    size_t nschemas;
+    struct pikos_prepared schemas[FAKE_MAX_SCHEMAS];
 };
 
 extern const struct pikos_host fake_host;
@@ -48,6 +53,20 @@ struct fake_instance *fake_instance_new(const struct pikos_plugin *plugin,
 /* Calls fini (as the real host, only when init succeeded), then frees the
    options and the context. */
 void fake_instance_free(struct fake_instance *fi);
+
+/*
+ * The host's part in the schemas of a run, as the real host plays it:
+ * fake_prepare calls prepare_schema (ABI 1.2) when the plugin has it, else
+ * prepare or filter_prepare, once per schema, and keeps the context;
+ * fake_filter and fake_record prepare a schema not seen yet, then pass its
+ * context to filter_schema/record_schema (or call filter/record).  They
+ * return the callback's result.  fake_end_run releases the contexts (as the
+ * host does when a run ends); fake_instance_free calls it first.
+ */
+int fake_prepare(struct fake_instance *fi, const struct pikos_schema *schema);
+int fake_filter(struct fake_instance *fi, const struct pikos_record *rec);
+int fake_record(struct fake_instance *fi, const struct pikos_record *rec);
+void fake_end_run(struct fake_instance *fi);
 
 /* A new empty file's path (for outputs); removed by the caller. */
 void fake_temp_file(char path[64]);

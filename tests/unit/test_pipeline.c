@@ -371,3 +371,176 @@ Test(pipeline, a_monitor_without_a_schema_is_refused)
                      "schema");
     pikos_pipeline_free(pipe);
 }
+
+/* ------------------------------------------------------------ schema ctx */
+
+/* A recorder of ABI 1.2: a counter per schema, its per-schema context. */
+struct schema_counter_ctx {
+    int prepares, releases, wrong_ctx;
+    size_t records, released_records;
+};
+
+struct schema_count {
+    const struct pikos_schema *schema;
+    size_t records;
+};
+
+static int counter_prepare(struct pikos_instance *inst, void *ctx,
+                           const struct pikos_schema *schema, void **out)
+{
+    struct schema_count *count = calloc(1, sizeof(*count));
+
+    if (count == NULL)
+        return PIKOS_ENOMEM;
+    count->schema = schema;
+    *out = count;
+    ((struct schema_counter_ctx *)ctx)->prepares++;
+    return 0;
+}
+
+static int counter_record(struct pikos_instance *inst, void *ctx,
+                          void *schema_ctx, const struct pikos_record *rec)
+{
+    struct schema_counter_ctx *self = ctx;
+    struct schema_count *count = schema_ctx;
+
+    self->wrong_ctx += count->schema != rec->schema;
+    self->records++;
+    count->records++;
+    return 0;
+}
+
+static void counter_release(struct pikos_instance *inst, void *ctx,
+                            const struct pikos_schema *schema, void *schema_ctx)
+{
+    struct schema_counter_ctx *self = ctx;
+    struct schema_count *count = schema_ctx;
+
+    self->wrong_ctx += count->schema != schema;
+    self->releases++;
+    self->released_records += count->records;
+    free(count);
+}
+
+/* The same context given to a filter: it drops every second record of
+   each schema. */
+static int counter_filter(struct pikos_instance *inst, void *ctx,
+                          void *schema_ctx, const struct pikos_record *rec)
+{
+    struct schema_count *count = schema_ctx;
+
+    return count->records++ % 2 == 0 ? PIKOS_PASS : PIKOS_DROP;
+}
+
+static const struct pikos_plugin counter_recorder = {
+    .abi_major = 1,
+    .abi_minor = 2,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_RECORDER,
+    .name = "counter",
+    .ctx_size = sizeof(struct schema_counter_ctx),
+    .prepare_schema = counter_prepare,
+    .record_schema = counter_record,
+    .release_schema = counter_release,
+};
+
+static const struct pikos_plugin counter_filter_plugin = {
+    .abi_major = 1,
+    .abi_minor = 2,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_FILTER,
+    .name = "every_second",
+    .ctx_size = sizeof(struct schema_counter_ctx),
+    .prepare_schema = counter_prepare,
+    .filter_schema = counter_filter,
+    .release_schema = counter_release,
+};
+
+#define MANY_SCHEMAS 40
+static const struct pikos_field one_field[] = {{"n", PIKOS_FIELD_INT}};
+
+/* Emits `per_schema` records of each of MANY_SCHEMAS schemas, as the
+   monitor `monitor` would. */
+static void emit_many_schemas(struct pikos_instance *monitor, int per_schema)
+{
+    static struct pikos_schema schemas[MANY_SCHEMAS];
+    struct pikos_value value = {.u.i = 1};
+
+    for (int k = 0; k < per_schema; k++)
+        for (int s = 0; s < MANY_SCHEMAS; s++) {
+            struct pikos_record rec = {&schemas[s], &value};
+            schemas[s] =
+                (struct pikos_schema){"Many", 1, one_field, "{}", "{}"};
+            pikos_host_table.emit(monitor, &rec);
+        }
+}
+
+Test(pipeline, schema_contexts_come_back_for_any_number_of_schemas)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *monitor =
+        local_instance(&line_probe, "monitors/line_probe");
+    struct pikos_instance *filter =
+        local_instance(&counter_filter_plugin, "filters/every_second");
+    struct pikos_instance *recorder =
+        local_instance(&counter_recorder, "recorders/counter");
+    struct schema_counter_ctx *seen = pikos_instance_ctx(recorder);
+    struct schema_counter_ctx *filtered = pikos_instance_ctx(filter);
+
+    pipeline_add_ok(pipe, monitor);
+    pipeline_add_ok(pipe, filter);
+    pipeline_add_ok(pipe, recorder);
+    start_ok(pipe);
+    cr_assert_eq(seen->prepares, 1); /* the monitor's schema */
+    emit_many_schemas(monitor, 4);
+    stop_ok(pipe);
+    cr_assert_eq(filtered->prepares, 1 + MANY_SCHEMAS);
+    cr_assert_eq(seen->prepares, 1 + MANY_SCHEMAS);
+    cr_assert_eq(seen->records, 2 * MANY_SCHEMAS);
+    cr_assert_eq(seen->releases, seen->prepares);
+    cr_assert_eq(filtered->releases, filtered->prepares);
+    cr_assert_eq(seen->released_records, seen->records);
+    cr_assert_eq(seen->wrong_ctx + filtered->wrong_ctx, 0);
+    pikos_pipeline_free(pipe);
+}
+
+/* An ABI 1.1 recorder: its descriptor stops before the 1.2 fields, so
+   whatever follows it in memory (here: callbacks that would fail the test)
+   is never read. */
+static int never_called(struct pikos_instance *inst, void *ctx,
+                        const struct pikos_schema *schema, void **out)
+{
+    cr_assert_fail("a field beyond struct_size was read");
+    return PIKOS_EPLUGIN;
+}
+
+static struct pikos_plugin old_collect_recorder(void)
+{
+    struct pikos_plugin old = collect_recorder;
+
+    old.abi_minor = 1;
+    old.struct_size = offsetof(struct pikos_plugin, prepare_schema);
+    old.prepare_schema = never_called;
+    return old;
+}
+
+Test(pipeline, abi_1_1_recorders_work_with_two_schemas)
+{
+    static struct pikos_plugin old;
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *recorder;
+    struct collect_ctx *collect;
+
+    old = old_collect_recorder();
+    recorder = local_instance(&old, "recorders/collect");
+    collect = pikos_instance_ctx(recorder);
+    pipeline_add_ok(pipe, registry_instance("monitors/functions", NULL, 0));
+    pipeline_add_ok(pipe, local_instance(&line_probe, "monitors/line_probe"));
+    pipeline_add_ok(pipe, recorder);
+    start_ok(pipe);
+    py_call("tiny", "g");
+    stop_ok(pipe);
+    cr_assert_eq(collect->prepares, 2);
+    cr_assert_gt(collect->count, 6);
+    pikos_pipeline_free(pipe);
+}

@@ -424,6 +424,27 @@ struct pikos_plugin {
        there at all (not even stop or finalize: what they hold is the
        parent's).  Monitors and filters that hold only memory need none. */
     int (*after_fork)(struct pikos_instance *inst, void *ctx);
+
+    /* Filters and recorders, optional (since 1.2): per-schema state, so
+       that a plugin keeps no table of the schemas it has seen.  The host
+       calls `prepare_schema` (instead of prepare/filter_prepare) the first
+       time the instance is to see records of `schema` in a run; what it
+       stores in *schema_ctx (NULL to start with) the host keeps for that
+       (instance, schema) pair, however many schemas there are, and passes
+       back to `filter_schema` or `record_schema`, which then replace
+       `filter` or `record` (a filter needs one of filter/filter_schema, a
+       recorder one of record/record_schema).  `release_schema` is called
+       for each prepared schema when the run ends (after stop, and for
+       recorders after finalize), before a later run prepares again. */
+    int (*prepare_schema)(struct pikos_instance *inst, void *ctx,
+                          const struct pikos_schema *schema, void **schema_ctx);
+    int (*filter_schema)(struct pikos_instance *inst, void *ctx,
+                         void *schema_ctx,
+                         const struct pikos_record *rec); /* PASS/DROP */
+    int (*record_schema)(struct pikos_instance *inst, void *ctx,
+                         void *schema_ctx, const struct pikos_record *rec);
+    void (*release_schema)(struct pikos_instance *inst, void *ctx,
+                           const struct pikos_schema *schema, void *schema_ctx);
 };
 
 /* Whether the descriptor reaches `field` (the host reads the fields
