@@ -34,15 +34,3 @@ int filter_field_index(struct pikos_instance *inst,
                            "field '%s' is not in %s (fields: %s)", field,
                            schema->name, names);
 }
-
-int filter_schema_room(struct pikos_instance *inst,
-                       const struct pikos_host *host, size_t used,
-                       const struct pikos_schema *schema)
-{
-    if (used < FILTER_MAX_SCHEMAS)
-        return PIKOS_OK;
-    return host->set_error(inst, PIKOS_EINVAL,
-                           "cannot filter more than %d record schemas at "
-                           "once (%s is one too many)",
-                           FILTER_MAX_SCHEMAS, schema->name);
-}

@@ -1,10 +1,8 @@
 /*
  * plugins/filters/common/field.{c,h} - what every filter that reads one
  * named field of the records does the same way: find the field in each
- * record schema it is shown (filter_prepare), with one clear message when
- * the field is not there; keep a small table of the schemas it has
- * prepared (a filter may sit behind several monitors); compare two values
- * of the field.
+ * record schema it is shown (prepare_schema), with one clear message when
+ * the field is not there; compare two values of the field.
  *
  * Compiled into each filter module that needs it.
  */
@@ -17,21 +15,12 @@
 
 #include <pikos/plugin.h>
 
-/* How many record schemas one filter prepares at most. */
-#define FILTER_MAX_SCHEMAS 8
-
 /* Stores the index of the field named `field` in `schema`; when the
    schema has no such field, returns PIKOS_ENOTFOUND, with an error naming
    the field, the schema and the fields it has. */
 int filter_field_index(struct pikos_instance *inst,
                        const struct pikos_host *host, const char *field,
                        const struct pikos_schema *schema, size_t *index);
-
-/* PIKOS_OK when a filter that has prepared `used` schemas may prepare
-   `schema` too; else PIKOS_EINVAL, with an error naming the limit. */
-int filter_schema_room(struct pikos_instance *inst,
-                       const struct pikos_host *host, size_t used,
-                       const struct pikos_schema *schema);
 
 /* Whether two values of a field of `type` (enum pikos_field_type) are
    equal.  Inline: filters call it for every record. */

@@ -48,7 +48,7 @@ static int convert_value(struct pikos_instance *inst,
         self->field, prep->schema->name);
 }
 
-static int prepare_schema(struct pikos_instance *inst,
+static int convert_values(struct pikos_instance *inst,
                           struct values_filter *self,
                           struct prepared_schema *prep,
                           const struct pikos_schema *schema)
@@ -62,68 +62,34 @@ static int prepare_schema(struct pikos_instance *inst,
     prep->values = calloc(self->values.count + 1, sizeof(*prep->values));
     if (prep->values == NULL)
         return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    for (size_t i = 0; i < self->values.count; i++) {
+    for (size_t i = 0; i < self->values.count && rc == PIKOS_OK; i++)
         rc = convert_value(inst, self, prep, i);
-        if (rc != PIKOS_OK) {
-            free(prep->values);
-            prep->values = NULL;
-            return rc;
-        }
-    }
-    return PIKOS_OK;
-}
-
-static struct prepared_schema *find_prepared(struct values_filter *self,
-                                             const struct pikos_schema *schema)
-{
-    for (size_t i = 0; i < self->nprepared; i++)
-        if (self->prepared[i].schema == schema)
-            return &self->prepared[i];
-    return NULL;
-}
-
-int values_filter_prepare(struct pikos_instance *inst, void *ctx,
-                          const struct pikos_schema *schema)
-{
-    struct values_filter *self = ctx;
-    int rc;
-
-    if (find_prepared(self, schema) != NULL)
-        return PIKOS_OK;
-    rc = filter_schema_room(inst, self->host, self->nprepared, schema);
-    if (rc == PIKOS_OK)
-        rc = prepare_schema(inst, self, &self->prepared[self->nprepared],
-                            schema);
-    if (rc == PIKOS_OK)
-        self->nprepared++;
     return rc;
 }
 
-void values_filter_fini(struct pikos_instance *inst, void *ctx)
+int values_filter_prepare(struct pikos_instance *inst, void *ctx,
+                          const struct pikos_schema *schema, void **schema_ctx)
 {
     struct values_filter *self = ctx;
-    for (size_t i = 0; i < self->nprepared; i++)
-        free(self->prepared[i].values);
-    self->nprepared = 0;
+    struct prepared_schema *prep = calloc(1, sizeof(*prep));
+    int rc;
+
+    if (prep == NULL)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    rc = convert_values(inst, self, prep, schema);
+    if (rc != PIKOS_OK) { /* the host keeps nothing of a failed prepare */
+        values_filter_release(inst, ctx, schema, prep);
+        return rc;
+    }
+    *schema_ctx = prep;
+    return PIKOS_OK;
 }
 
-/* ------------------------------------------------------------ matching */
-
-enum values_match values_filter_match(struct pikos_instance *inst,
-                                      struct values_filter *self,
-                                      const struct pikos_record *rec)
+void values_filter_release(struct pikos_instance *inst, void *ctx,
+                           const struct pikos_schema *schema, void *schema_ctx)
 {
-    const struct prepared_schema *prep = find_prepared(self, rec->schema);
-    if (prep == NULL) {
-        /* The host prepares every schema first; if it did not, do it now
-           (a failure is kept as the sticky error). */
-        if (values_filter_prepare(inst, self, rec->schema) != PIKOS_OK)
-            return VALUES_UNPREPARED;
-        prep = find_prepared(self, rec->schema);
-    }
-    const struct pikos_value *value = &rec->values[prep->field];
-    for (size_t i = 0; i < self->values.count; i++)
-        if (filter_same_value(prep->type, value, &prep->values[i]))
-            return VALUES_MATCH;
-    return VALUES_NO_MATCH;
+    struct prepared_schema *prep = schema_ctx;
+
+    free(prep->values);
+    free(prep);
 }

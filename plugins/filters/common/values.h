@@ -6,12 +6,13 @@
  * The options arrive as text; the first time the filter sees a schema it
  * finds the field's index and turns the values into the field's type, so
  * that matching a record is one comparison per value with no parsing.  A
- * filter may sit behind several monitors, so it keeps that prepared form
- * for a few schemas.
+ * filter may sit behind several monitors: that prepared form is the
+ * schema's context (ABI 1.2), which the host keeps for each schema and
+ * hands back with every record of it.
  *
  * Both filters use struct values_filter as their context, the option
  * table entries VALUES_FILTER_OPTIONS, and the functions below as their
- * init, filter_prepare and fini; their own code is the verdict.
+ * init, prepare_schema and release_schema; their own code is the verdict.
  */
 #ifndef PIKOS_FILTERS_VALUES_H
 #define PIKOS_FILTERS_VALUES_H
@@ -22,7 +23,7 @@
 
 #include "field.h"
 
-/* The values converted for one schema. */
+/* The values converted for one schema: a schema's context. */
 struct prepared_schema {
     const struct pikos_schema *schema;
     size_t field;
@@ -36,8 +37,6 @@ struct values_filter {
     struct pikos_strlist values;
 
     const struct pikos_host *host;
-    size_t nprepared;
-    struct prepared_schema prepared[FILTER_MAX_SCHEMAS];
 };
 
 /* The option table's two entries; `values_help` says what a match does. */
@@ -52,22 +51,26 @@ struct values_filter {
 
 int values_filter_init(struct pikos_instance *inst, void *ctx,
                        const struct pikos_host *host);
-/* Finds the field in `schema` and converts the values to its type; errors
-   name the field or the value that does not fit. */
+/* Finds the field in `schema` and converts the values to its type, into
+   a new struct prepared_schema stored in *schema_ctx; errors name the
+   field or the value that does not fit. */
 int values_filter_prepare(struct pikos_instance *inst, void *ctx,
-                          const struct pikos_schema *schema);
-void values_filter_fini(struct pikos_instance *inst, void *ctx);
+                          const struct pikos_schema *schema, void **schema_ctx);
+void values_filter_release(struct pikos_instance *inst, void *ctx,
+                           const struct pikos_schema *schema, void *schema_ctx);
 
-/* What values_filter_match finds. */
-enum values_match {
-    VALUES_MATCH,      /* the record's field equals one of the values */
-    VALUES_NO_MATCH,   /* it equals none */
-    VALUES_UNPREPARED, /* the schema could not be prepared (the field is not
-                          in it): the error is kept, reported at stop */
-};
+/* Whether the record's field equals one of the values.  Inline: filters
+   call it for every record. */
+static inline int values_filter_match(const struct values_filter *self,
+                                      const struct prepared_schema *prep,
+                                      const struct pikos_record *rec)
+{
+    const struct pikos_value *value = &rec->values[prep->field];
 
-enum values_match values_filter_match(struct pikos_instance *inst,
-                                      struct values_filter *self,
-                                      const struct pikos_record *rec);
+    for (size_t i = 0; i < self->values.count; i++)
+        if (filter_same_value(prep->type, value, &prep->values[i]))
+            return 1;
+    return 0;
+}
 
 #endif /* PIKOS_FILTERS_VALUES_H */

@@ -17,14 +17,12 @@ static const struct pikos_option not_on_value_options[] = {
     {0},
 };
 
-/* A record whose schema cannot be prepared (the field is not in it) is
-   dropped, as on_value drops it: the error is reported at stop. */
 static int not_on_value_filter(struct pikos_instance *inst, void *ctx,
-                               const struct pikos_record *rec)
+                               void *schema_ctx, const struct pikos_record *rec)
 {
-    if (values_filter_match(inst, ctx, rec) == VALUES_NO_MATCH)
-        return PIKOS_PASS;
-    return PIKOS_DROP;
+    if (values_filter_match(ctx, schema_ctx, rec))
+        return PIKOS_DROP;
+    return PIKOS_PASS;
 }
 
 PIKOS_PLUGIN_DEFINE({
@@ -39,7 +37,7 @@ PIKOS_PLUGIN_DEFINE({
     .options = not_on_value_options,
     .ctx_size = sizeof(struct values_filter),
     .init = values_filter_init,
-    .fini = values_filter_fini,
-    .filter_prepare = values_filter_prepare,
-    .filter = not_on_value_filter,
+    .prepare_schema = values_filter_prepare,
+    .filter_schema = not_on_value_filter,
+    .release_schema = values_filter_release,
 });

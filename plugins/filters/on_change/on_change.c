@@ -6,7 +6,9 @@
  * passes only when its field's value is not the one the record before it
  * had (whether or not that one passed).  A filter may sit behind several
  * monitors; each record schema has its own previous value, since the same
- * field name may mean another thing (or sit elsewhere) in another schema.
+ * field name may mean another thing (or sit elsewhere) in another schema:
+ * that state is the schema's context (ABI 1.2), kept by the host for the
+ * run and handed back with every record of the schema.
  *
  * The previous value is copied, as a record lives only during the call
  * (text into a buffer of the schema's, grown only when a longer text
@@ -21,9 +23,8 @@
 
 #define ON_CHANGE_INITIAL_TEXT 256
 
-/* The state kept for one schema. */
+/* The state kept for one schema: a schema's context. */
 struct watched_schema {
-    const struct pikos_schema *schema;
     size_t field;
     uint32_t type;               /* the field's enum pikos_field_type */
     int seen;                    /* `previous` holds a value */
@@ -37,8 +38,6 @@ struct on_change_ctx {
     char *field;
 
     const struct pikos_host *host;
-    size_t nwatched;
-    struct watched_schema watched[FILTER_MAX_SCHEMAS];
 };
 
 static const struct pikos_option on_change_options[] = {
@@ -58,48 +57,52 @@ static int on_change_init(struct pikos_instance *inst, void *ctx,
 
 /* ------------------------------------------------------------ preparing */
 
-static struct watched_schema *find_watched(struct on_change_ctx *self,
-                                           const struct pikos_schema *schema)
+static void on_change_release(struct pikos_instance *inst, void *ctx,
+                              const struct pikos_schema *schema,
+                              void *schema_ctx)
 {
-    for (size_t i = 0; i < self->nwatched; i++)
-        if (self->watched[i].schema == schema)
-            return &self->watched[i];
-    return NULL;
+    struct watched_schema *w = schema_ctx;
+
+    free(w->text);
+    free(w);
 }
 
 static int watch_schema(struct pikos_instance *inst, struct on_change_ctx *self,
-                        const struct pikos_schema *schema)
+                        const struct pikos_schema *schema,
+                        struct watched_schema *w)
 {
-    struct watched_schema *w = &self->watched[self->nwatched];
-    size_t index;
-    int rc = filter_field_index(inst, self->host, self->field, schema, &index);
+    int rc =
+        filter_field_index(inst, self->host, self->field, schema, &w->field);
 
     if (rc != PIKOS_OK)
         return rc;
-    *w = (struct watched_schema){
-        .schema = schema, .field = index, .type = schema->fields[index].type};
+    w->type = schema->fields[w->field].type;
     if (w->type == PIKOS_FIELD_STR) {
         w->text = malloc(ON_CHANGE_INITIAL_TEXT);
         if (w->text == NULL)
             return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
         w->text_cap = ON_CHANGE_INITIAL_TEXT;
     }
-    self->nwatched++;
     return PIKOS_OK;
 }
 
 static int on_change_prepare(struct pikos_instance *inst, void *ctx,
-                             const struct pikos_schema *schema)
+                             const struct pikos_schema *schema,
+                             void **schema_ctx)
 {
     struct on_change_ctx *self = ctx;
+    struct watched_schema *w = calloc(1, sizeof(*w));
     int rc;
 
-    if (find_watched(self, schema) != NULL)
-        return PIKOS_OK;
-    rc = filter_schema_room(inst, self->host, self->nwatched, schema);
-    if (rc != PIKOS_OK)
+    if (w == NULL)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    rc = watch_schema(inst, self, schema, w);
+    if (rc != PIKOS_OK) { /* the host keeps nothing of a failed prepare */
+        on_change_release(inst, ctx, schema, w);
         return rc;
-    return watch_schema(inst, self, schema);
+    }
+    *schema_ctx = w;
+    return PIKOS_OK;
 }
 
 /* ------------------------------------------------------------ filtering */
@@ -138,32 +141,17 @@ static int remember(struct pikos_instance *inst, struct on_change_ctx *self,
 }
 
 static int on_change_filter(struct pikos_instance *inst, void *ctx,
-                            const struct pikos_record *rec)
+                            void *schema_ctx, const struct pikos_record *rec)
 {
-    struct on_change_ctx *self = ctx;
-    struct watched_schema *w = find_watched(self, rec->schema);
-    if (w == NULL) {
-        /* The host prepares every schema first; if it did not, do it now
-           (a failure is kept as the sticky error). */
-        if (on_change_prepare(inst, ctx, rec->schema) != PIKOS_OK)
-            return PIKOS_DROP;
-        w = find_watched(self, rec->schema);
-    }
+    struct watched_schema *w = schema_ctx;
     const struct pikos_value *value = &rec->values[w->field];
+
     if (w->seen && filter_same_value(w->type, &w->previous, value))
         return PIKOS_DROP;
     /* A value that could not be kept still changed: it passes, and the
        next record passes too (the error is reported at stop). */
-    remember(inst, self, w, value);
+    remember(inst, ctx, w, value);
     return PIKOS_PASS;
-}
-
-static void on_change_fini(struct pikos_instance *inst, void *ctx)
-{
-    struct on_change_ctx *self = ctx;
-    for (size_t i = 0; i < self->nwatched; i++)
-        free(self->watched[i].text);
-    self->nwatched = 0;
 }
 
 PIKOS_PLUGIN_DEFINE({
@@ -178,7 +166,7 @@ PIKOS_PLUGIN_DEFINE({
     .options = on_change_options,
     .ctx_size = sizeof(struct on_change_ctx),
     .init = on_change_init,
-    .fini = on_change_fini,
-    .filter_prepare = on_change_prepare,
-    .filter = on_change_filter,
+    .prepare_schema = on_change_prepare,
+    .filter_schema = on_change_filter,
+    .release_schema = on_change_release,
 });

@@ -15,12 +15,10 @@ static const struct pikos_option on_value_options[] = {
     {0},
 };
 
-/* A record whose schema cannot be prepared (the field is not in it) is
-   dropped: the error is reported at stop. */
 static int on_value_filter(struct pikos_instance *inst, void *ctx,
-                           const struct pikos_record *rec)
+                           void *schema_ctx, const struct pikos_record *rec)
 {
-    if (values_filter_match(inst, ctx, rec) == VALUES_MATCH)
+    if (values_filter_match(ctx, schema_ctx, rec))
         return PIKOS_PASS;
     return PIKOS_DROP;
 }
@@ -37,7 +35,7 @@ PIKOS_PLUGIN_DEFINE({
     .options = on_value_options,
     .ctx_size = sizeof(struct values_filter),
     .init = values_filter_init,
-    .fini = values_filter_fini,
-    .filter_prepare = values_filter_prepare,
-    .filter = on_value_filter,
+    .prepare_schema = values_filter_prepare,
+    .filter_schema = on_value_filter,
+    .release_schema = values_filter_release,
 });
