@@ -13,8 +13,23 @@
 
 #include "internal.h"
 
+/* Releases the contexts of the schemas the instance was prepared for
+   (ABI 1.2): they live as long as the instance, as its context does. */
+static void release_schemas(struct pikos_instance *inst)
+{
+    for (size_t i = 0; inst->release_schema && i < inst->nprepared; i++) {
+        const struct pikos_prepared *p = &inst->prepared[i];
+        PIKOS_CALL_ENTER(outer, inst, "release_schema");
+        inst->release_schema(inst, inst->ctx, p->schema, p->ctx);
+        PIKOS_CALL_LEAVE(outer);
+    }
+    inst->nprepared = 0;
+}
+
 static void destroy(struct pikos_instance *inst)
 {
+    if (inst->initialized)
+        release_schemas(inst);
     if (inst->initialized && inst->plugin->fini != NULL) {
         PIKOS_CALL_ENTER(outer, inst, "fini");
         inst->plugin->fini(inst, inst->ctx);

@@ -298,18 +298,13 @@ static int ensure_prepared(struct pikos_instance *inst,
     return 0;
 }
 
-/* Forgets the schemas of a run that ends, releasing their contexts. */
-static void release_prepared(struct pikos_instance *inst)
+/* At the end of a run: an instance without prepare_schema is prepared
+   again in the next run, as before ABI 1.2; one with it keeps its schema
+   contexts until it is freed (released before its fini). */
+static void end_run(struct pikos_instance *inst)
 {
-    for (size_t i = 0; i < inst->nprepared; i++) {
-        struct pikos_prepared *p = &inst->prepared[i];
-        if (inst->release_schema == NULL)
-            break;
-        PIKOS_CALL_ENTER(outer, inst, "release_schema");
-        inst->release_schema(inst, inst->ctx, p->schema, p->ctx);
-        PIKOS_CALL_LEAVE(outer);
-    }
-    inst->nprepared = 0;
+    if (inst->prepare_schema == NULL)
+        inst->nprepared = 0;
 }
 
 /* Prepares every instance of `list` for the schema of every monitor. */
@@ -390,7 +385,7 @@ static void stop_list(const struct instance_list *list)
             continue;
         run_step(inst, inst->plugin->stop, "stop");
         inst->started = 0;
-        release_prepared(inst);
+        end_run(inst);
     }
 }
 
@@ -404,7 +399,7 @@ static void finish_recorders(const struct instance_list *list)
         run_step(inst, inst->plugin->stop, "stop");
         run_step(inst, inst->plugin->finalize, "finalize");
         inst->started = 0;
-        release_prepared(inst);
+        end_run(inst);
     }
 }
 

@@ -154,6 +154,8 @@ static int apply_settings(const struct pikos_plugin *plugin, void *ctx,
 
 /* ------------------------------------------------------------ instances */
 
+static void release_schemas(struct fake_instance *fi);
+
 struct fake_instance *fake_instance_new(const struct pikos_plugin *plugin,
                                         const char *const *settings)
 {
@@ -181,7 +183,8 @@ void fake_instance_free(struct fake_instance *fi)
 {
     if (fi == NULL)
         return;
-    fake_end_run(fi);
+    if (fi->init_rc == PIKOS_OK)
+        release_schemas(fi);
     if (fi->init_rc == PIKOS_OK && fi->plugin->fini != NULL)
         fi->plugin->fini(&fi->inst, fi->ctx);
     pikos_options_release(fi->plugin, fi->ctx);
@@ -262,7 +265,7 @@ int fake_record(struct fake_instance *fi, const struct pikos_record *rec)
     return p->record(&fi->inst, fi->ctx, rec);
 }
 
-void fake_end_run(struct fake_instance *fi)
+static void release_schemas(struct fake_instance *fi)
 {
     const struct pikos_plugin *p = fi->plugin;
 

@@ -60,13 +60,12 @@ void fake_instance_free(struct fake_instance *fi);
  * prepare or filter_prepare, once per schema, and keeps the context;
  * fake_filter and fake_record prepare a schema not seen yet, then pass its
  * context to filter_schema/record_schema (or call filter/record).  They
- * return the callback's result.  fake_end_run releases the contexts (as the
- * host does when a run ends); fake_instance_free calls it first.
+ * return the callback's result.  fake_instance_free releases the contexts
+ * before fini, as the host does.
  */
 int fake_prepare(struct fake_instance *fi, const struct pikos_schema *schema);
 int fake_filter(struct fake_instance *fi, const struct pikos_record *rec);
 int fake_record(struct fake_instance *fi, const struct pikos_record *rec);
-void fake_end_run(struct fake_instance *fi);
 
 /* A new empty file's path (for outputs); removed by the caller. */
 void fake_temp_file(char path[64]);

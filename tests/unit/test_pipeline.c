@@ -376,14 +376,19 @@ Test(pipeline, a_monitor_without_a_schema_is_refused)
 
 /* A recorder of ABI 1.2: a counter per schema, its per-schema context. */
 struct schema_counter_ctx {
-    int prepares, releases, wrong_ctx;
-    size_t records, released_records;
+    int prepares, wrong_ctx;
+    size_t records;
 };
 
 struct schema_count {
     const struct pikos_schema *schema;
     size_t records;
 };
+
+/* What release_schema saw, over every instance (their contexts are freed
+   with them). */
+static int released, released_wrong;
+static size_t released_records;
 
 static int counter_prepare(struct pikos_instance *inst, void *ctx,
                            const struct pikos_schema *schema, void **out)
@@ -413,12 +418,11 @@ static int counter_record(struct pikos_instance *inst, void *ctx,
 static void counter_release(struct pikos_instance *inst, void *ctx,
                             const struct pikos_schema *schema, void *schema_ctx)
 {
-    struct schema_counter_ctx *self = ctx;
     struct schema_count *count = schema_ctx;
 
-    self->wrong_ctx += count->schema != schema;
-    self->releases++;
-    self->released_records += count->records;
+    released_wrong += count->schema != schema;
+    released++;
+    released_records += count->records;
     free(count);
 }
 
@@ -475,6 +479,7 @@ static void emit_many_schemas(struct pikos_instance *monitor, int per_schema)
         }
 }
 
+/* Prepared once in the instance's life, released when it is freed. */
 Test(pipeline, schema_contexts_come_back_for_any_number_of_schemas)
 {
     struct pikos_pipeline *pipe = pikos_pipeline_new();
@@ -490,18 +495,22 @@ Test(pipeline, schema_contexts_come_back_for_any_number_of_schemas)
     pipeline_add_ok(pipe, monitor);
     pipeline_add_ok(pipe, filter);
     pipeline_add_ok(pipe, recorder);
-    start_ok(pipe);
-    cr_assert_eq(seen->prepares, 1); /* the monitor's schema */
-    emit_many_schemas(monitor, 4);
-    stop_ok(pipe);
+    for (int run = 0; run < 2; run++) {
+        start_ok(pipe);
+        cr_assert_eq(seen->prepares, run == 0 ? 1 : 1 + MANY_SCHEMAS);
+        emit_many_schemas(monitor, 2);
+        stop_ok(pipe);
+    }
     cr_assert_eq(filtered->prepares, 1 + MANY_SCHEMAS);
     cr_assert_eq(seen->prepares, 1 + MANY_SCHEMAS);
     cr_assert_eq(seen->records, 2 * MANY_SCHEMAS);
-    cr_assert_eq(seen->releases, seen->prepares);
-    cr_assert_eq(filtered->releases, filtered->prepares);
-    cr_assert_eq(seen->released_records, seen->records);
     cr_assert_eq(seen->wrong_ctx + filtered->wrong_ctx, 0);
+    cr_assert_eq(released, 0);
     pikos_pipeline_free(pipe);
+    cr_assert_eq(released, 2 * (1 + MANY_SCHEMAS));
+    /* The recorder counted 2 records of each schema, the filter 4. */
+    cr_assert_eq(released_records, 6 * MANY_SCHEMAS);
+    cr_assert_eq(released_wrong, 0);
 }
 
 /* An ABI 1.1 recorder: its descriptor stops before the 1.2 fields, so
@@ -542,5 +551,8 @@ Test(pipeline, abi_1_1_recorders_work_with_two_schemas)
     stop_ok(pipe);
     cr_assert_eq(collect->prepares, 2);
     cr_assert_gt(collect->count, 6);
+    start_ok(pipe); /* prepared again in each run, as in ABI 1.1 */
+    stop_ok(pipe);
+    cr_assert_eq(collect->prepares, 4);
     pikos_pipeline_free(pipe);
 }

@@ -428,14 +428,17 @@ struct pikos_plugin {
     /* Filters and recorders, optional (since 1.2): per-schema state, so
        that a plugin keeps no table of the schemas it has seen.  The host
        calls `prepare_schema` (instead of prepare/filter_prepare) the first
-       time the instance is to see records of `schema` in a run; what it
-       stores in *schema_ctx (NULL to start with) the host keeps for that
-       (instance, schema) pair, however many schemas there are, and passes
-       back to `filter_schema` or `record_schema`, which then replace
-       `filter` or `record` (a filter needs one of filter/filter_schema, a
-       recorder one of record/record_schema).  `release_schema` is called
-       for each prepared schema when the run ends (after stop, and for
-       recorders after finalize), before a later run prepares again. */
+       time the instance is to see records of `schema`: once in the
+       instance's life, however often monitoring restarts (prepare and
+       filter_prepare are called again in each run).  What it stores in
+       *schema_ctx (NULL to start with) the host keeps for that (instance,
+       schema) pair, however many schemas there are, and passes back to
+       `filter_schema` or `record_schema`, which then replace `filter` or
+       `record` (a filter needs one of filter/filter_schema, a recorder one
+       of record/record_schema).  When prepare_schema fails, the host keeps
+       nothing: free what you allocated before returning.
+       `release_schema` is called for each prepared schema just before
+       `fini`. */
     int (*prepare_schema)(struct pikos_instance *inst, void *ctx,
                           const struct pikos_schema *schema, void **schema_ctx);
     int (*filter_schema)(struct pikos_instance *inst, void *ctx,
