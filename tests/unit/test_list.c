@@ -51,7 +51,7 @@ static void record_call(struct fake_instance *fi, int64_t index,
         {.u.s = {filename, strlen(filename)}},
     };
     struct pikos_record rec = {&function_schema, values};
-    cr_assert_eq(pikos_plugin_entry.record(&fi->inst, fi->ctx, &rec), PIKOS_OK);
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK);
 }
 
 static void assert_text(const struct pikos_value *v, const char *expected)
@@ -121,10 +121,10 @@ Test(list, keeps_each_records_schema_and_numbers)
     struct pikos_value values[2] = {{.u.i = 7}, {.u.f = 0.125}};
     struct pikos_record rec = {&memory_schema, values};
     record_call(fi, 0, "f", 1, "a.py");
-    cr_assert_eq(pikos_plugin_entry.record(&fi->inst, fi->ctx, &rec), PIKOS_OK);
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK);
     values[0].u.i = -8;
     values[1].u.f = -1e300;
-    cr_assert_eq(pikos_plugin_entry.record(&fi->inst, fi->ctx, &rec), PIKOS_OK);
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK);
 
     struct pikos_record_list list = query_records(fi);
     cr_assert_eq(list.count, 3);

@@ -62,7 +62,7 @@ static struct fake_instance *recorder(const char *setting)
 
 static void prepare(struct fake_instance *fi, const struct pikos_schema *s)
 {
-    cr_assert_eq(pikos_plugin_entry.prepare(&fi->inst, fi->ctx, s), PIKOS_OK);
+    cr_assert_eq(fake_prepare(fi, s), PIKOS_OK);
 }
 
 static void record_call(struct fake_instance *fi, int64_t index,
@@ -76,7 +76,7 @@ static void record_call(struct fake_instance *fi, int64_t index,
         {.u.s = {"/tmp/app.py", 11}},
     };
     struct pikos_record rec = {&function_schema, values};
-    cr_assert_eq(pikos_plugin_entry.record(&fi->inst, fi->ctx, &rec), PIKOS_OK);
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK);
 }
 
 /* Finalizes and frees the recorder, then checks the file. */
@@ -129,7 +129,7 @@ Test(text, a_schema_without_templates_is_written_plain)
     prepare(fi, &plain_schema);
     struct pikos_value values[2] = {{.u.s = {"caf\xc3\xa9", 5}}, {.u.f = 0.1}};
     struct pikos_record rec = {&plain_schema, values};
-    pikos_plugin_entry.record(&fi->inst, fi->ctx, &rec);
+    fake_record(fi, &rec);
     /* The separator counts code points: "naïve ratio" is 11 long. */
     assert_written(fi, "na\xc3\xafve ratio\n-----------\ncaf\xc3\xa9 0.1\n");
 }
@@ -203,9 +203,7 @@ Test(text, a_full_disk_is_reported_once)
     const char *settings[] = {"filename=/dev/full", "auto_flush=true", NULL};
     struct fake_instance *fi = fake_instance_new(&pikos_plugin_entry, settings);
     cr_assert_eq(fi->init_rc, PIKOS_OK);
-    cr_assert_eq(
-        pikos_plugin_entry.prepare(&fi->inst, fi->ctx, &function_schema),
-        PIKOS_EIO);
+    cr_assert_eq(fake_prepare(fi, &function_schema), PIKOS_EIO);
     cr_assert_str_eq(fi->error,
                      "cannot write to '/dev/full': No space left on device");
     fake_instance_free(fi);

@@ -111,8 +111,7 @@ static struct fake_instance *recorder_with(const char *const *settings)
 static void start(struct fake_instance *fi)
 {
     cr_assert_eq(PLUGIN.start(&fi->inst, fi->ctx), PIKOS_OK, "%s", fi->error);
-    cr_assert_eq(PLUGIN.prepare(&fi->inst, fi->ctx, &schema), PIKOS_OK, "%s",
-                 fi->error);
+    cr_assert_eq(fake_prepare(fi, &schema), PIKOS_OK, "%s", fi->error);
 }
 
 static void record(struct fake_instance *fi, int64_t index, const char *text)
@@ -120,7 +119,7 @@ static void record(struct fake_instance *fi, int64_t index, const char *text)
     struct pikos_value values[3] = {
         {.u.i = index}, {.u.s = {text, strlen(text)}}, {.u.f = index / 2.0}};
     struct pikos_record rec = {&schema, values};
-    cr_assert_eq(PLUGIN.record(&fi->inst, fi->ctx, &rec), PIKOS_OK);
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK);
 }
 
 static void stop(struct fake_instance *fi)

@@ -26,9 +26,6 @@
 
 #include <pikos/plugin.h>
 
-/* Record types one recorder writes, each in its own file. */
-#define CSV_MAX_FILES 8
-
 /* Longer than the text of any int64_t or double. */
 #define CSV_NUMBER_MAX 64
 
@@ -42,17 +39,18 @@ struct csv_ctx {
     char separator; /* the delimiter's one byte */
     int numbers_may_need_quotes; /* the delimiter can occur in a number */
     unsigned lowest_plain_byte;  /* bytes below it may need quoting */
-    char *row;                       /* for rows longer than the output's buffer */
+    char *row;                   /* for rows longer than the output's buffer */
     size_t row_cap;
-    /* One file per record type; files[0] is `filename`, opened at init
-       (its schema set by the first prepare).  A file's header row is
-       written once in the recorder's life, as the seed's recorders do,
-       however often monitoring restarts. */
+    /* One file per record type, each the context of its schema (ABI 1.2,
+       so prepared once in the recorder's life: a file's header row is
+       written once, as the seed's recorders do, however often monitoring
+       restarts).  `first` is `filename`, opened at init and given to the
+       first schema; the others follow it in a list, for flush. */
     struct csv_file {
         const struct pikos_schema *schema;
         struct pikos_output *out;
-    } files[CSV_MAX_FILES];
-    size_t nfiles;
+        struct csv_file *next;
+    } first;
 };
 
 static const struct pikos_option csv_options[] = {
@@ -245,21 +243,11 @@ static int csv_init(struct pikos_instance *inst, void *ctx,
         return rc;
     /* Opened now, so that an unwritable path fails before the program
        runs; the host has set the error. */
-    self->files[0].out = host->output_open(inst, self->filename);
-    self->nfiles = self->files[0].out != NULL;
-    return self->nfiles ? PIKOS_OK : PIKOS_EIO;
+    self->first.out = host->output_open(inst, self->filename);
+    return self->first.out != NULL ? PIKOS_OK : PIKOS_EIO;
 }
 
 /* ------------------------------------------------------------ schemas */
-
-static struct csv_file *file_of(struct csv_ctx *self,
-                                const struct pikos_schema *schema)
-{
-    for (size_t i = 0; i < self->nfiles; i++)
-        if (self->files[i].schema == schema)
-            return &self->files[i];
-    return NULL;
-}
 
 /* out.csv -> out.NAME.csv (out -> out.NAME): the file of another record
    type.  malloc'ed; NULL when out of memory. */
@@ -279,71 +267,65 @@ static char *file_name_for(const char *filename, const char *name)
     return path;
 }
 
-/* A file for another record type; NULL with the error set. */
+/* A file for another record type, linked after the first; NULL with
+   the error set. */
 static struct csv_file *add_file(struct pikos_instance *inst,
                                  struct csv_ctx *self,
                                  const struct pikos_schema *schema)
 {
-    struct csv_file *file = &self->files[self->nfiles];
-    char *path;
+    struct csv_file *file = calloc(1, sizeof(*file));
+    char *path = file ? file_name_for(self->filename, schema->name) : NULL;
 
-    if (self->filename == NULL || self->filename[0] == '\0') {
-        self->host->set_error(
-            inst, PIKOS_EINVAL,
-            "gets %s records besides %s ones, and standard output holds one "
-            "record type: give a file (filename=, -o), and each record type "
-            "gets a file of its own",
-            schema->name, self->files[0].schema->name);
-        return NULL;
-    }
-    if (self->nfiles == CSV_MAX_FILES) {
-        self->host->set_error(inst, PIKOS_EINVAL,
-                              "writes at most %d record types (%s is one "
-                              "too many)",
-                              CSV_MAX_FILES, schema->name);
-        return NULL;
-    }
-    path = file_name_for(self->filename, schema->name);
-    file->out = path ? self->host->output_open(inst, path) : NULL;
     if (path == NULL)
         self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    else
+        file->out = self->host->output_open(inst, path);
     free(path);
-    if (file->out == NULL)
+    if (file == NULL || file->out == NULL) {
+        free(file);
         return NULL;
-    self->nfiles++;
+    }
+    file->next = self->first.next;
+    self->first.next = file;
     return file;
 }
 
+/* Standard output holds one record type: a second one is refused. */
+static int refuse_second_type(struct pikos_instance *inst, struct csv_ctx *self,
+                              const struct pikos_schema *schema)
+{
+    return self->host->set_error(
+        inst, PIKOS_EINVAL,
+        "gets %s records besides %s ones, and standard output holds one "
+        "record type: give a file (filename=, -o), and each record type "
+        "gets a file of its own",
+        schema->name, self->first.schema->name);
+}
+
 static int csv_prepare(struct pikos_instance *inst, void *ctx,
-                       const struct pikos_schema *schema)
+                       const struct pikos_schema *schema, void **schema_ctx)
 {
     struct csv_ctx *self = ctx;
-    struct csv_file *file = file_of(self, schema);
+    struct csv_file *file = &self->first;
 
-    if (file != NULL)
-        return PIKOS_OK;
-    file = self->files[0].schema == NULL ? &self->files[0]
-                                         : add_file(inst, self, schema);
+    if (self->first.schema != NULL &&
+        (self->filename == NULL || self->filename[0] == '\0'))
+        return refuse_second_type(inst, self, schema);
+    if (self->first.schema != NULL)
+        file = add_file(inst, self, schema);
     if (file == NULL)
         return PIKOS_EINVAL;
     file->schema = schema;
+    *schema_ctx = file;
     return write_row(inst, self, file->out, schema, NULL);
 }
 
-static int csv_record(struct pikos_instance *inst, void *ctx,
+static int csv_record(struct pikos_instance *inst, void *ctx, void *schema_ctx,
                       const struct pikos_record *rec)
 {
-    struct csv_ctx *self = ctx;
-    struct csv_file *file = &self->files[0];
+    const struct csv_file *file = schema_ctx;
 
-    if (file->schema != rec->schema) {
-        /* The host prepares every schema first; one that was not (a test
-           calling record alone) goes to the first file. */
-        struct csv_file *own = file_of(self, rec->schema);
-        if (own != NULL)
-            file = own;
-    }
-    return write_row(inst, self, file->out, rec->schema, rec->values);
+    return write_row(inst, ctx, file->out, rec->schema, rec->values);
 }
 
 static int csv_flush(struct pikos_instance *inst, void *ctx)
@@ -351,20 +333,40 @@ static int csv_flush(struct pikos_instance *inst, void *ctx)
     struct csv_ctx *self = ctx;
     int rc = PIKOS_OK;
 
-    for (size_t i = 0; i < self->nfiles; i++) {
-        int flushed = self->host->output_flush(self->files[i].out);
+    for (struct csv_file *f = &self->first; f != NULL; f = f->next) {
+        int flushed = self->host->output_flush(f->out);
         if (rc == PIKOS_OK)
             rc = flushed;
     }
     return rc;
 }
 
+/* Closes the file of another record type (the first one is closed by
+   fini), unlinking it first. */
+static void csv_release(struct pikos_instance *inst, void *ctx,
+                        const struct pikos_schema *schema, void *schema_ctx)
+{
+    struct csv_ctx *self = ctx;
+    struct csv_file *file = schema_ctx;
+
+    if (file == &self->first)
+        return;
+    for (struct csv_file *f = &self->first; f->next != NULL; f = f->next)
+        if (f->next == file) {
+            f->next = file->next;
+            break;
+        }
+    self->host->output_close(file->out);
+    free(file);
+}
+
 static void csv_fini(struct pikos_instance *inst, void *ctx)
 {
     struct csv_ctx *self = ctx;
-    for (size_t i = 0; i < self->nfiles; i++)
-        self->host->output_close(self->files[i].out); /* stdout: flushed */
-    self->nfiles = 0;
+
+    if (self->first.out != NULL)
+        self->host->output_close(self->first.out); /* stdout: flushed */
+    self->first.out = NULL;
     free(self->row);
     self->row = NULL;
     self->row_cap = 0;
@@ -383,8 +385,9 @@ PIKOS_PLUGIN_DEFINE({
     .ctx_size = sizeof(struct csv_ctx),
     .init = csv_init,
     .fini = csv_fini,
-    .prepare = csv_prepare,
-    .record = csv_record,
     .flush = csv_flush,
     .finalize = csv_flush,
+    .prepare_schema = csv_prepare,
+    .record_schema = csv_record,
+    .release_schema = csv_release,
 });

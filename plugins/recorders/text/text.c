@@ -17,10 +17,11 @@
 
 #include <pikos/plugin.h>
 
-#define TEXT_MAX_SCHEMAS 8
 #define TEXT_INITIAL_LINE 1024
 
-/* How one schema is written. */
+/* How one schema is written: a schema's context (ABI 1.2, so prepared
+   once in the recorder's life and its header written once, as the seed's
+   recorders do, however often monitoring restarts). */
 struct text_schema {
     const struct pikos_schema *schema;
     struct pikos_template *header; /* both NULL: plain, space separated */
@@ -36,8 +37,6 @@ struct text_ctx {
     const struct pikos_host *host;
     struct pikos_output *out;
     int flush_each_record;
-    size_t nschemas;
-    struct text_schema schemas[TEXT_MAX_SCHEMAS];
     char *line; /* the line being written */
     size_t line_cap;
 };
@@ -153,15 +152,6 @@ static int write_header(struct pikos_instance *inst, struct text_ctx *self,
 
 /* ------------------------------------------------------------ schemas */
 
-static struct text_schema *find_schema(struct text_ctx *self,
-                                       const struct pikos_schema *schema)
-{
-    for (size_t i = 0; i < self->nschemas; i++)
-        if (self->schemas[i].schema == schema)
-            return &self->schemas[i];
-    return NULL;
-}
-
 /* Compiles the schema's templates when formatted output is asked for and
    the schema has them (otherwise the schema is written plain). */
 static int compile_templates(struct pikos_instance *inst, struct text_ctx *self,
@@ -183,27 +173,36 @@ static int compile_templates(struct pikos_instance *inst, struct text_ctx *self,
     return PIKOS_OK;
 }
 
-static int text_prepare(struct pikos_instance *inst, void *ctx,
-                        const struct pikos_schema *schema)
+static void text_release(struct pikos_instance *inst, void *ctx,
+                         const struct pikos_schema *schema, void *schema_ctx)
 {
     struct text_ctx *self = ctx;
-    struct text_schema *ts = find_schema(self, schema);
-    /* The header is written once in the recorder's life, as the seed's
-       recorders do, however often monitoring restarts. */
-    if (ts != NULL)
-        return PIKOS_OK;
-    if (self->nschemas == TEXT_MAX_SCHEMAS)
-        return self->host->set_error(inst, PIKOS_EINVAL,
-                                     "cannot write more than %d record "
-                                     "schemas (%s is one too many)",
-                                     TEXT_MAX_SCHEMAS, schema->name);
-    ts = &self->schemas[self->nschemas];
-    *ts = (struct text_schema){schema, NULL, NULL};
-    int rc = compile_templates(inst, self, ts);
-    if (rc != PIKOS_OK)
+    struct text_schema *ts = schema_ctx;
+
+    self->host->template_free(ts->header);
+    self->host->template_free(ts->line);
+    free(ts);
+}
+
+static int text_prepare(struct pikos_instance *inst, void *ctx,
+                        const struct pikos_schema *schema, void **schema_ctx)
+{
+    struct text_ctx *self = ctx;
+    struct text_schema *ts = calloc(1, sizeof(*ts));
+    int rc;
+
+    if (ts == NULL)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    ts->schema = schema;
+    rc = compile_templates(inst, self, ts);
+    if (rc == PIKOS_OK)
+        rc = write_header(inst, self, ts);
+    if (rc != PIKOS_OK) { /* the host keeps nothing of a failed prepare */
+        text_release(inst, ctx, schema, ts);
         return rc;
-    self->nschemas++;
-    return write_header(inst, self, ts);
+    }
+    *schema_ctx = ts;
+    return PIKOS_OK;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -230,22 +229,16 @@ static int text_init(struct pikos_instance *inst, void *ctx,
     return PIKOS_OK;
 }
 
-static int text_record(struct pikos_instance *inst, void *ctx,
+static int text_record(struct pikos_instance *inst, void *ctx, void *schema_ctx,
                        const struct pikos_record *rec)
 {
     struct text_ctx *self = ctx;
-    const struct text_schema *ts = find_schema(self, rec->schema);
-    if (ts == NULL) {
-        /* The host prepares each schema first; if it did not, do it now. */
-        int rc = text_prepare(inst, ctx, rec->schema);
-        if (rc != PIKOS_OK)
-            return rc;
-        ts = find_schema(self, rec->schema);
-    }
     size_t len;
-    if (render_line(self, ts, rec->values, &len) != PIKOS_OK)
+    int rc;
+
+    if (render_line(self, schema_ctx, rec->values, &len) != PIKOS_OK)
         return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    int rc = self->host->output_write(self->out, self->line, len);
+    rc = self->host->output_write(self->out, self->line, len);
     if (rc == PIKOS_OK && self->flush_each_record)
         rc = self->host->output_flush(self->out);
     return rc;
@@ -260,11 +253,6 @@ static int text_flush(struct pikos_instance *inst, void *ctx)
 static void text_fini(struct pikos_instance *inst, void *ctx)
 {
     struct text_ctx *self = ctx;
-    for (size_t i = 0; i < self->nschemas; i++) {
-        self->host->template_free(self->schemas[i].header);
-        self->host->template_free(self->schemas[i].line);
-    }
-    self->nschemas = 0;
     if (self->out != NULL)
         self->host->output_close(self->out); /* standard output: flushed */
     self->out = NULL;
@@ -285,8 +273,9 @@ PIKOS_PLUGIN_DEFINE({
     .ctx_size = sizeof(struct text_ctx),
     .init = text_init,
     .fini = text_fini,
-    .prepare = text_prepare,
-    .record = text_record,
     .flush = text_flush,
     .finalize = text_flush,
+    .prepare_schema = text_prepare,
+    .record_schema = text_record,
+    .release_schema = text_release,
 });

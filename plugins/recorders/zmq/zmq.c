@@ -11,7 +11,9 @@
  *   start     binds or connects the socket and starts the sending thread
  *             (a port in use fails here, before the program runs), then
  *             waits for a subscriber if wait_for_ready=true;
- *   prepare   starts one stream per record schema;
+ *   prepare   starts one stream per record schema (the schema's context,
+ *             ABI 1.2, kept for the recorder's life: each later start
+ *             starts a stream again for every schema it knows);
  *   record    copies the record into its stream's batch (batch.c);
  *   stop      sends what is left and the end messages, closes the socket,
  *             and tells how many records a slow subscriber made it drop
@@ -27,6 +29,7 @@
  * recording (the core's rule for recorders that cannot follow a fork).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -42,12 +45,18 @@ struct zmq_recorder {
     const struct pikos_host *host;
     struct live_settings settings;
     char hostname[256];
-    pid_t owner;               /* the process that started it */
-    struct sender *sender;     /* while it runs */
-    struct batch_queue *queue; /* the sender's */
-    /* record()'s last lookup: almost every record has the same schema. */
-    const struct pikos_schema *last_schema;
-    struct live_stream *last_stream;
+    pid_t owner;                /* the process that started it */
+    struct sender *sender;      /* while it runs */
+    struct batch_queue *queue;  /* the sender's */
+    struct zmq_schema *schemas; /* every schema prepared, newest first */
+};
+
+/* A schema's context: its stream in the current run (NULL when stopped,
+   and in a forked child until after_fork gives it one of its own). */
+struct zmq_schema {
+    const struct pikos_schema *schema;
+    struct live_stream *stream;
+    struct zmq_schema *next;
 };
 
 #define OPT(field) offsetof(struct zmq_recorder, options.field)
@@ -143,9 +152,43 @@ static int open_sender(struct pikos_instance *inst, struct zmq_recorder *self)
     if (self->sender == NULL)
         return self->host->set_error(inst, PIKOS_EIO, "%s", error);
     self->queue = sender_queue(self->sender);
-    self->last_schema = NULL;
-    self->last_stream = NULL;
     return PIKOS_OK;
+}
+
+/* A stream for the schema's records, named after this process. */
+static int add_stream(struct pikos_instance *inst, struct zmq_recorder *self,
+                      struct zmq_schema *zs)
+{
+    const struct pikos_schema *schema = zs->schema;
+    char id[STREAM_ID_MAX];
+
+    if (schema->nfields == 0 || schema->nfields > BATCH_MAX_FIELDS)
+        return self->host->set_error(inst, PIKOS_EINVAL,
+                                     "cannot publish %s records: %zu fields "
+                                     "(1 to %d can be)",
+                                     schema->name, schema->nfields,
+                                     BATCH_MAX_FIELDS);
+    snprintf(id, sizeof(id), "%s:%ld:%lu", self->hostname, (long)self->owner,
+             next_stream_number());
+    zs->stream = batch_queue_add_stream(self->queue, schema, id);
+    if (zs->stream == NULL)
+        return self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "cannot publish more than %d kinds of records in one run",
+            QUEUE_MAX_STREAMS);
+    return PIKOS_OK;
+}
+
+/* A stream for every schema prepared in an earlier run (or, after a
+   fork, in the parent). */
+static int add_streams(struct pikos_instance *inst, struct zmq_recorder *self)
+{
+    int rc = PIKOS_OK;
+
+    for (struct zmq_schema *zs = self->schemas; zs && rc == PIKOS_OK;
+         zs = zs->next)
+        rc = add_stream(inst, self, zs);
+    return rc;
 }
 
 static int zmq_start(struct pikos_instance *inst, void *ctx)
@@ -154,6 +197,8 @@ static int zmq_start(struct pikos_instance *inst, void *ctx)
     const struct live_settings *set = &self->settings;
     int rc = open_sender(inst, self);
 
+    if (rc == PIKOS_OK)
+        rc = add_streams(inst, self);
     if (rc != PIKOS_OK)
         return rc;
     if (set->wait_for_ready &&
@@ -165,34 +210,38 @@ static int zmq_start(struct pikos_instance *inst, void *ctx)
     return PIKOS_OK;
 }
 
-/* A stream for the schema's records, named after this process. */
-static int add_stream(struct pikos_instance *inst, struct zmq_recorder *self,
-                      const struct pikos_schema *schema)
-{
-    char id[STREAM_ID_MAX];
-
-    if (schema->nfields == 0 || schema->nfields > BATCH_MAX_FIELDS)
-        return self->host->set_error(inst, PIKOS_EINVAL,
-                                     "cannot publish %s records: %zu fields "
-                                     "(1 to %d can be)",
-                                     schema->name, schema->nfields,
-                                     BATCH_MAX_FIELDS);
-    snprintf(id, sizeof(id), "%s:%ld:%lu", self->hostname, (long)self->owner,
-             next_stream_number());
-    if (batch_queue_add_stream(self->queue, schema, id) == NULL)
-        return self->host->set_error(
-            inst, PIKOS_EINVAL,
-            "cannot publish more than %d kinds of records in one run",
-            QUEUE_MAX_STREAMS);
-    return PIKOS_OK;
-}
-
-static int zmq_prepare(struct pikos_instance *inst, void *ctx,
-                       const struct pikos_schema *schema)
+static void zmq_release(struct pikos_instance *inst, void *ctx,
+                        const struct pikos_schema *schema, void *schema_ctx)
 {
     struct zmq_recorder *self = ctx;
 
-    return is_owner(self) ? add_stream(inst, self, schema) : PIKOS_OK;
+    for (struct zmq_schema **p = &self->schemas; *p != NULL; p = &(*p)->next)
+        if (*p == schema_ctx) {
+            *p = (*p)->next;
+            break;
+        }
+    free(schema_ctx);
+}
+
+static int zmq_prepare(struct pikos_instance *inst, void *ctx,
+                       const struct pikos_schema *schema, void **schema_ctx)
+{
+    struct zmq_recorder *self = ctx;
+    struct zmq_schema *zs = calloc(1, sizeof(*zs));
+    int rc = PIKOS_OK;
+
+    if (zs == NULL)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    *zs = (struct zmq_schema){schema, NULL, self->schemas};
+    self->schemas = zs;
+    if (is_owner(self))
+        rc = add_stream(inst, self, zs);
+    if (rc != PIKOS_OK) { /* the host keeps nothing of a failed prepare */
+        zmq_release(inst, ctx, schema, zs);
+        return rc;
+    }
+    *schema_ctx = zs;
+    return PIKOS_OK;
 }
 
 /* In a forked child, before it runs any Python code: a recorder connected
@@ -205,54 +254,29 @@ static int zmq_prepare(struct pikos_instance *inst, void *ctx,
 static int zmq_after_fork(struct pikos_instance *inst, void *ctx)
 {
     struct zmq_recorder *self = ctx;
-    const struct batch_queue *inherited = self->queue;
-    const struct pikos_schema *schemas[QUEUE_MAX_STREAMS];
-    size_t count = inherited != NULL ? inherited->nstreams : 0;
     int rc;
 
-    if (!self->settings.connect || inherited == NULL)
+    if (!self->settings.connect || self->queue == NULL)
         return PIKOS_ESTATE; /* bound: the address is the parent's */
-    for (size_t i = 0; i < count; i++)
-        schemas[i] = inherited->streams[i].schema;
     self->sender = NULL;
     self->queue = NULL;
-    if ((rc = open_sender(inst, self)) != PIKOS_OK)
-        return rc;
-    for (size_t i = 0; i < count && rc == PIKOS_OK; i++)
-        rc = add_stream(inst, self, schemas[i]);
+    if ((rc = open_sender(inst, self)) == PIKOS_OK)
+        rc = add_streams(inst, self);
     if (rc == PIKOS_OK)
         sender_wait_for_subscriber(self->sender, 1.0);
     return rc;
 }
 
-/* The stream of a schema (prepare made it); NULL if there is none. */
-static struct live_stream *find_stream(struct zmq_recorder *self,
-                                       const struct pikos_schema *schema)
-{
-    for (size_t i = 0; self->queue != NULL && i < self->queue->nstreams; i++) {
-        if (self->queue->streams[i].schema == schema) {
-            self->last_schema = schema;
-            self->last_stream = &self->queue->streams[i];
-            return self->last_stream;
-        }
-    }
-    return NULL;
-}
-
-static int zmq_record(struct pikos_instance *inst, void *ctx,
+static int zmq_record(struct pikos_instance *inst, void *ctx, void *schema_ctx,
                       const struct pikos_record *rec)
 {
     struct zmq_recorder *self = ctx;
-    struct live_stream *stream = self->last_stream;
+    struct live_stream *stream = ((struct zmq_schema *)schema_ctx)->stream;
 
-    if (rec->schema != self->last_schema &&
-        (stream = find_stream(self, rec->schema)) == NULL) {
-        if (!is_owner(self))
-            return PIKOS_OK; /* stopped, or a forked child */
-        return self->host->set_error(inst, PIKOS_ESTATE,
-                                     "a %s record came before its schema",
-                                     rec->schema->name);
-    }
+    /* No stream: stopped.  (A forked child gets records only once its
+       after_fork has given each schema a stream of its own.) */
+    if (stream == NULL)
+        return PIKOS_OK;
     if (batch_queue_add(self->queue, stream, rec->values) < 0)
         return self->host->set_error(inst, PIKOS_ENOMEM,
                                      "out of memory for a %s record",
@@ -281,8 +305,8 @@ static int zmq_finish(struct pikos_instance *inst, void *ctx)
        freeing it would mean taking the parent's lock). */
     self->sender = NULL;
     self->queue = NULL;
-    self->last_schema = NULL;
-    self->last_stream = NULL;
+    for (struct zmq_schema *zs = self->schemas; zs != NULL; zs = zs->next)
+        zs->stream = NULL; /* the queue's, gone with it */
     if (!owner)
         return PIKOS_OK;
     sender_finish(sender, &report);
@@ -319,9 +343,10 @@ PIKOS_PLUGIN_DEFINE({
     .start = zmq_start,
     .stop = zmq_finish,
     .fini = zmq_fini,
-    .prepare = zmq_prepare,
-    .record = zmq_record,
     .flush = zmq_flush,
     .finalize = zmq_finish,
     .after_fork = zmq_after_fork,
+    .prepare_schema = zmq_prepare,
+    .record_schema = zmq_record,
+    .release_schema = zmq_release,
 });
