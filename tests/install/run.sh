@@ -10,7 +10,8 @@
 #     alone; one pikos was not built for ends with status 2 and one error
 #     line before the program starts;
 #   - examples/plugins/count_calls builds with `pkg-config --cflags --libs
-#     pikos` against the installed headers and runs through PIKOS_PLUGIN_PATH;
+#     pikos` against the installed headers and runs through PIKOS_PLUGIN_PATH,
+#     with one monitor and with two of different schemas;
 #   - the installed Python package imports from the prefix's site directory
 #     and monitors with the installed plugins, again with no PIKOS_* variable;
 #   - `pip install --no-build-isolation PREFIX/share/pikos/python` in a
@@ -116,6 +117,42 @@ PY
 )
 actual=$(cat "$work/counts.txt")
 [ "$actual" = "$expected" ] || fail "counts.txt is
+$actual
+expected
+$expected"
+# Two monitors, two schemas (FunctionRecord and LineRecord, whose
+# `function` fields sit at different indexes): each record is counted by
+# its own schema's field (the example's per-schema context).  The oracle:
+# a sys.setprofile and a sys.settrace callback on the same script.
+(cd "$work" && installed PIKOS_PYTHON="$python" \
+    PIKOS_PLUGIN_PATH="$work/count_calls" "$prefix/bin/pikos" \
+    --plugin monitors/functions --plugin monitors/lines \
+    --plugin recorders/count_calls:filename=counts2.txt app.py) ||
+    fail "pikos with two monitors and the count_calls plugin failed"
+expected=$(cd "$work" && "$python" - <<'PY'
+import collections, os, sys
+path = os.path.join(os.getcwd(), "app.py")
+counts = collections.Counter()
+def profile(frame, event, arg):
+    if frame.f_code.co_filename == path:
+        counts[arg.__name__ if event.startswith("c_") else frame.f_code.co_name] += 1
+def trace(frame, event, arg):
+    if event == "line" and frame.f_code.co_filename == path:
+        counts[frame.f_code.co_name] += 1
+    return trace
+code = compile(open(path, "rb").read(), path, "exec")
+sys.setprofile(profile)
+sys.settrace(trace)
+exec(code, {"__name__": "__main__"})
+sys.settrace(None)
+sys.setprofile(None)
+print("%-12s %s" % ("records", "function"))
+for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+    print("%-12d %s" % (n, name))
+PY
+)
+actual=$(cat "$work/counts2.txt")
+[ "$actual" = "$expected" ] || fail "counts2.txt (two monitors) is
 $actual
 expected
 $expected"

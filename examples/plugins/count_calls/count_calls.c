@@ -2,7 +2,10 @@
  * count_calls - an out-of-tree pikos recorder, as a third-party author
  * would write it.  It counts the records it receives per value of one field
  * (by default `function`) and writes a table, most frequent first, when
- * recording ends.
+ * recording ends.  Every monitor's records come to it (with two
+ * monitors, two schemas); the field's index in each schema is that
+ * schema's context (plugin ABI 1.2): the host keeps it and hands it back
+ * with each record of the schema.
  *
  * Build:   make            (uses `pkg-config --cflags --libs pikos`)
  * Use:     PIKOS_PLUGIN_PATH=$PWD pikos --plugin recorders/count_calls app.py
@@ -26,7 +29,6 @@ struct count_calls {
     /* state */
     const struct pikos_host *host;
     struct pikos_output *out;
-    int field_index; /* in the prepared schema, -1 when absent */
     struct counter *table; /* open addressing, capacity a power of two */
     size_t capacity;
     size_t used;
@@ -90,29 +92,30 @@ static int cc_init(struct pikos_instance *inst, void *ctx,
 {
     struct count_calls *cc = ctx;
     cc->host = host;
-    cc->field_index = -1;
     cc->out = host->output_open(inst, cc->filename);
     return cc->out ? PIKOS_OK : PIKOS_EIO;
 }
 
+/* The schema's context is the field's index, held in the pointer itself:
+   nothing to allocate, so no release_schema either. */
 static int cc_prepare(struct pikos_instance *inst, void *ctx,
-                      const struct pikos_schema *schema)
+                      const struct pikos_schema *schema, void **schema_ctx)
 {
     struct count_calls *cc = ctx;
-    cc->field_index = pikos_schema_field_index(schema, cc->field);
-    if (cc->field_index < 0 ||
-        schema->fields[cc->field_index].type != PIKOS_FIELD_STR)
+    int index = pikos_schema_field_index(schema, cc->field);
+    if (index < 0 || schema->fields[index].type != PIKOS_FIELD_STR)
         return cc->host->set_error(inst, PIKOS_EINVAL,
                                    "%s has no text field '%s'", schema->name,
                                    cc->field);
+    *schema_ctx = (void *)(uintptr_t)index;
     return PIKOS_OK;
 }
 
-static int cc_record(struct pikos_instance *inst, void *ctx,
+static int cc_record(struct pikos_instance *inst, void *ctx, void *schema_ctx,
                      const struct pikos_record *rec)
 {
     struct count_calls *cc = ctx;
-    const struct pikos_value *v = &rec->values[cc->field_index];
+    const struct pikos_value *v = &rec->values[(uintptr_t)schema_ctx];
     if (count(cc, v->u.s.ptr, v->u.s.len) != 0)
         return cc->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
     return PIKOS_OK;
@@ -189,7 +192,7 @@ PIKOS_PLUGIN_DEFINE({
     .ctx_size = sizeof(struct count_calls),
     .init = cc_init,
     .fini = cc_fini,
-    .prepare = cc_prepare,
-    .record = cc_record,
     .finalize = cc_finalize,
+    .prepare_schema = cc_prepare,
+    .record_schema = cc_record,
 });
