@@ -24,13 +24,16 @@ import run as timing  # bench/run.py: the same configurations
 
 
 def instructions(argv, env):
+    """Instructions of every process of the command (the pikos command
+    runs the program in a child interpreter), and the events it counted."""
     out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-        + argv, env=env, check=True, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    collected = re.search(r"Collected : ([0-9,]+)", out.stderr).group(1)
+        ["valgrind", "--tool=callgrind", "--trace-children=yes",
+         "--callgrind-out-file=/dev/null"] + argv, env=env, check=True,
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    collected = re.findall(r"Collected : ([0-9,]+)", out.stderr)
     events = re.search(r"events=([0-9]+)", out.stdout)
-    return int(collected.replace(",", "")), int(events.group(1)) if events else 0
+    total = sum(int(n.replace(",", "")) for n in collected)
+    return total, int(events.group(1)) if events else 0
 
 
 def per_event(suite, env):
