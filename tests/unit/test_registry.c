@@ -750,3 +750,52 @@ Test(registry, a_builtin_name_is_taken_once)
     cr_assert_str_eq(err.message,
                      "built-in plugin recorders/inproc: the name is taken");
 }
+
+/* ------------------------------------------------- derived metadata */
+
+static int same_or_null(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Every in-tree manifest is written by pikos-manifest from its plugin's
+   descriptor (`make manifests`): what the registry reads from it, without
+   opening the library, is what the descriptor says, help texts included. */
+Test(registry, in_tree_manifests_say_what_their_descriptors_say)
+{
+    size_t n;
+
+    pikos_registry_load_directly(reg, 1);
+    cr_assert_eq(pikos_registry_add_path(reg, TEST_BUILDDIR "/plugins"),
+                 PIKOS_OK);
+    scan();
+    n = pikos_registry_count(reg);
+    cr_assert_geq(n, 14);
+    for (size_t i = 0; i < n; i++) {
+        struct pikos_plugin_info *info = pikos_registry_at(reg, i);
+        const struct pikos_plugin *d;
+        size_t count = 0;
+
+        cr_assert_eq(pikos_registry_load(reg, info, &err), PIKOS_OK, "%s: %s",
+                     info->full_name, err.message);
+        d = info->descriptor;
+        cr_assert_str_eq(info->name, d->name);
+        cr_assert(same_or_null(info->summary, d->description), "%s: %s",
+                  info->full_name, info->summary);
+        cr_assert(same_or_null(info->version, d->version));
+        cr_assert(same_or_null(info->python_module, d->python_module));
+        cr_assert(same_or_null(info->package, d->package));
+        for (const struct pikos_option *o = d->options; o && o->name; o++) {
+            const struct pikos_manifest_option *m = &info->options[count++];
+
+            cr_assert_leq(count, info->noptions, "%s", info->full_name);
+            cr_assert_str_eq(m->name, o->name);
+            cr_assert_eq(m->type, o->type);
+            cr_assert_eq(m->flags, o->flags);
+            cr_assert(same_or_null(m->default_value, o->default_value));
+            cr_assert(same_or_null(m->help, o->description), "%s %s: %s",
+                      info->full_name, o->name, m->help);
+        }
+        cr_assert_eq(count, info->noptions, "%s", info->full_name);
+    }
+}

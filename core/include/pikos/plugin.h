@@ -448,6 +448,15 @@ struct pikos_plugin {
                          void *schema_ctx, const struct pikos_record *rec);
     void (*release_schema)(struct pikos_instance *inst, void *ctx,
                            const struct pikos_schema *schema, void *schema_ctx);
+
+    /* External monitors, optional (since 1.2): the Python module the
+       monitor imports (e.g. "yappi") and the distribution package that
+       provides it (e.g. "python3-yappi").  Read only by pikos-manifest,
+       which writes them as the manifest's python_module and package keys
+       (`pikos plugins` names the package when the module is missing); the
+       host never reads them from the descriptor.  NULL: none. */
+    const char *python_module;
+    const char *package;
 };
 
 /* Whether the descriptor reaches `field` (the host reads the fields

@@ -57,16 +57,19 @@ struct cprofile_ctx {
 
 static const struct pikos_option cprofile_options[] = {
     {"interval", PIKOS_OPT_FLOAT, 0, "0",
-     "seconds between snapshots (0: only at stop)",
+     "seconds between snapshots of the statistics while the program runs "
+     "(0: only at stop)",
      offsetof(struct cprofile_ctx, interval)},
     {"pstats", PIKOS_OPT_STRING, 0, "",
-     "file to write cProfile's statistics to at stop (empty: none)",
+     "file to write cProfile's statistics to at stop, in the marshal "
+     "format python3 -m pstats, snakeviz and gprof2dot read (empty: none)",
      offsetof(struct cprofile_ctx, pstats)},
     {"builtins", PIKOS_OPT_BOOL, 0, "true",
-     "also profile calls of built-in functions",
+     "also profile calls of built-in functions (cProfile's builtins=)",
      offsetof(struct cprofile_ctx, builtins)},
     {"sort", PIKOS_OPT_STRING, 0, "cumulative",
-     "row order: cumulative, tottime, ncalls or name",
+     "the order of the rows: cumulative, tottime, ncalls (largest first) "
+     "or name",
      offsetof(struct cprofile_ctx, sort)},
     {0},
 };
@@ -299,7 +302,7 @@ PIKOS_PLUGIN_DEFINE({
     .name = "cprofile",
     .version = "0.1.0",
     .description = "Profile with cProfile (_lsprof) and emit its statistics "
-                   "as ProfileStatsRecords",
+                   "as ProfileStatsRecords at stop and every interval seconds",
     .options = cprofile_options,
     .ctx_size = sizeof(struct cprofile_ctx),
     .init = cprofile_init,

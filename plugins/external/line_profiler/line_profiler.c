@@ -65,10 +65,12 @@ static const struct pikos_option line_profiler_options[] = {
      "separated by semicolons)",
      offsetof(struct line_profiler_ctx, functions)},
     {"interval", PIKOS_OPT_FLOAT, 0, "0",
-     "seconds between snapshots (0: only at stop)",
+     "seconds between snapshots of the statistics while the program runs "
+     "(0: only at stop)",
      offsetof(struct line_profiler_ctx, interval)},
     {"lprof", PIKOS_OPT_STRING, 0, "",
-     "file to write line_profiler's statistics to at stop (empty: none)",
+     "file to write line_profiler's statistics to at stop, in its .lprof "
+     "format python3 -m line_profiler shows (empty: none)",
      offsetof(struct line_profiler_ctx, lprof)},
     {0},
 };
@@ -461,8 +463,11 @@ PIKOS_PLUGIN_DEFINE({
     .name = "line_profiler",
     .version = "0.1.0",
     .description = "Time the lines of the named functions with "
-                   "line_profiler and emit LineStatsRecords",
+                   "line_profiler and emit LineStatsRecords at stop and every "
+                   "interval seconds",
     .options = line_profiler_options,
+    .python_module = "line_profiler",
+    .package = "python3-line-profiler",
     .ctx_size = sizeof(struct line_profiler_ctx),
     .init = line_profiler_init,
     .start = line_profiler_start,

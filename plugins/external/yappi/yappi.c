@@ -41,19 +41,22 @@ struct yappi_ctx {
 };
 
 static const struct pikos_option yappi_options[] = {
-    {"clock", PIKOS_OPT_STRING, 0, "cpu", "what yappi measures: cpu or wall",
+    {"clock", PIKOS_OPT_STRING, 0, "cpu", "what yappi measures: cpu (CPU time) or wall (elapsed time)",
      offsetof(struct yappi_ctx, clock)},
     {"builtins", PIKOS_OPT_BOOL, 0, "false",
      "also profile calls of built-in functions",
      offsetof(struct yappi_ctx, builtins)},
     {"interval", PIKOS_OPT_FLOAT, 0, "0",
-     "seconds between snapshots (0: only at stop)",
+     "seconds between snapshots of the statistics while the program runs "
+     "(0: only at stop)",
      offsetof(struct yappi_ctx, interval)},
     {"pstats", PIKOS_OPT_STRING, 0, "",
-     "file to write the statistics to at stop, pstats format (empty: none)",
+     "file to write the statistics to at stop, in the pstats format "
+     "(yappi's save(path, type=\"pstat\"); empty: none)",
      offsetof(struct yappi_ctx, pstats)},
     {"sort", PIKOS_OPT_STRING, 0, "cumulative",
-     "row order: cumulative, tottime, ncalls or name",
+     "the order of the rows: cumulative, tottime, ncalls (largest first) "
+     "or name",
      offsetof(struct yappi_ctx, sort)},
     {0},
 };
@@ -318,9 +321,11 @@ PIKOS_PLUGIN_DEFINE({
     .kind = PIKOS_KIND_MONITOR,
     .name = "yappi",
     .version = "0.1.0",
-    .description = "Profile with yappi and emit its statistics as "
-                   "ProfileStatsRecords",
+    .description = "Profile with yappi (every thread) and emit its statistics as "
+                   "ProfileStatsRecords at stop and every interval seconds",
     .options = yappi_options,
+    .python_module = "yappi",
+    .package = "python3-yappi",
     .ctx_size = sizeof(struct yappi_ctx),
     .init = yappi_init,
     .start = yappi_start,

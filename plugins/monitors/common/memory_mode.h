@@ -36,8 +36,8 @@ struct memory_mode {
 
 /* The help of the two options, for the monitors' option tables. */
 #define MEMORY_MODE_MEMORY_HELP                                                \
-    "exact (read at every event) or sampled (read by a thread every "          \
-    "interval)"
+    "exact (read the counters at every event) or sampled (events take the "   \
+    "latest value a background thread reads every `interval`)"
 #define MEMORY_MODE_INTERVAL_HELP                                              \
     "memory=sampled: microseconds between two readings (> 0)"
 
