@@ -9,9 +9,9 @@
  * LIBRARY is the built module (e.g. .libs/recorder_csv.so); `library =`
  * is its file name without directory and suffix.  --external writes kind =
  * external (a monitor wrapping a foreign profiler).  Without OUTPUT the
- * manifest goes to standard output.  The in-tree manifests are written by
- * this program (`make manifests`), and `make check` fails when one differs
- * from what its descriptor says.
+ * manifest goes to standard output.  The build writes each in-tree
+ * plugin's manifest with it (the plugins' Makefile.inc), and third-party
+ * authors use it for theirs.
  */
 #include <dlfcn.h>
 #include <stdio.h>

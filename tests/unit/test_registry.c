@@ -758,8 +758,8 @@ static int same_or_null(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-/* Every in-tree manifest is written by pikos-manifest from its plugin's
-   descriptor (`make manifests`): what the registry reads from it, without
+/* Every in-tree manifest is written at build time by pikos-manifest from
+   its plugin's descriptor: what the registry reads from it, without
    opening the library, is what the descriptor says, help texts included. */
 Test(registry, in_tree_manifests_say_what_their_descriptors_say)
 {
