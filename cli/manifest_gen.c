@@ -75,6 +75,8 @@ static const char *plural(uint32_t kind)
     }
 }
 
+static void write_options(FILE *out, const struct pikos_option *table);
+
 static int write_manifest(FILE *out, const struct pikos_plugin *d,
                           const char *library, int external)
 {
@@ -94,7 +96,16 @@ static int write_manifest(FILE *out, const struct pikos_plugin *d,
         fprintf(out, "package = %s\n", d->package);
     if (d->description != NULL)
         write_wrapped(out, "summary", d->description);
-    for (const struct pikos_option *o = d->options; o && o->name; o++) {
+    if (d->kind == PIKOS_KIND_MONITOR &&
+        (d->monitor_flags & PIKOS_MONITOR_HOST_OPTIONS) != 0)
+        write_options(out, pikos_monitor_host_options(d->event_mask));
+    write_options(out, d->options);
+    return ferror(out) ? -1 : 0;
+}
+
+static void write_options(FILE *out, const struct pikos_option *table)
+{
+    for (const struct pikos_option *o = table; o && o->name; o++) {
         fprintf(out, "\n[option %s]\ntype = %s\n", o->name,
                 pikos_option_type_name(o->type));
         if (o->flags & PIKOS_OPTION_REQUIRED)
@@ -105,7 +116,6 @@ static int write_manifest(FILE *out, const struct pikos_plugin *d,
         if (o->description != NULL)
             write_wrapped(out, "help", o->description);
     }
-    return ferror(out) ? -1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -35,7 +35,7 @@ static void destroy(struct pikos_instance *inst)
         inst->plugin->fini(inst, inst->ctx);
         PIKOS_CALL_LEAVE(outer);
     }
-    pikos_options_release(inst->plugin, inst->ctx);
+    pikos_options_release(inst->plugin, inst->ctx, &inst->host_values);
     free(inst->ctx);
     free(inst->prepared);
     free(inst->error_message);
@@ -101,8 +101,8 @@ pikos_instance_new(struct pikos_registry *reg, const char *name,
     inst = allocate(info, err);
     if (inst == NULL)
         return NULL;
-    if (pikos_options_apply(info, settings, nsettings, inst->ctx, err) !=
-            PIKOS_OK ||
+    if (pikos_options_apply(info, settings, nsettings, inst->ctx,
+                            &inst->host_values, err) != PIKOS_OK ||
         (info->kind == PIKOS_KIND_MONITOR &&
          pikos_hook_check_options(inst, err) != PIKOS_OK) ||
         initialize(inst, err) != PIKOS_OK) {

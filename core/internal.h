@@ -160,13 +160,25 @@ int pikos_probe(pikos_probe_check check, void *arg, const char *label,
  * into ctx at the descriptor's offsets.  Errors name the plugin, the option
  * and what was expected.  On failure nothing stays allocated.
  */
+/* Where the host stores a PIKOS_MONITOR_HOST_OPTIONS monitor's functions
+   and threads options (options.c). */
+struct pikos_host_option_values {
+    struct pikos_strlist functions;
+    char *threads;
+};
+
+/* The host option `name` the monitor takes without declaring it
+   (PIKOS_MONITOR_HOST_OPTIONS), or NULL. */
+const struct pikos_option *pikos_host_option(const struct pikos_plugin *d,
+                                             const char *name) PIKOS_HIDDEN;
 int pikos_options_apply(const struct pikos_plugin_info *info,
                         const struct pikos_option_setting *settings,
-                        size_t nsettings, void *ctx, struct pikos_error *err)
-    PIKOS_HIDDEN;
-/* Frees the strings and lists pikos_options_apply stored in ctx. */
-void pikos_options_release(const struct pikos_plugin *plugin, void *ctx)
-    PIKOS_HIDDEN;
+                        size_t nsettings, void *ctx,
+                        struct pikos_host_option_values *host,
+                        struct pikos_error *err) PIKOS_HIDDEN;
+/* Frees the strings and lists pikos_options_apply stored in ctx and host. */
+void pikos_options_release(const struct pikos_plugin *plugin, void *ctx,
+                           struct pikos_host_option_values *host) PIKOS_HIDDEN;
 /*
  * The one parser of each option type, shared by manifest defaults and
  * settings.  Parses `text` as an option of `type`: with `out` NULL it only
@@ -215,6 +227,9 @@ struct pikos_instance {
     /* Monitors: focus names that matched nothing in the last run
        ("'a', 'b'"), or NULL. */
     char *unmatched_focus;
+    /* Monitors with PIKOS_MONITOR_HOST_OPTIONS: the host options' values
+       (at the offsets of pikos_monitor_host_options). */
+    struct pikos_host_option_values host_values;
 };
 
 /* host->log and host->set_error: messages are prefixed "[kind/name] ".

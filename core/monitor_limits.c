@@ -22,11 +22,18 @@
 /* The verdict bits held by active focused monitors. */
 static uint64_t focus_bits_used;
 
-/* The context slot of the option `name` of `type` the monitor declares
-   (plugin.h's host-handled options), or NULL. */
+/* Where the value of the host-handled option `name` of `type` is: in the
+   instance for a monitor with PIKOS_MONITOR_HOST_OPTIONS, else the
+   context slot of the option the monitor declares, or NULL. */
 static void *declared_option(struct pikos_instance *monitor, const char *name,
                              uint32_t type)
 {
+    const struct pikos_option *host = pikos_host_option(monitor->plugin, name);
+
+    if (host != NULL)
+        return host->type == type
+                   ? (char *)&monitor->host_values + host->offset
+                   : NULL;
     for (const struct pikos_option *o = monitor->plugin->options;
          o != NULL && o->name != NULL; o++)
         if (o->type == type && strcmp(o->name, name) == 0)

@@ -189,6 +189,62 @@ descriptor_option(const struct pikos_plugin *plugin, const char *name)
     return NULL;
 }
 
+/* ------------------------------------------------------------ host options */
+
+#define HOST_FOCUS_HELP_WHILE_RUNNING                                          \
+    "record only while one of these functions runs on the thread (f, "         \
+    "Class.method, module:f; items separated by semicolons)"
+#define HOST_FOCUS_HELP_OWN_FRAMES                                             \
+    "record only the lines of these functions' own frames (f, "                \
+    "Class.method, module:f; items separated by semicolons)"
+#define HOST_THREADS_HELP                                                      \
+    "all (every thread) or current (the thread that starts monitoring)"
+
+/* clang-format off */
+static const struct pikos_option host_options_running[] = {
+    {PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST, 0, "",
+     HOST_FOCUS_HELP_WHILE_RUNNING,
+     offsetof(struct pikos_host_option_values, functions)},
+    {PIKOS_MONITOR_OPTION_THREADS, PIKOS_OPT_STRING, 0, "all",
+     HOST_THREADS_HELP, offsetof(struct pikos_host_option_values, threads)},
+    {0},
+};
+static const struct pikos_option host_options_frames[] = {
+    {PIKOS_MONITOR_OPTION_FUNCTIONS, PIKOS_OPT_LIST, 0, "",
+     HOST_FOCUS_HELP_OWN_FRAMES,
+     offsetof(struct pikos_host_option_values, functions)},
+    {PIKOS_MONITOR_OPTION_THREADS, PIKOS_OPT_STRING, 0, "all",
+     HOST_THREADS_HELP, offsetof(struct pikos_host_option_values, threads)},
+    {0},
+};
+/* clang-format on */
+
+PIKOS_EXPORT const struct pikos_option *
+pikos_monitor_host_options(uint32_t event_mask)
+{
+    return (event_mask & PIKOS_EVENT_BIT(PIKOS_EVENT_LINE)) != 0
+               ? host_options_frames
+               : host_options_running;
+}
+
+/* The host options of a monitor that takes them (NULL for any other). */
+static const struct pikos_option *host_options(const struct pikos_plugin *d)
+{
+    if (d == NULL || d->kind != PIKOS_KIND_MONITOR ||
+        (d->monitor_flags & PIKOS_MONITOR_HOST_OPTIONS) == 0)
+        return NULL;
+    return pikos_monitor_host_options(d->event_mask);
+}
+
+const struct pikos_option *pikos_host_option(const struct pikos_plugin *d,
+                                             const char *name)
+{
+    for (const struct pikos_option *o = host_options(d); o && o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
+    return NULL;
+}
+
 static int unknown_option(const struct pikos_plugin_info *info, const char *key,
                           struct pikos_error *err)
 {
@@ -270,19 +326,26 @@ static int check_settings(const struct pikos_plugin_info *info,
 /* Settings are valid (check_settings), so only memory can run out. */
 static int store_options(const struct pikos_plugin_info *info,
                          const struct pikos_option_setting *settings,
-                         size_t nsettings, void *ctx)
+                         size_t nsettings, void *ctx,
+                         struct pikos_host_option_values *host)
 {
     for (size_t i = 0; i < info->noptions; i++) {
         const struct pikos_manifest_option *opt = &info->options[i];
         const struct pikos_option *slot;
+        char *base;
         const char *text = given_value(settings, nsettings, opt->name);
 
         if (text == NULL)
             text = opt->default_value;
         if (text == NULL)
             continue; /* no value and no default: the slot stays zero */
-        slot = descriptor_option(info->descriptor, opt->name);
-        if (pikos_option_parse(opt->type, text, (char *)ctx + slot->offset) !=
+        if ((slot = descriptor_option(info->descriptor, opt->name)) != NULL)
+            base = ctx;
+        else if ((slot = pikos_host_option(info->descriptor, opt->name)))
+            base = (char *)host;
+        else
+            continue; /* not reached: the registry checked the tables */
+        if (pikos_option_parse(opt->type, text, base + slot->offset) !=
             PIKOS_OK)
             return PIKOS_ENOMEM;
     }
@@ -297,7 +360,9 @@ static int store_options(const struct pikos_plugin_info *info,
  */
 int pikos_options_apply(const struct pikos_plugin_info *info,
                         const struct pikos_option_setting *settings,
-                        size_t nsettings, void *ctx, struct pikos_error *err)
+                        size_t nsettings, void *ctx,
+                        struct pikos_host_option_values *host,
+                        struct pikos_error *err)
 {
     int rc;
 
@@ -309,8 +374,8 @@ int pikos_options_apply(const struct pikos_plugin_info *info,
     rc = check_settings(info, settings, nsettings, err);
     if (rc != PIKOS_OK)
         return rc;
-    if (store_options(info, settings, nsettings, ctx) != PIKOS_OK) {
-        pikos_options_release(info->descriptor, ctx);
+    if (store_options(info, settings, nsettings, ctx, host) != PIKOS_OK) {
+        pikos_options_release(info->descriptor, ctx, host);
         return pikos_error_set(err, PIKOS_ENOMEM,
                                "[%s] out of memory while storing options",
                                info->full_name);
@@ -318,12 +383,10 @@ int pikos_options_apply(const struct pikos_plugin_info *info,
     return PIKOS_OK;
 }
 
-void pikos_options_release(const struct pikos_plugin *plugin, void *ctx)
+static void release_table(const struct pikos_option *table, char *base)
 {
-    if (plugin == NULL || ctx == NULL)
-        return;
-    for (const struct pikos_option *o = plugin->options; o && o->name; o++) {
-        void *slot = (char *)ctx + o->offset;
+    for (const struct pikos_option *o = table; o && o->name; o++) {
+        void *slot = base + o->offset;
 
         if (o->type == PIKOS_OPT_STRING) {
             char **text = slot;
@@ -336,4 +399,15 @@ void pikos_options_release(const struct pikos_plugin *plugin, void *ctx)
             list->count = 0;
         }
     }
+}
+
+void pikos_options_release(const struct pikos_plugin *plugin, void *ctx,
+                           struct pikos_host_option_values *host)
+{
+    if (plugin == NULL)
+        return;
+    if (ctx != NULL)
+        release_table(plugin->options, ctx);
+    if (host != NULL)
+        release_table(host_options(plugin), (char *)host);
 }

@@ -178,6 +178,12 @@ static int check_plugin_option(const struct pikos_plugin_info *info,
                                "%s: option '%s' appears twice in the plugin's "
                                "option table: fix the plugin",
                                lib, o->name);
+    if (pikos_host_option(d, o->name) != NULL)
+        return pikos_error_set(why, PIKOS_EABI,
+                               "%s: option '%s' is the host's "
+                               "(PIKOS_MONITOR_HOST_OPTIONS) but the plugin's "
+                               "option table declares it too: fix the plugin",
+                               lib, o->name);
     if (o->offset + pikos_option_storage_size(o->type) > d->ctx_size)
         return pikos_error_set(why, PIKOS_EABI,
                                "%s: option '%s' is stored at offset %zu, "
@@ -196,7 +202,11 @@ static int check_options(const struct pikos_plugin_info *info,
 
     for (size_t i = 0; rc == PIKOS_OK && i < info->noptions; i++) {
         const struct pikos_manifest_option *m = &info->options[i];
-        rc = compare_option(info, m, descriptor_option(d, m->name), lib, why);
+        const struct pikos_option *o = descriptor_option(d, m->name);
+
+        if (o == NULL)
+            o = pikos_host_option(d, m->name);
+        rc = compare_option(info, m, o, lib, why);
     }
     for (const struct pikos_option *o = d->options;
          rc == PIKOS_OK && o && o->name; o++)

@@ -169,7 +169,7 @@ struct fake_instance *fake_instance_new(const struct pikos_plugin *plugin,
     fi->plugin = plugin;
     fi->ctx = ctx;
     if (apply_settings(plugin, fi->ctx, settings) != 0) {
-        pikos_options_release(plugin, fi->ctx);
+        pikos_options_release(plugin, fi->ctx, NULL);
         free(fi->ctx);
         free(fi);
         return NULL;
@@ -187,7 +187,7 @@ void fake_instance_free(struct fake_instance *fi)
         release_schemas(fi);
     if (fi->init_rc == PIKOS_OK && fi->plugin->fini != NULL)
         fi->plugin->fini(&fi->inst, fi->ctx);
-    pikos_options_release(fi->plugin, fi->ctx);
+    pikos_options_release(fi->plugin, fi->ctx, NULL);
     free(fi->ctx);
     free(fi);
 }

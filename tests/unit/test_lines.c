@@ -160,15 +160,26 @@ Test(lines, schemas_are_the_seeds)
                   "{:<12} | {:<30} | {:<7} | {:>15} | {:>15} | {} {}");
 }
 
-/* The options every monitor declares for the host to handle. */
-Test(lines, monitors_declare_the_host_handled_options)
+/* Every monitor takes the host-handled options through the flag, never
+   declaring them: the host's table is what their manifests list. */
+Test(lines, monitors_take_the_host_handled_options)
 {
-    const char *monitors[] = {"monitors/lines", "monitors/function_memory",
+    const char *monitors[] = {"monitors/functions", "monitors/lines",
+                              "monitors/function_memory",
                               "monitors/line_memory"};
 
-    for (size_t m = 0; m < 3; m++) {
+    for (size_t m = 0; m < 4; m++) {
         struct pikos_instance *inst = registry_instance(monitors[m], NULL, 0);
-        const struct pikos_option *o = pikos_instance_plugin(inst)->options;
+        const struct pikos_plugin *d = pikos_instance_plugin(inst);
+        const struct pikos_option *o =
+            pikos_monitor_host_options(d->event_mask);
+
+        cr_assert(d->monitor_flags & PIKOS_MONITOR_HOST_OPTIONS);
+        for (const struct pikos_option *own = d->options; own && own->name;
+             own++) {
+            cr_assert_str_neq(own->name, PIKOS_MONITOR_OPTION_FUNCTIONS);
+            cr_assert_str_neq(own->name, PIKOS_MONITOR_OPTION_THREADS);
+        }
         cr_assert_str_eq(o[0].name, PIKOS_MONITOR_OPTION_FUNCTIONS);
         cr_assert_eq(o[0].type, PIKOS_OPT_LIST);
         cr_assert_str_eq(o[0].default_value, "");

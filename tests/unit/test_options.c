@@ -62,7 +62,7 @@ static struct pikos_error err;
 
 static void teardown(void)
 {
-    pikos_options_release(&demo, &ctx);
+    pikos_options_release(&demo, &ctx, NULL);
 }
 
 TestSuite(options, .fini = teardown);
@@ -71,7 +71,7 @@ TestSuite(options, .fini = teardown);
 static int apply(const struct pikos_option_setting *settings, size_t n)
 {
     memset(&ctx, 0, sizeof(ctx));
-    return pikos_options_apply(&info, settings, n, &ctx, &err);
+    return pikos_options_apply(&info, settings, n, &ctx, NULL, &err);
 }
 
 /* Applies path=out plus one setting KEY=VALUE. */
@@ -158,7 +158,7 @@ Test(options, list_values)
 Test(options, release_frees_and_zeroes)
 {
     cr_assert_eq(apply_one("items", "a"), PIKOS_OK);
-    pikos_options_release(&demo, &ctx);
+    pikos_options_release(&demo, &ctx, NULL);
     cr_assert_null(ctx.name);
     cr_assert_null(ctx.path);
     cr_assert_null(ctx.items.items);
@@ -179,7 +179,7 @@ Test(options, plugin_without_options)
                                      .descriptor = &demo};
     struct pikos_option_setting settings[] = {{"x", "1"}};
 
-    cr_assert_eq(pikos_options_apply(&bare, settings, 1, &ctx, &err),
+    cr_assert_eq(pikos_options_apply(&bare, settings, 1, &ctx, NULL, &err),
                  PIKOS_EINVAL);
     cr_assert_str_eq(err.message, "[filters/bare] unknown option 'x' (this "
                                   "plugin takes no options)");
@@ -256,7 +256,7 @@ Test(options, plugin_not_loaded)
     struct pikos_plugin_info unloaded = info;
 
     unloaded.descriptor = NULL;
-    cr_assert_eq(pikos_options_apply(&unloaded, NULL, 0, &ctx, &err),
+    cr_assert_eq(pikos_options_apply(&unloaded, NULL, 0, &ctx, NULL, &err),
                  PIKOS_ESTATE);
     cr_assert_str_eq(err.message, "[recorders/demo] options applied before "
                                   "the plugin was loaded");

@@ -758,9 +758,41 @@ static int same_or_null(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
+/* A descriptor's options as its manifest lists them: the host-handled
+   ones first for a monitor with PIKOS_MONITOR_HOST_OPTIONS. */
+static const struct pikos_option *next_in(const struct pikos_option *o)
+{
+    return o != NULL && o->name != NULL ? o : NULL;
+}
+
+static const struct pikos_option *first_option(const struct pikos_plugin *d,
+                                               int *table)
+{
+    *table = 0;
+    if (d->kind == PIKOS_KIND_MONITOR &&
+        (d->monitor_flags & PIKOS_MONITOR_HOST_OPTIONS) != 0)
+        return pikos_monitor_host_options(d->event_mask);
+    *table = 1;
+    return next_in(d->options);
+}
+
+static const struct pikos_option *next_option(const struct pikos_plugin *d,
+                                              const struct pikos_option *o,
+                                              int *table)
+{
+    if ((o + 1)->name != NULL)
+        return o + 1;
+    if (*table == 0) {
+        *table = 1;
+        return next_in(d->options);
+    }
+    return NULL;
+}
+
 /* Every in-tree manifest is written at build time by pikos-manifest from
    its plugin's descriptor: what the registry reads from it, without
-   opening the library, is what the descriptor says, help texts included. */
+   opening the library, is what the descriptor says, help texts and the
+   host-handled options a monitor takes by its flag included. */
 Test(registry, in_tree_manifests_say_what_their_descriptors_say)
 {
     size_t n;
@@ -775,6 +807,7 @@ Test(registry, in_tree_manifests_say_what_their_descriptors_say)
         struct pikos_plugin_info *info = pikos_registry_at(reg, i);
         const struct pikos_plugin *d;
         size_t count = 0;
+        int table;
 
         cr_assert_eq(pikos_registry_load(reg, info, &err), PIKOS_OK, "%s: %s",
                      info->full_name, err.message);
@@ -785,7 +818,8 @@ Test(registry, in_tree_manifests_say_what_their_descriptors_say)
         cr_assert(same_or_null(info->version, d->version));
         cr_assert(same_or_null(info->python_module, d->python_module));
         cr_assert(same_or_null(info->package, d->package));
-        for (const struct pikos_option *o = d->options; o && o->name; o++) {
+        for (const struct pikos_option *o = first_option(d, &table); o;
+             o = next_option(d, o, &table)) {
             const struct pikos_manifest_option *m = &info->options[count++];
 
             cr_assert_leq(count, info->noptions, "%s", info->full_name);

@@ -49,6 +49,14 @@ const char *pikos_kind_name(uint32_t kind);        /* "monitor", ... */
 const char *pikos_option_type_name(uint32_t type); /* "int", ... "list" */
 const char *pikos_plugin_state_name(int state);    /* "ok", "broken", ... */
 
+/* The options the host adds to a monitor that sets
+   PIKOS_MONITOR_HOST_OPTIONS (functions, threads), {0}-terminated, with
+   the help that fits a monitor of `event_mask` (a line monitor is focused
+   on the focus functions' own frames).  Their offsets are the host's, not
+   the plugin's.  pikos-manifest writes them into such a monitor's
+   manifest.  New with plugin ABI 1.2. */
+const struct pikos_option *pikos_monitor_host_options(uint32_t event_mask);
+
 /* ------------------------------------------------------------ registry */
 
 enum pikos_plugin_state {

@@ -205,10 +205,17 @@ struct pikos_event {
 
 /* monitor_flags */
 #define PIKOS_MONITOR_WANTS_TIME 0x1u
+/* (since 1.2) The monitor takes the host-handled options below without
+   declaring them: the host adds them to its options (pikos-manifest
+   writes them into its manifest, pikos_monitor_host_options), stores
+   their values itself and the monitor's context holds no slot for them.
+   Its option table must not declare them. */
+#define PIKOS_MONITOR_HOST_OPTIONS 0x2u
 
 /*
- * Options the host handles for every monitor that declares them (same name
- * and type), so that each monitor need not: the host reads them from the
+ * Options the host handles for every monitor that sets
+ * PIKOS_MONITOR_HOST_OPTIONS (or, as before 1.2, declares them itself with
+ * the same name and type), so that each monitor need not: the host reads them from the
  * context after storing them and delivers only the events that pass.
  *   functions (list)   focus: only events inside these functions
  *                      (qualified names: `f`, `Class.method`, `module:f`)

@@ -18,7 +18,6 @@
 
 #include <pikos/plugin.h>
 
-#include "../common/host_options.h"
 #include "../common/memory_mode.h"
 
 enum function_memory_field {
@@ -52,7 +51,6 @@ static const struct pikos_schema function_memory_record = {
 };
 
 struct function_memory_ctx {
-    struct monitor_host_options host_options; /* never read here */
     /* Options memory and interval, and what they select. */
     struct memory_mode mode;
 
@@ -62,8 +60,6 @@ struct function_memory_ctx {
 };
 
 static const struct pikos_option function_memory_options[] = {
-    MONITOR_HOST_OPTIONS(struct function_memory_ctx, host_options,
-                         MONITOR_FOCUS_HELP_WHILE_RUNNING),
     {"memory", PIKOS_OPT_STRING, 0, "exact", MEMORY_MODE_MEMORY_HELP,
      offsetof(struct function_memory_ctx, mode.memory)},
     {"interval", PIKOS_OPT_INT, 0, "100", MEMORY_MODE_INTERVAL_HELP,
@@ -141,6 +137,7 @@ PIKOS_PLUGIN_DEFINE({
     .start = function_memory_start,
     .stop = function_memory_stop,
     .event_mask = PIKOS_EVENTS_FUNCTION,
+    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
     .schema = &function_memory_record,
     .on_event = function_memory_on_event,
 });

@@ -18,7 +18,6 @@
 
 #include <pikos/plugin.h>
 
-#include "../common/host_options.h"
 
 enum function_field {
     FIELD_INDEX,
@@ -50,12 +49,9 @@ struct functions_ctx {
     int64_t index; /* events seen so far; kept across start/stop as the
                       seed's monitor keeps its counter */
     size_t type_len[PIKOS_EVENT_COUNT];       /* strlen of each event name */
-    struct monitor_host_options host_options; /* never read here */
 };
 
 static const struct pikos_option functions_options[] = {
-    MONITOR_HOST_OPTIONS(struct functions_ctx, host_options,
-                         MONITOR_FOCUS_HELP_WHILE_RUNNING),
     {0},
 };
 
@@ -112,6 +108,7 @@ PIKOS_PLUGIN_DEFINE({
     .ctx_size = sizeof(struct functions_ctx),
     .init = functions_init,
     .event_mask = PIKOS_EVENTS_FUNCTION,
+    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
     .schema = &function_record,
     .on_event = functions_on_event,
 });

@@ -16,7 +16,6 @@
 
 #include <pikos/plugin.h>
 
-#include "../common/host_options.h"
 #include "../common/memory_mode.h"
 
 enum line_memory_field {
@@ -50,7 +49,6 @@ static const struct pikos_schema line_memory_record = {
 };
 
 struct line_memory_ctx {
-    struct monitor_host_options host_options; /* never read here */
     /* Options memory and interval, and what they select. */
     struct memory_mode mode;
 
@@ -59,8 +57,6 @@ struct line_memory_ctx {
 };
 
 static const struct pikos_option line_memory_options[] = {
-    MONITOR_HOST_OPTIONS(struct line_memory_ctx, host_options,
-                         MONITOR_FOCUS_HELP_OWN_FRAMES),
     {"memory", PIKOS_OPT_STRING, 0, "exact", MEMORY_MODE_MEMORY_HELP,
      offsetof(struct line_memory_ctx, mode.memory)},
     {"interval", PIKOS_OPT_INT, 0, "100", MEMORY_MODE_INTERVAL_HELP,
@@ -145,6 +141,7 @@ PIKOS_PLUGIN_DEFINE({
     .start = line_memory_start,
     .stop = line_memory_stop,
     .event_mask = PIKOS_EVENT_BIT(PIKOS_EVENT_LINE),
+    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
     .schema = &line_memory_record,
     .on_event = line_memory_on_event,
 });

@@ -14,7 +14,6 @@
 
 #include <pikos/plugin.h>
 
-#include "../common/host_options.h"
 
 enum line_field {
     FIELD_INDEX,
@@ -43,15 +42,11 @@ static const struct pikos_schema line_record = {
 };
 
 struct lines_ctx {
-    struct monitor_host_options host_options; /* never read here */
-
     const struct pikos_host *host;
     int64_t index; /* events seen so far, kept across stop and start */
 };
 
 static const struct pikos_option lines_options[] = {
-    MONITOR_HOST_OPTIONS(struct lines_ctx, host_options,
-                         MONITOR_FOCUS_HELP_OWN_FRAMES),
     {0},
 };
 
@@ -114,6 +109,7 @@ PIKOS_PLUGIN_DEFINE({
     .ctx_size = sizeof(struct lines_ctx),
     .init = lines_init,
     .event_mask = PIKOS_EVENT_BIT(PIKOS_EVENT_LINE),
+    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
     .schema = &line_record,
     .on_event = lines_on_event,
 });
