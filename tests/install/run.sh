@@ -10,7 +10,9 @@
 #     alone; one pikos was not built for ends with status 2 and one error
 #     line before the program starts;
 #   - examples/plugins/count_calls builds with `pkg-config --cflags --libs
-#     pikos` against the installed headers and runs through PIKOS_PLUGIN_PATH,
+#     pikos` against the installed headers, the installed pikos-manifest
+#     writes its manifest (equal to the hand-written one) and it runs
+#     through PIKOS_PLUGIN_PATH,
 #     with one monitor and with two of different schemas;
 #   - the installed Python package imports from the prefix's site directory
 #     and monitors with the installed plugins, again with no PIKOS_* variable;
@@ -94,6 +96,16 @@ cp -r "$src/examples/plugins/count_calls" "$work/count_calls"
 chmod -R u+w "$work/count_calls"
 (cd "$work/count_calls" && PKG_CONFIG_PATH="$prefix/lib/pkgconfig" make -s) ||
     fail "examples/plugins/count_calls did not build against the installed headers"
+# The installed pikos-manifest writes the example's manifest from its
+# descriptor: what the hand-written one says, and the runs below use it.
+"$prefix/bin/pikos-manifest" "$work/count_calls/count_calls.so" \
+    "$work/count_calls/generated.plugin" ||
+    fail "pikos-manifest could not write count_calls's manifest"
+grep -v '^;' "$work/count_calls/generated.plugin" >"$work/count_calls/generated.ini"
+grep -v '^;' "$work/count_calls/count_calls.plugin" | diff - "$work/count_calls/generated.ini" ||
+    fail "pikos-manifest's count_calls manifest differs from examples/plugins/count_calls/count_calls.plugin"
+mv -f "$work/count_calls/generated.plugin" "$work/count_calls/count_calls.plugin"
+rm -f "$work/count_calls/generated.ini"
 (cd "$work" && installed PIKOS_PYTHON="$python" \
     PIKOS_PLUGIN_PATH="$work/count_calls" "$prefix/bin/pikos" \
     --plugin recorders/count_calls:filename=counts.txt app.py) ||
