@@ -313,7 +313,7 @@ static int fixture_good_is_loaded(void)
 Test(registry, listing_opens_no_library)
 {
     scan_fixtures();
-    cr_assert_eq(pikos_registry_count(reg), 13);
+    cr_assert_eq(pikos_registry_count(reg), 14);
     for (size_t i = 0; i < pikos_registry_count(reg); i++) {
         const struct pikos_plugin_info *info = pikos_registry_at(reg, i);
         int corrupt = strcmp(info->name, "corrupt_manifest") == 0 ||
@@ -540,6 +540,22 @@ Test(registry, option_tables_differ)
                       "'20' in the plugin: make " FIXTURES
                       "/mismatch_option/mismatch_option.plugin and the "
                       "plugin's option table agree");
+}
+
+Test(registry, monitor_declares_an_option_its_flag_gives_the_host)
+{
+    struct pikos_plugin_info *info;
+
+    scan_fixtures();
+    info = find("monitors/fx_host_options_twice");
+    cr_assert_not_null(info);
+    cr_assert_eq(pikos_registry_load(reg, info, &err), PIKOS_EABI);
+    cr_assert_eq(info->state, PIKOS_PLUGIN_BROKEN);
+    cr_assert(strstr(info->reason,
+                     "fixture_host_options_twice: option 'threads' is the "
+                     "host's (PIKOS_MONITOR_HOST_OPTIONS) but the plugin's "
+                     "option table declares it too: fix the plugin") != NULL,
+              "%s", info->reason);
 }
 
 Test(registry, corrupt_manifest_is_listed_as_broken)
