@@ -1,6 +1,7 @@
 /* recorders/zmq: the record queue between the program and the sender,
    driven from both sides in one thread (and, for slow=block, two). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -266,12 +267,95 @@ Test(batch, each_schema_is_its_own_stream)
     cr_assert_str_eq(b->id, "h:1:2");
 }
 
-Test(batch, there_is_a_limit_on_streams)
+#define MANY_STREAMS (4 * QUEUE_BASE_STREAMS + 3)
+
+Test(batch, there_is_no_limit_on_streams_and_they_keep_their_order)
 {
+    struct live_stream *made[MANY_STREAMS];
+    char id[16];
     queue = listened_queue(0, -1);
-    for (int i = 0; i < QUEUE_MAX_STREAMS; i++)
-        cr_assert_not_null(batch_queue_add_stream(queue, &schema, "s"));
-    cr_assert_null(batch_queue_add_stream(queue, &schema, "s"));
+    for (int i = 0; i < MANY_STREAMS; i++) {
+        snprintf(id, sizeof(id), "h:1:%d", i);
+        made[i] = batch_queue_add_stream(queue, &schema, id);
+        cr_assert_not_null(made[i]);
+    }
+    cr_assert_eq(batch_queue_stream_count(queue), MANY_STREAMS);
+    int i = 0;
+    for (struct live_stream *s = batch_queue_first_stream(queue); s != NULL;
+         s = batch_queue_next_stream(s), i++) {
+        snprintf(id, sizeof(id), "h:1:%d", i);
+        cr_assert_eq(s, made[i]);
+        cr_assert_str_eq(s->id, id);
+    }
+    cr_assert_eq(i, MANY_STREAMS);
+}
+
+/* Pops every ready batch and checks it holds the next records of its
+   stream; returns how many records it saw. */
+static uint64_t pop_all(struct live_stream **streams, int64_t *next)
+{
+    uint64_t seen = 0;
+    struct batch *b;
+    while ((b = batch_queue_pop(queue)) != NULL) {
+        int k = 0;
+        while (streams[k] != b->stream)
+            k++;
+        cr_assert_eq(index_of(b, 0), next[k]);
+        next[k] += (int64_t)count_of(b);
+        seen += count_of(b);
+        batch_queue_recycle(queue, b);
+    }
+    return seen;
+}
+
+/* Every stream past the first few brings batches to the pool: with
+   slow=drop and no sender each stream fills two batches, and yet no
+   record is dropped, for each stream has its current batch and one in
+   flight. */
+Test(batch, each_stream_brings_its_own_batches)
+{
+    struct live_stream *streams[MANY_STREAMS];
+    int64_t next[MANY_STREAMS] = {0};
+    queue = listened_queue(0, -1);
+    for (int k = 0; k < MANY_STREAMS; k++)
+        streams[k] = batch_queue_add_stream(queue, &schema, "s");
+    for (int k = 0; k < MANY_STREAMS; k++)
+        add_many(streams[k], 0, BATCH_MAX_RECORDS + 1);
+
+    for (int k = 0; k < MANY_STREAMS; k++)
+        cr_assert_eq(dropped_of(streams[k]), 0);
+    cr_assert_eq(pop_all(streams, next), MANY_STREAMS * BATCH_MAX_RECORDS);
+    for (int k = 0; k < MANY_STREAMS; k++)
+        cr_assert_eq(next[k], BATCH_MAX_RECORDS);
+}
+
+/* slow=drop with many streams all filling batches: the queue finds room by
+   dropping, never waits, and counts every record as either queued or
+   dropped. */
+Test(batch, many_busy_streams_under_slow_drop_lose_only_counted_records,
+     .timeout = 20)
+{
+    struct live_stream *streams[MANY_STREAMS];
+    queue = listened_queue(0, -1);
+    for (int k = 0; k < MANY_STREAMS; k++)
+        streams[k] = batch_queue_add_stream(queue, &schema, "s");
+    for (int round = 0; round < 5; round++)
+        for (int k = 0; k < MANY_STREAMS; k++)
+            add_many(streams[k], round * BATCH_MAX_RECORDS,
+                     (round + 1) * BATCH_MAX_RECORDS);
+    batch_queue_flush(queue);
+
+    uint64_t dropped = 0;
+    for (int k = 0; k < MANY_STREAMS; k++)
+        dropped += dropped_of(streams[k]);
+    cr_assert_gt(dropped, 0);
+    uint64_t queued = 0;
+    struct batch *b;
+    while ((b = batch_queue_pop(queue)) != NULL) {
+        queued += count_of(b);
+        batch_queue_recycle(queue, b);
+    }
+    cr_assert_eq(queued + dropped, 5u * MANY_STREAMS * BATCH_MAX_RECORDS);
 }
 
 Test(batch, a_ready_batch_wakes_the_sender_once)

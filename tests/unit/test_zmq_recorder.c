@@ -220,6 +220,79 @@ Test(zmq, a_subscriber_reads_every_record_then_the_end)
     fake_instance_free(fi);
 }
 
+#define KINDS 20 /* more kinds of records than the queue's first batches */
+
+/* Which of the KINDS schemas a schema message names ("Kind<k>"). */
+static int kind_of(json_t *body)
+{
+    const char *name = json_string_value(json_object_get(body, "schema"));
+    cr_assert_not_null(name);
+    return atoi(name + strlen("Kind"));
+}
+
+/* Reads every stream up to its end: the records and end count of each
+   kind, in ids[] order of their schema messages. */
+static void read_kinds(void *sub, char ids[KINDS][STREAM_ID_MAX],
+                       int64_t records[KINDS], json_int_t ends[KINDS])
+{
+    char topic[64];
+    json_t *body;
+    int nends = 0;
+
+    while (nends < KINDS &&
+           (body = receive(sub, topic, sizeof(topic), 5000)) != NULL) {
+        const char *id = json_string_value(json_object_get(body, "stream"));
+        int k = 0;
+        if (strcmp(topic, "pikos.schema") == 0)
+            snprintf(ids[kind_of(body)], STREAM_ID_MAX, "%s", id);
+        while (k < KINDS && strcmp(ids[k], id) != 0)
+            k++;
+        cr_assert_lt(k, KINDS, "a message before its schema: %s", id);
+        if (strcmp(topic, "pikos.records") == 0)
+            records[k] +=
+                (int64_t)json_array_size(json_object_get(body, "records"));
+        else if (strcmp(topic, "pikos.end") == 0 && ends[k] < 0) {
+            ends[k] = json_integer_value(json_object_get(body, "count"));
+            nends++;
+        }
+        json_decref(body);
+    }
+}
+
+Test(zmq, twenty_kinds_of_records_each_get_a_stream)
+{
+    struct pikos_schema schemas[KINDS];
+    char names[KINDS][16], ids[KINDS][STREAM_ID_MAX] = {{0}};
+    int64_t records[KINDS] = {0};
+    json_int_t ends[KINDS];
+    void *sub = subscriber(endpoint, 0);
+    struct fake_instance *fi =
+        recorder(endpoint_setting, "wait_for_ready=true", "slow=block");
+
+    cr_assert_eq(PLUGIN.start(&fi->inst, fi->ctx), PIKOS_OK, "%s", fi->error);
+    for (int k = 0; k < KINDS; k++) {
+        snprintf(names[k], sizeof(names[k]), "Kind%d", k);
+        schemas[k] = (struct pikos_schema){names[k], 3, fields, NULL, NULL};
+        cr_assert_eq(fake_prepare(fi, &schemas[k]), PIKOS_OK, "%s", fi->error);
+        ends[k] = -1;
+    }
+    for (int i = 0; i < 1500; i++)
+        for (int k = 0; k < KINDS; k++) {
+            struct pikos_value values[3] = {
+                {.u.i = i}, {.u.s = {"x", 1}}, {.u.f = 0.5}};
+            struct pikos_record rec = {&schemas[k], values};
+            cr_assert_eq(fake_record(fi, &rec), PIKOS_OK);
+        }
+    stop(fi);
+    read_kinds(sub, ids, records, ends);
+
+    for (int k = 0; k < KINDS; k++) {
+        cr_assert_eq(records[k], 1500, "Kind%d: %ld", k, (long)records[k]);
+        cr_assert_eq(ends[k], 1500, "Kind%d", k);
+    }
+    fake_instance_free(fi);
+}
+
 /* The next message of a topic within `timeout_ms` (others are skipped). */
 static json_t *receive_topic(void *sub, const char *wanted, int timeout_ms)
 {

@@ -25,15 +25,6 @@ static void batch_reset(struct batch *b)
     b->next = NULL;
 }
 
-static int batch_alloc(struct batch *b)
-{
-    b->slots = malloc(BATCH_SLOTS * sizeof(*b->slots));
-    b->text = malloc(BATCH_TEXT);
-    b->text_cap = BATCH_TEXT;
-    batch_reset(b);
-    return b->slots != NULL && b->text != NULL ? 0 : -1;
-}
-
 /* What one record needs in a batch. */
 struct record_size {
     size_t text; /* string bytes */
@@ -106,6 +97,26 @@ static void write_record(struct batch *b, const struct pikos_schema *schema,
 
 /* ------------------------------------------------------------ the queue */
 
+/* One more batch in the pool, on the free list (with the lock held, once
+   the queue is shared); -1 when out of memory. */
+static int make_batch(struct batch_queue *q)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return -1;
+    b->slots = malloc(BATCH_SLOTS * sizeof(*b->slots));
+    b->text = malloc(BATCH_TEXT);
+    b->text_cap = BATCH_TEXT;
+    b->next_made = q->made;
+    q->made = b;
+    if (b->slots == NULL || b->text == NULL)
+        return -1;
+    batch_reset(b);
+    b->next = q->free;
+    q->free = b;
+    return 0;
+}
+
 struct batch_queue *batch_queue_new(int block, int wake_fd)
 {
     struct batch_queue *q = calloc(1, sizeof(*q));
@@ -116,25 +127,30 @@ struct batch_queue *batch_queue_new(int block, int wake_fd)
     q->owner = getpid();
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->room, NULL);
-    int failed = 0;
     for (size_t i = 0; i < QUEUE_BATCHES; i++) {
-        failed |= batch_alloc(&q->batches[i]);
-        q->batches[i].next = q->free;
-        q->free = &q->batches[i];
+        if (make_batch(q) < 0) {
+            batch_queue_free(q);
+            return NULL;
+        }
     }
-    if (!failed)
-        return q;
-    batch_queue_free(q);
-    return NULL;
+    return q;
 }
 
 void batch_queue_free(struct batch_queue *q)
 {
     if (q == NULL)
         return;
-    for (size_t i = 0; i < QUEUE_BATCHES; i++) {
-        free(q->batches[i].slots);
-        free(q->batches[i].text);
+    for (struct batch *b = q->made, *next; b != NULL; b = next) {
+        next = b->next_made;
+        free(b->slots);
+        free(b->text);
+        free(b);
+    }
+    struct live_stream *s = atomic_load(&q->streams);
+    while (s != NULL) {
+        struct live_stream *next = atomic_load(&s->next);
+        free(s);
+        s = next;
     }
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->room);
@@ -238,24 +254,52 @@ static struct batch *rotate(struct batch_queue *q, struct live_stream *s)
     return s->current;
 }
 
+/* With the lock held: the batches a new stream brings to the pool, so
+   that every stream past the first few has its own current batch and one
+   in flight.  0, or -1 when out of memory. */
+static int grow_pool(struct batch_queue *q)
+{
+    if (q->nstreams < QUEUE_BASE_STREAMS)
+        return 0;
+    for (int i = 0; i < BATCHES_PER_STREAM; i++)
+        if (make_batch(q) < 0)
+            return -1;
+    pthread_cond_broadcast(&q->room);
+    return 0;
+}
+
+/* With the lock held: the stream joins the end of the list (release, so
+   that the sender, walking it unlocked, sees it whole). */
+static void link_stream(struct batch_queue *q, struct live_stream *s)
+{
+    if (q->last_stream == NULL)
+        atomic_store_explicit(&q->streams, s, memory_order_release);
+    else
+        atomic_store_explicit(&q->last_stream->next, s, memory_order_release);
+    q->last_stream = s;
+    q->nstreams++;
+}
+
 struct live_stream *batch_queue_add_stream(struct batch_queue *q,
                                            const struct pikos_schema *schema,
                                            const char *id)
 {
-    struct live_stream *s = NULL;
-
+    struct live_stream *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    snprintf(s->id, sizeof(s->id), "%s", id);
+    s->schema = schema;
     pthread_mutex_lock(&q->lock);
-    if (q->nstreams < QUEUE_MAX_STREAMS) {
-        s = &q->streams[q->nstreams];
-        memset(s, 0, sizeof(*s));
-        snprintf(s->id, sizeof(s->id), "%s", id);
-        s->schema = schema;
-        s->current = take_free(q);
-        s->current->stream = s;
-        q->nstreams++;
+    if (grow_pool(q) < 0) {
+        pthread_mutex_unlock(&q->lock);
+        free(s);
+        return NULL;
     }
+    s->current = take_free(q);
+    s->current->stream = s;
+    link_stream(q, s);
     pthread_mutex_unlock(&q->lock);
-    if (s != NULL && q->wake_fd >= 0)
+    if (q->wake_fd >= 0)
         wake_sender(q->wake_fd); /* its schema goes out now */
     return s;
 }
@@ -280,8 +324,8 @@ int batch_queue_add(struct batch_queue *q, struct live_stream *s,
 void batch_queue_flush(struct batch_queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    for (size_t i = 0; i < q->nstreams; i++) {
-        struct live_stream *s = &q->streams[i];
+    for (struct live_stream *s = batch_queue_first_stream(q); s != NULL;
+         s = batch_queue_next_stream(s)) {
         if (atomic_load_explicit(&s->current->count, memory_order_relaxed) == 0)
             continue;
         push_ready(q, s->current);
@@ -327,8 +371,9 @@ struct batch *batch_queue_borrow(struct batch_queue *q, uint64_t now_ns,
 
     pthread_mutex_lock(&q->lock);
     /* Ready batches are older than any current one: they go first. */
-    for (size_t i = 0; q->ready_head == NULL && i < q->nstreams; i++) {
-        struct batch *b = q->streams[i].current;
+    for (struct live_stream *s = batch_queue_first_stream(q);
+         q->ready_head == NULL && s != NULL; s = batch_queue_next_stream(s)) {
+        struct batch *b = s->current;
         if (is_due(b, now_ns, min_age_ns, upto)) {
             found = b;
             q->reading = b;
@@ -377,6 +422,16 @@ size_t batch_queue_stream_count(struct batch_queue *q)
     size_t n = q->nstreams;
     pthread_mutex_unlock(&q->lock);
     return n;
+}
+
+struct live_stream *batch_queue_first_stream(struct batch_queue *q)
+{
+    return atomic_load_explicit(&q->streams, memory_order_acquire);
+}
+
+struct live_stream *batch_queue_next_stream(const struct live_stream *s)
+{
+    return atomic_load_explicit(&s->next, memory_order_acquire);
 }
 
 void batch_queue_counts(struct batch_queue *q, const struct live_stream *s,

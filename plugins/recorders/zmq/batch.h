@@ -7,7 +7,9 @@
  * full batch (BATCH_MAX_RECORDS records, about BATCH_MAX_JSON bytes of
  * JSON, or no room left) goes to the ready queue, which the sender thread
  * drains, and the stream takes a free batch.  There are QUEUE_BATCHES
- * batches in all, so memory is bounded: when none is free, slow=drop
+ * batches for the first QUEUE_BASE_STREAMS streams and BATCHES_PER_STREAM
+ * more for each stream after them, so memory is bounded by the number of
+ * kinds of records, not by their rate: when none is free, slow=drop
  * drops the oldest batch waiting to be sent (counting its records) and
  * slow=block waits until the sender frees one.  While no subscriber
  * listens, a full batch is not queued at all: its records count as
@@ -38,7 +40,8 @@
 #define BATCH_TEXT (64 * 1024)     /* string bytes (more for one huge record) */
 #define BATCH_MAX_FIELDS 256
 #define QUEUE_BATCHES 16
-#define QUEUE_MAX_STREAMS 8
+#define QUEUE_BASE_STREAMS 8
+#define BATCHES_PER_STREAM 2 /* its current batch and one in flight */
 #define STREAM_ID_MAX 320
 
 /* One value of a record in a batch; strings point into the batch's text. */
@@ -65,6 +68,7 @@ struct batch {
     char *text;
     union batch_slot *slots; /* count * nfields of them in use */
     struct batch *next;      /* in the free list or the ready queue */
+    struct batch *next_made; /* every batch, for freeing them */
 };
 
 /* One stream of the wire format: one schema of one recorder run. */
@@ -76,6 +80,9 @@ struct live_stream {
     uint64_t unheard;      /* records published when no one listened */
     uint64_t dropped;      /* records dropped (under the queue's lock) */
     int announced;         /* sender: its schema went out once */
+    /* Streams never move once made: the sender walks this list without
+       the lock, and a stream is linked (release) only when complete. */
+    _Atomic(struct live_stream *) next;
 };
 
 struct batch_queue {
@@ -85,11 +92,12 @@ struct batch_queue {
     int listening;       /* a subscriber wants records (the sender says) */
     int wake_fd;         /* written when the ready queue gets a batch */
     pid_t owner;         /* the process that made it */
-    struct batch batches[QUEUE_BATCHES];
+    struct batch *made; /* every batch (next_made) */
     struct batch *free;
     struct batch *ready_head, *ready_tail;
     const struct batch *reading; /* the current batch the sender reads */
-    struct live_stream streams[QUEUE_MAX_STREAMS];
+    _Atomic(struct live_stream *) streams; /* in the order added */
+    struct live_stream *last_stream;
     size_t nstreams;
 };
 
@@ -107,8 +115,8 @@ void batch_queue_free(struct batch_queue *queue);
 
 /* ---- the program's side (with the GIL) */
 
-/* A new stream with its first batch; NULL when there are
-   QUEUE_MAX_STREAMS already. */
+/* A new stream with its first batch (and, past QUEUE_BASE_STREAMS, more
+   batches in the pool); NULL when out of memory. */
 struct live_stream *batch_queue_add_stream(struct batch_queue *queue,
                                            const struct pikos_schema *schema,
                                            const char *id);
@@ -139,6 +147,10 @@ void batch_queue_count_dropped(struct batch_queue *queue,
 /* Whether a subscriber wants records now. */
 void batch_queue_set_listening(struct batch_queue *queue, int listening);
 size_t batch_queue_stream_count(struct batch_queue *queue);
+/* The streams in the order added, safe to walk without the lock while
+   others are added: for (s = first(q); s; s = next(s)). */
+struct live_stream *batch_queue_first_stream(struct batch_queue *queue);
+struct live_stream *batch_queue_next_stream(const struct live_stream *stream);
 /* A stream's records published when no one listened, and dropped. */
 void batch_queue_counts(struct batch_queue *queue,
                         const struct live_stream *stream, uint64_t *unheard,

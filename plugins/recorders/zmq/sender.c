@@ -148,18 +148,18 @@ static void send_schema(struct sender *s, struct live_stream *stream)
 
 static void send_all_schemas(struct sender *s)
 {
-    size_t n = batch_queue_stream_count(s->queue);
-    for (size_t i = 0; i < n; i++)
-        send_schema(s, &s->queue->streams[i]);
+    for (struct live_stream *stream = batch_queue_first_stream(s->queue);
+         stream != NULL; stream = batch_queue_next_stream(stream))
+        send_schema(s, stream);
 }
 
 /* A stream's schema goes out when it starts, before its records. */
 static void announce_new_streams(struct sender *s)
 {
-    size_t n = batch_queue_stream_count(s->queue);
-    for (size_t i = 0; i < n; i++)
-        if (!s->queue->streams[i].announced)
-            send_schema(s, &s->queue->streams[i]);
+    for (struct live_stream *stream = batch_queue_first_stream(s->queue);
+         stream != NULL; stream = batch_queue_next_stream(stream))
+        if (!stream->announced)
+            send_schema(s, stream);
 }
 
 /* Records [from, to) of a batch: sent, or counted as dropped. */
@@ -216,11 +216,10 @@ static void send_due_records(struct sender *s)
 
 static void send_end_messages(struct sender *s)
 {
-    size_t n = batch_queue_stream_count(s->queue);
     uint64_t unheard, dropped;
 
-    for (size_t i = 0; i < n; i++) {
-        struct live_stream *stream = &s->queue->streams[i];
+    for (struct live_stream *stream = batch_queue_first_stream(s->queue);
+         stream != NULL; stream = batch_queue_next_stream(stream)) {
         batch_queue_counts(s->queue, stream, &unheard, &dropped);
         if (wire_end(&s->wire, stream, stream->sent + unheard, dropped) < 0)
             note_error(s, "out of memory");
@@ -483,8 +482,8 @@ void sender_finish(struct sender *s, struct sender_report *report)
     pthread_join(s->thread, NULL);
 
     memset(report, 0, sizeof(*report));
-    for (size_t i = 0; i < s->queue->nstreams; i++) {
-        const struct live_stream *stream = &s->queue->streams[i];
+    for (const struct live_stream *stream = batch_queue_first_stream(s->queue);
+         stream != NULL; stream = batch_queue_next_stream(stream)) {
         report->sent += stream->sent + stream->unheard;
         report->dropped += stream->dropped;
     }

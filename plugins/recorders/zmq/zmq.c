@@ -173,9 +173,8 @@ static int add_stream(struct pikos_instance *inst, struct zmq_recorder *self,
     zs->stream = batch_queue_add_stream(self->queue, schema, id);
     if (zs->stream == NULL)
         return self->host->set_error(
-            inst, PIKOS_EINVAL,
-            "cannot publish more than %d kinds of records in one run",
-            QUEUE_MAX_STREAMS);
+            inst, PIKOS_ENOMEM, "out of memory for a stream of %s records",
+            schema->name);
     return PIKOS_OK;
 }
 
