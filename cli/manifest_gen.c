@@ -104,6 +104,18 @@ static void write_options(FILE *out, const struct pikos_option *table)
     }
 }
 
+/* LIBRARY names a file: dlopen would search the library path for a name
+   without a slash, so such a name is taken from the current directory. */
+static void *open_library(const char *path)
+{
+    char local[4096];
+
+    if (strchr(path, '/') != NULL)
+        return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    snprintf(local, sizeof(local), "./%s", path);
+    return dlopen(local, RTLD_NOW | RTLD_LOCAL);
+}
+
 int main(int argc, char **argv)
 {
     int external = 0, rc;
@@ -122,7 +134,7 @@ int main(int argc, char **argv)
                         "[OUTPUT]\n");
         return 2;
     }
-    if ((handle = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL)) == NULL) {
+    if ((handle = open_library(argv[1])) == NULL) {
         fprintf(stderr, "pikos-manifest: %s\n", dlerror());
         return 1;
     }

@@ -14,6 +14,8 @@
 #     writes its manifest (equal to the hand-written one) and it runs
 #     through PIKOS_PLUGIN_PATH,
 #     with one monitor and with two of different schemas;
+#   - docs/plugins.md's walkthrough monitor builds as printed, its manifest
+#     is the one the page shows, and it records what an oracle sees;
 #   - the installed Python package imports from the prefix's site directory
 #     and monitors with the installed plugins, again with no PIKOS_* variable;
 #   - `pip install --no-build-isolation PREFIX/share/pikos/python` in a
@@ -165,6 +167,70 @@ PY
 )
 actual=$(cat "$work/counts2.txt")
 [ "$actual" = "$expected" ] || fail "counts2.txt (two monitors) is
+$actual
+expected
+$expected"
+# docs/plugins.md's walkthrough monitor, monitors/calls, as printed there:
+# it builds without a warning against the installed headers, pikos-manifest
+# writes the manifest the page shows, and focused on work() with every=2 it
+# records what a sys.setprofile oracle sees inside work().
+mkdir -p "$work/calls"
+awk '/^## Writing a monitor/ {f = 1} f && /^```c$/ {c = 1; next}
+     c && /^```$/ {exit} c' "$src/docs/plugins.md" >"$work/calls/calls.c"
+awk '/^and its manifest, `calls.plugin`/ {f = 1} f && /^```ini$/ {c = 1; next}
+     c && /^```$/ {exit} c' "$src/docs/plugins.md" >"$work/calls/expected.plugin"
+(cd "$work/calls" && cc -Wall -Wextra -Werror -shared -fPIC \
+    $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags pikos) \
+    -o calls.so calls.c) ||
+    fail "docs/plugins.md's monitors/calls did not build against the installed headers"
+(cd "$work/calls" && "$prefix/bin/pikos-manifest" calls.so calls.plugin) ||
+    fail "pikos-manifest could not write monitors/calls's manifest"
+grep -v '^;' "$work/calls/calls.plugin" | diff "$work/calls/expected.plugin" - ||
+    fail "docs/plugins.md shows another manifest than pikos-manifest writes for monitors/calls"
+cat >"$work/focus.py" <<'PY'
+def helper(n):
+    return n + 1
+
+def work(n):
+    return helper(n) + helper(n)
+
+for i in range(3):
+    work(i)
+helper(0)
+PY
+(cd "$work" && installed PIKOS_PYTHON="$python" \
+    PIKOS_PLUGIN_PATH="$work/calls" "$prefix/bin/pikos" \
+    --plugin monitors/calls:every=2 --focused-on work \
+    --plugin recorders/csv -o focus.csv focus.py) ||
+    fail "pikos with docs/plugins.md's monitors/calls failed"
+expected=$(cd "$work" && "$python" - <<'PY'
+import os, sys
+path = os.path.join(os.getcwd(), "focus.py")
+rows, calls = [], 0
+def inside_work(frame):
+    while frame is not None:
+        if frame.f_code.co_name == "work" and frame.f_code.co_filename == path:
+            return True
+        frame = frame.f_back
+    return False
+def profile(frame, event, arg):
+    global calls
+    if event == "call" and inside_work(frame):
+        if calls % 2 == 0:
+            rows.append("%d,%s,%d,%s" % (calls, frame.f_code.co_name,
+                                         frame.f_lineno, path))
+        calls += 1
+code = compile(open(path, "rb").read(), path, "exec")
+sys.setprofile(profile)
+exec(code, {"__name__": "__main__"})
+sys.setprofile(None)
+print("index,function,lineNo,filename")
+print("\n".join(rows))
+print("%d,(calls),0," % calls)
+PY
+)
+actual=$(tr -d '\r' <"$work/focus.csv") # CSV rows end in CRLF
+[ "$actual" = "$expected" ] || fail "focus.csv (monitors/calls) is
 $actual
 expected
 $expected"
