@@ -11,12 +11,18 @@
 #include <time.h>
 
 #include "internal.h"
+#include "pipeline.h"
 
 static uint64_t host_clock_ns(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static uint64_t host_run_started_ns(struct pikos_instance *inst)
+{
+    return inst->pipeline != NULL ? inst->pipeline->started_ns : 0;
 }
 
 static struct pikos_output *host_output_open(struct pikos_instance *inst,
@@ -70,4 +76,6 @@ const struct pikos_host pikos_host_table = {
     .memory_sampler_release = pikos_memory_sampler_release,
     .process_memory_sampled = pikos_process_memory_sampled,
     .focus_matches = pikos_focus_match_names,
+    .run_started_ns = host_run_started_ns,
+    .os_thread_id = pikos_os_thread_id,
 };

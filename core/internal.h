@@ -230,6 +230,9 @@ struct pikos_instance {
     /* Monitors with PIKOS_MONITOR_HOST_OPTIONS: the host options' values
        (at the offsets of pikos_monitor_host_options). */
     struct pikos_host_option_values host_values;
+    /* Monitors: the schema it emits (instance_schema, else the
+       descriptor's), set by pikos_pipeline_add. */
+    const struct pikos_schema *schema;
 };
 
 /* host->log and host->set_error: messages are prefixed "[kind/name] ".
@@ -410,6 +413,8 @@ int pikos_focus_matches(struct pikos_focus *focus,
 int pikos_focus_match_names(const struct pikos_strlist *names,
                             const struct pikos_code *code,
                             unsigned char *matched) PIKOS_HIDDEN;
+/* The calling thread's OS id (gettid), cached per thread (host->os_thread_id). */
+uint64_t pikos_os_thread_id(void) PIKOS_HIDDEN;
 /* The names that matched no code object that ran, as "'a', 'b'"
    (malloc'ed), or NULL: all matched, or no code ran. */
 char *pikos_focus_unmatched(const struct pikos_focus *focus) PIKOS_HIDDEN;

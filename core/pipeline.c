@@ -164,6 +164,23 @@ static void resolve_schema_callbacks(struct pikos_instance *inst)
     inst->release_schema = plugin->release_schema;
 }
 
+/* A monitor's schema, now that its options are known (ABI 1.3's
+   instance_schema, else the descriptor's). */
+static void resolve_monitor_schema(struct pikos_instance *inst)
+{
+    const struct pikos_plugin *p = inst->plugin;
+
+    inst->schema = p->schema;
+    if (p->kind != PIKOS_KIND_MONITOR || !PIKOS_PLUGIN_HAS(p, instance_schema) ||
+        p->instance_schema == NULL)
+        return;
+    PIKOS_CALL_ENTER(outer, inst, "instance_schema");
+    const struct pikos_schema *chosen = p->instance_schema(inst, inst->ctx);
+    PIKOS_CALL_LEAVE(outer);
+    if (chosen != NULL)
+        inst->schema = chosen;
+}
+
 static int check_addable(struct pikos_pipeline *pipe,
                          struct pikos_instance *inst, struct pikos_error *err)
 {
@@ -214,6 +231,7 @@ PIKOS_EXPORT int pikos_pipeline_add(struct pikos_pipeline *pipe,
     }
     inst->pipeline = pipe;
     resolve_schema_callbacks(inst);
+    resolve_monitor_schema(inst);
     return 0;
 }
 
@@ -314,7 +332,7 @@ static int prepare_list(const struct pikos_pipeline *pipe,
 {
     for (size_t m = 0; m < pipe->monitors.count; m++) {
         const struct pikos_schema *schema =
-            pipe->monitors.items[m]->plugin->schema;
+            pipe->monitors.items[m]->schema;
         for (size_t i = 0; schema != NULL && i < list->count; i++) {
             void *schema_ctx;
             int rc = ensure_prepared(list->items[i], schema, &schema_ctx);
@@ -462,6 +480,7 @@ PIKOS_EXPORT int pikos_pipeline_start(struct pikos_pipeline *pipe,
         pipe->start_count++;
         return 0;
     }
+    pipe->started_ns = pikos_host_table.clock_ns();
     /* Filters first: a filter that rejects a schema (unknown field) must
        fail the start before any recorder has written a header. */
     if ((rc = start_list(&pipe->filters, &failed)) < 0 ||

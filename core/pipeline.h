@@ -25,6 +25,7 @@ struct pikos_pipeline {
     /* Freed while a plugin was on some stack: freed when none is. */
     struct pikos_pipeline *next_deferred;
     int finished; /* stopped early, in a child about to exit */
+    uint64_t started_ns; /* host clock when the current run started */
 };
 
 /* The first of the running pipelines (linked by next_running), or NULL. */

@@ -60,11 +60,26 @@ static int fake_emit(struct pikos_instance *inst,
     return PIKOS_OK;
 }
 
+uint64_t fake_now_ns, fake_run_start_ns, fake_thread_id;
+
 static uint64_t fake_clock_ns(void)
 {
     struct timespec now;
+    if (fake_now_ns != 0)
+        return fake_now_ns;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static uint64_t fake_run_started_ns(struct pikos_instance *inst)
+{
+    (void)inst;
+    return fake_run_start_ns;
+}
+
+static uint64_t fake_os_thread_id(void)
+{
+    return fake_thread_id;
 }
 
 static struct pikos_output *fake_output_open(struct pikos_instance *inst,
@@ -108,6 +123,8 @@ const struct pikos_host fake_host = {
     .format_value = pikos_format_value,
     .output_reserve = pikos_output_reserve,
     .output_commit = pikos_output_commit,
+    .run_started_ns = fake_run_started_ns,
+    .os_thread_id = fake_os_thread_id,
 };
 
 /* ------------------------------------------------------------ options */

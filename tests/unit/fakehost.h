@@ -40,6 +40,9 @@ struct fake_instance {
 };
 
 extern const struct pikos_host fake_host;
+/* Timed records: what clock_ns (0: the real clock), run_started_ns and
+   os_thread_id return. */
+extern uint64_t fake_now_ns, fake_run_start_ns, fake_thread_id;
 
 /*
  * Allocates the plugin's context, stores every option's default and then

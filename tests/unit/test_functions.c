@@ -138,3 +138,45 @@ Test(functions, names_are_taken_by_length_not_by_nul)
     cr_assert_str_eq(fi->records[0], "0|c_call|len|3|/tmp/app.py");
     fake_instance_free(fi);
 }
+
+/* time=true: TimedFunctionRecord, the seed's fields then firstLineNo (0 for
+   C functions), time since the run started and the OS thread id. */
+Test(functions, time_true_adds_first_line_time_and_thread)
+{
+    struct fake_instance *fi =
+        fake_instance_new(&pikos_plugin_entry, (const char *[]){"time=true", NULL});
+    cr_assert_eq(fi->init_rc, PIKOS_OK, "%s", fi->error);
+    const struct pikos_schema *s =
+        pikos_plugin_entry.instance_schema(&fi->inst, fi->ctx);
+    const char *names[] = {"index",    "type",        "function",
+                           "lineNo",   "filename",    "firstLineNo",
+                           "time",     "thread"};
+    cr_assert_str_eq(s->name, "TimedFunctionRecord");
+    cr_assert_eq(s->nfields, 8);
+    for (size_t i = 0; i < 8; i++)
+        cr_assert_str_eq(s->fields[i].name, names[i]);
+
+    fake_run_start_ns = 1000;
+    fake_thread_id = 4242;
+    cr_assert_eq(pikos_plugin_entry.start(&fi->inst, fi->ctx), PIKOS_OK);
+    fake_now_ns = 1500;
+    send(fi, py_event(PIKOS_EVENT_CALL, &work_code, 11));
+    fake_now_ns = 2700;
+    send(fi, c_event(PIKOS_EVENT_C_CALL, &work_code, "len", 12));
+    fake_now_ns = 0;
+
+    cr_assert_eq(fi->nrecords, 2);
+    cr_assert_str_eq(fi->records[0], "0|call|work|11|/tmp/app.py|10|500|4242");
+    cr_assert_str_eq(fi->records[1], "1|c_call|len|12|/tmp/app.py|0|1700|4242");
+    fake_instance_free(fi);
+}
+
+Test(functions, time_false_keeps_the_seeds_schema)
+{
+    struct fake_instance *fi = fake_instance_new(&pikos_plugin_entry, NULL);
+    cr_assert_eq(pikos_plugin_entry.instance_schema(&fi->inst, fi->ctx),
+                 pikos_plugin_entry.schema);
+    send(fi, py_event(PIKOS_EVENT_CALL, &work_code, 11));
+    cr_assert_str_eq(fi->records[0], "0|call|work|11|/tmp/app.py");
+    fake_instance_free(fi);
+}

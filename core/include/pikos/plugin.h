@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define PIKOS_ABI_MAJOR 1
-#define PIKOS_ABI_MINOR 2
+#define PIKOS_ABI_MINOR 3
 
 /* The symbol every plugin exports (see PIKOS_PLUGIN_DEFINE below). */
 #define PIKOS_PLUGIN_ENTRY_SYMBOL "pikos_plugin_entry"
@@ -343,6 +343,19 @@ struct pikos_host {
      */
     int (*focus_matches)(const struct pikos_strlist *names,
                          const struct pikos_code *code, unsigned char *matched);
+
+    /*
+     * ---- Since 1.3.  Timed records (a monitor's `time` option).
+     *
+     * `run_started_ns` is the clock_ns() reading taken when the instance's
+     * pipeline started its current run, before any monitor started: the
+     * zero of "time since monitoring started", the same for every monitor
+     * of the pipeline.  `os_thread_id` is the calling thread's operating
+     * system id (Linux: gettid()), read once per thread and kept, so it
+     * costs no system call; a forked child's thread gets its own.
+     */
+    uint64_t (*run_started_ns)(struct pikos_instance *inst);
+    uint64_t (*os_thread_id)(void);
 };
 
 /* Whether the host table reaches `field`: a plugin tests every entry
@@ -464,6 +477,14 @@ struct pikos_plugin {
        host never reads them from the descriptor.  NULL: none. */
     const char *python_module;
     const char *package;
+
+    /* Monitors, optional (since 1.3): the schema this instance emits,
+       given its options (e.g. a `time` option that adds fields), asked
+       once after `init`; static data like `schema`.  Without it (or when
+       it returns NULL) the instance emits `schema`, which stays the one
+       the plugin's help describes. */
+    const struct pikos_schema *(*instance_schema)(struct pikos_instance *inst,
+                                                  void *ctx);
 };
 
 /* Whether the descriptor reaches `field` (the host reads the fields

@@ -9,14 +9,16 @@
  *
  * Memory is read as `memory=` says (common/memory_mode.h): exactly at
  * every event (one pread of a kept-open /proc/self/statm), or from the
- * host's sampler thread.  Focus (`functions`) and threads (`threads`) are
- * handled by the host.
+ * host's sampler thread.  With time=true (common/timing.h) it emits
+ * TimedLineMemoryRecord: the same fields, then time and thread.  Focus
+ * (`functions`) and threads (`threads`) are handled by the host.
  */
 #include <stddef.h>
 
 #include <pikos/plugin.h>
 
 #include "../common/memory_mode.h"
+#include "../common/timing.h"
 
 enum line_memory_field {
     FIELD_INDEX,
@@ -26,10 +28,14 @@ enum line_memory_field {
     FIELD_VMS,
     FIELD_LINE,
     FIELD_FILENAME,
-    FIELD_COUNT
+    FIELD_COUNT,
+    /* TimedLineMemoryRecord's */
+    FIELD_TIME = FIELD_COUNT,
+    FIELD_THREAD,
+    FIELD_TIMED_COUNT
 };
 
-static const struct pikos_field line_memory_record_fields[FIELD_COUNT] = {
+static const struct pikos_field line_memory_record_fields[FIELD_TIMED_COUNT] = {
     [FIELD_INDEX] = {"index", PIKOS_FIELD_INT},
     [FIELD_FUNCTION] = {"function", PIKOS_FIELD_STR},
     [FIELD_LINENO] = {"lineNo", PIKOS_FIELD_INT},
@@ -37,6 +43,8 @@ static const struct pikos_field line_memory_record_fields[FIELD_COUNT] = {
     [FIELD_VMS] = {"VMS", PIKOS_FIELD_INT},
     [FIELD_LINE] = {"line", PIKOS_FIELD_STR},
     [FIELD_FILENAME] = {"filename", PIKOS_FIELD_STR},
+    [FIELD_TIME] = {"time", PIKOS_FIELD_INT},
+    [FIELD_THREAD] = {"thread", PIKOS_FIELD_INT},
 };
 
 /* The seed's templates (its rendering lost the ':' of "{:^12}"). */
@@ -48,9 +56,20 @@ static const struct pikos_schema line_memory_record = {
     .line_template = "{:<12} | {:<30} | {:<7} | {:>15} | {:>15} | {} {}",
 };
 
+static const struct pikos_schema timed_line_memory_record = {
+    .name = "TimedLineMemoryRecord",
+    .nfields = FIELD_TIMED_COUNT,
+    .fields = line_memory_record_fields,
+    .header_template =
+        "{:^12} | {:^30} | {:^7} | {:^15} | {:^15} | {} {} | {:>15} | {}",
+    .line_template =
+        "{:<12} | {:<30} | {:<7} | {:>15} | {:>15} | {} {} | {:>15} | {}",
+};
+
 struct line_memory_ctx {
     /* Options memory and interval, and what they select. */
     struct memory_mode mode;
+    struct timing timing; /* option time */
 
     const struct pikos_host *host;
     int64_t index; /* events seen so far, kept across stop and start */
@@ -61,6 +80,7 @@ static const struct pikos_option line_memory_options[] = {
      offsetof(struct line_memory_ctx, mode.memory)},
     {"interval", PIKOS_OPT_INT, 0, "100", MEMORY_MODE_INTERVAL_HELP,
      offsetof(struct line_memory_ctx, mode.interval)},
+    TIMING_OPTION(struct line_memory_ctx, timing),
     {0},
 };
 
@@ -75,12 +95,26 @@ static int line_memory_init(struct pikos_instance *inst, void *ctx,
                                "upgrade pikos to use this monitor");
     self->host = host;
     self->index = 0;
+    if (timing_init(&self->timing, inst, host) != PIKOS_OK)
+        return PIKOS_EABI;
     return memory_mode_init(&self->mode, inst, host);
 }
 
 static int line_memory_start(struct pikos_instance *inst, void *ctx)
 {
-    return memory_mode_start(&((struct line_memory_ctx *)ctx)->mode, inst);
+    struct line_memory_ctx *self = ctx;
+
+    timing_start(&self->timing, inst);
+    return memory_mode_start(&self->mode, inst);
+}
+
+static const struct pikos_schema *
+line_memory_schema(struct pikos_instance *inst, void *ctx)
+{
+    (void)inst;
+    return ((struct line_memory_ctx *)ctx)->timing.enabled
+               ? &timed_line_memory_record
+               : &line_memory_record;
 }
 
 static int line_memory_stop(struct pikos_instance *inst, void *ctx)
@@ -99,7 +133,8 @@ static void line_memory_on_event(struct pikos_instance *inst, void *ctx,
 {
     struct line_memory_ctx *self = ctx;
     const struct pikos_code *code = ev->code;
-    struct pikos_value values[FIELD_COUNT];
+    struct pikos_value values[FIELD_TIMED_COUNT];
+    struct pikos_record record = {&line_memory_record, values};
     const char *line;
     size_t line_len;
     uint64_t rss, vms;
@@ -121,8 +156,10 @@ static void line_memory_on_event(struct pikos_instance *inst, void *ctx,
     values[FIELD_VMS].u.i = (int64_t)vms;
     set_text(&values[FIELD_LINE], line, line_len);
     set_text(&values[FIELD_FILENAME], code->filename, code->filename_len);
-
-    struct pikos_record record = {&line_memory_record, values};
+    if (self->timing.enabled) {
+        record.schema = &timed_line_memory_record;
+        timing_fill(&self->timing, &values[FIELD_TIME], &values[FIELD_THREAD]);
+    }
     self->host->emit(inst, &record);
 }
 
@@ -143,5 +180,6 @@ PIKOS_PLUGIN_DEFINE({
     .event_mask = PIKOS_EVENT_BIT(PIKOS_EVENT_LINE),
     .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
     .schema = &line_memory_record,
+    .instance_schema = line_memory_schema,
     .on_event = line_memory_on_event,
 });
