@@ -1,0 +1,73 @@
+/*
+ * plugins/recorders/common/timed.{c,h} - reading timed records (monitors
+ * with time=true, docs/records.md) in the recorders that draw time:
+ * perfetto, chrome_trace, profile.
+ *
+ * A recorder binds each schema it is shown (prepare_schema) with
+ * timed_schema_bind, which finds the fields by name - so it takes any
+ * monitor's records that have them, not only pikos's own - and refuses a
+ * schema without `time` and `thread` with one clear message.  Per record,
+ * timed_event_read turns the values into a struct timed_event without
+ * copying a string.
+ *
+ * Compiled into each recorder module that needs it.
+ */
+#ifndef PIKOS_RECORDERS_TIMED_H
+#define PIKOS_RECORDERS_TIMED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pikos/plugin.h>
+
+/* What a timed record says happened. */
+enum timed_kind {
+    TIMED_CALL,        /* a Python function starts (or a generator resumes) */
+    TIMED_RETURN,      /* ... and returns (or yields) */
+    TIMED_C_CALL,      /* a C function starts */
+    TIMED_C_RETURN,    /* ... and returns */
+    TIMED_C_EXCEPTION, /* ... and raises */
+    TIMED_LINE,        /* a line is about to run (line monitors) */
+    TIMED_OTHER        /* a `type` this reader does not know */
+};
+
+/* Where each field is in one schema; -1 when the schema lacks it. */
+struct timed_schema {
+    const struct pikos_schema *schema;
+    int type, function, filename, lineno, first_lineno, time, thread;
+    int rss, vms;
+};
+
+/* A borrowed string of a record (valid during the record call). */
+struct timed_text {
+    const char *ptr;
+    size_t len;
+};
+
+struct timed_event {
+    enum timed_kind kind;
+    struct timed_text function;
+    struct timed_text filename;
+    int64_t lineno;       /* the line at the event; 0 if absent */
+    int64_t first_lineno; /* the function's first line; 0: unknown or C */
+    uint64_t time_ns;     /* since the run started */
+    uint64_t thread;      /* OS thread id */
+    int has_memory;       /* rss and vms are set */
+    int64_t rss, vms;
+};
+
+/* Finds the fields of `schema`.  Returns PIKOS_OK, or PIKOS_EINVAL with
+   the recorder's error set ("<recorder> takes timed records: ...") when
+   it has no int `time` and `thread`, or neither a `type` (function
+   records) nor a `lineNo` (line records) to read events from. */
+int timed_schema_bind(struct pikos_instance *inst,
+                      const struct pikos_host *host, const char *recorder,
+                      const struct pikos_schema *schema,
+                      struct timed_schema *bound);
+
+/* The hot path: the event a record of a bound schema describes. */
+void timed_event_read(const struct timed_schema *bound,
+                      const struct pikos_value *values,
+                      struct timed_event *event);
+
+#endif /* PIKOS_RECORDERS_TIMED_H */
