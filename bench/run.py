@@ -17,6 +17,12 @@ Suites, each a workload run by several configurations:
              timed from outside (start-up and exit included): what running
              under pikos costs before any monitor does anything (issue 12:
              at most 3%);
+  timed      bench/workload.py with timed records (time=true): the
+             function monitor to recorders/discard, recorders/perfetto,
+             recorders/chrome_trace and recorders/profile (pstats)
+             against the do-nothing C hook and cProfile, which also reads
+             a clock per event and aggregates in C (issue 14: perfetto
+             and profile at most cProfile's cost per event);
   python     bench/workload.py under pikos's Python API (FunctionMonitor
              with a CSV file recorder and with a ListRecorder) against the
              command line and the seed's pure-Python FunctionMonitor ->
@@ -46,7 +52,8 @@ import time
 from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUITES = ("functions", "lines", "focus", "python", "command", "all")
+SUITES = ("functions", "lines", "focus", "python", "command", "timed",
+          "all")
 ROUNDS = "{rounds}"  # replaced by each run's number of rounds
 
 
@@ -91,6 +98,44 @@ def functions_suite(pikos, python, tmp, rounds):
                [pikos, "--plugin", "recorders/csv", "-o", csv_path, workload,
                 ROUNDS]),
     ], counter="do-nothing C hook")
+
+
+def timed_suite(pikos, python, tmp, rounds):
+    """Timed function records into the recorders that draw time."""
+    inproc = os.path.join(HERE, "inproc.py")
+    workload = os.path.join(HERE, "workload.py")
+    embedded = [pikos, "--plugin", "monitors/idle", inproc]
+    timed = [pikos, "--plugin", "monitors/functions:time=true"]
+
+    def into(recorder, name):
+        return timed + ["--plugin", recorder + ":filename=" +
+                        os.path.join(tmp, name), workload, ROUNDS]
+
+    return Suite("timed", rounds, [
+        Config("unprofiled", embedded + ["none", ROUNDS]),
+        Config("do-nothing C hook", embedded + ["null", ROUNDS]),
+        Config("cProfile", embedded + ["cprofile", ROUNDS]),
+        Config("pikos functions:time=true -> discard",
+               timed + ["--plugin", "recorders/discard", workload, ROUNDS]),
+        Config("pikos functions:time=true -> perfetto",
+               into("recorders/perfetto", "trace.perfetto-trace")),
+        Config("pikos functions:time=true -> chrome_trace",
+               into("recorders/chrome_trace", "trace.json")),
+        Config("pikos functions:time=true -> profile (pstats)",
+               into("recorders/profile:format=pstats", "profile.pstats")),
+    ], counter="do-nothing C hook", targets=timed_targets)
+
+
+def timed_targets(cost):
+    """Issue 14: perfetto and profile cost no more per event than
+    cProfile, which also reads a clock per event and aggregates in C."""
+    rows = ["| target | measured | verdict |", "|---|---|---|"]
+    for recorder in ("perfetto", "profile (pstats)"):
+        name = "pikos functions:time=true -> " + recorder
+        verdict = "holds" if cost[name] <= cost["cProfile"] else "MISSED"
+        rows.append("| %s <= cProfile | %.0f ns vs %.0f ns | %s |"
+                    % (recorder, cost[name], cost["cProfile"], verdict))
+    return rows
 
 
 def command_suite(pikos, python, tmp, rounds):
@@ -395,6 +440,8 @@ def suites(args, tmp):
     if args.suite in ("focus", "all"):
         chosen += focus_suites(args.pikos, tmp, args.rounds,
                                args.line_rounds)
+    if args.suite in ("timed", "all"):
+        chosen.append(timed_suite(args.pikos, args.python, tmp, args.rounds))
     if args.suite in ("command", "all"):
         chosen.append(command_suite(args.pikos, args.python, tmp,
                                     args.rounds))
