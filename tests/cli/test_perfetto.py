@@ -476,3 +476,13 @@ def test_a_call_takes_a_fifth_of_chrome_json(work, pb):
           f"call), Chrome JSON B/E {begin_end} ({begin_end / calls:.1f}), "
           f"X {complete} ({complete / calls:.1f})")
     assert size * 5 <= begin_end
+
+
+def test_a_long_command_line_is_the_process_s(work, pb):
+    args = [f"argument-{i}" for i in range(3000)]
+    out, proc = run_recorder(work, ["monitors/functions:time=true"],
+                             "perfetto_lines.py", *args)
+    assert proc.returncode == 0, proc.stderr
+    _, process = read_trace(pb, out).process()
+    assert list(process.cmdline[1:]) == ["perfetto_lines.py", *args]
+    assert process.process_name == "perfetto_lines.py"

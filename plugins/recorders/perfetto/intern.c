@@ -149,8 +149,8 @@ const struct intern_entry *intern_get(struct intern_table *table,
             return NULL;
         slot = slot_of(table, hash, key);
     }
-    *slot = new_entry(key, label ? *label : key->function, hash,
-                      table->count + 1);
+    *slot =
+        new_entry(key, label ? *label : key->function, hash, table->count + 1);
     if (*slot != NULL)
         table->count++;
     return *slot;

@@ -185,8 +185,8 @@ static void put_interned(struct pb_buf *b, const struct intern_entry *entry)
 }
 
 void packet_event(struct pb_buf *b, const struct packet_head *head,
-                  enum packet_event_type type,
-                  const struct intern_entry *entry, int with_interned)
+                  enum packet_event_type type, const struct intern_entry *entry,
+                  int with_interned)
 {
     pb_mark packet = open_packet(b, head);
     if (entry != NULL && with_interned)

@@ -80,8 +80,8 @@ void packet_thread_track(struct pb_buf *b, const struct packet_head *head,
    `entry` (NULL for an end) names it; `with_interned` adds the entry's
    InternedData (its first use on the sequence). */
 void packet_event(struct pb_buf *b, const struct packet_head *head,
-                  enum packet_event_type type,
-                  const struct intern_entry *entry, int with_interned);
+                  enum packet_event_type type, const struct intern_entry *entry,
+                  int with_interned);
 
 /* A value of a counter track. */
 void packet_counter(struct pb_buf *b, const struct packet_head *head,

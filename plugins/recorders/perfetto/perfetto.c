@@ -55,9 +55,9 @@
 struct thread_track {
     uint64_t tid;
     uint32_t sequence;
-    int started;      /* the sequence has its clock and track (this run) */
-    uint64_t last_ns; /* the time of its last packet on the incremental
-                         clock (ns since the run started) */
+    int started;         /* the sequence has its clock and track (this run) */
+    uint64_t last_ns;    /* the time of its last packet on the incremental
+                            clock (ns since the run started) */
     unsigned char *sent; /* bit iid: that entry is interned on the sequence */
     size_t sent_bytes;
     struct thread_track *next;
@@ -117,8 +117,7 @@ static void failed(struct perfetto_ctx *self, int code)
 
 /* Room for a packet of at most `max` bytes: in the output's own buffer
    where it can, else in the context's (grown once for long names). */
-static int begin_packet(struct perfetto_ctx *self, struct pb_buf *b,
-                        size_t max)
+static int begin_packet(struct perfetto_ctx *self, struct pb_buf *b, size_t max)
 {
     void *dst =
         self->in_place ? self->host->output_reserve(self->out, max) : NULL;
@@ -164,11 +163,13 @@ static void end_packet(struct perfetto_ctx *self, struct pb_buf *b)
 static void write_process_track(struct perfetto_ctx *self)
 {
     const struct process_info *p = &self->process;
-    struct packet_head head = {PROCESS_SEQUENCE,
-                               SEQ_INCREMENTAL_STATE_CLEARED, 0, 0, 0};
+    struct packet_head head = {PROCESS_SEQUENCE, SEQ_INCREMENTAL_STATE_CLEARED,
+                               0, 0, 0};
     struct pb_buf b;
 
-    if (begin_packet(self, &b, SMALL_PACKET + p->cmdline_size)) {
+    /* Each argument adds its key and length, at most 11 bytes. */
+    if (begin_packet(self, &b,
+                     SMALL_PACKET + p->cmdline_size + 11 * p->nargs)) {
         packet_process_track(&b, &head, PROCESS_UUID, p->pid, p->name,
                              (const char *const *)p->args, p->nargs);
         end_packet(self, &b);
@@ -222,8 +223,8 @@ static void start_sequence(struct perfetto_ctx *self, struct thread_track *t,
                            uint64_t time_ns)
 {
     uint64_t monotonic = self->host->run_started_ns(self->inst) + time_ns;
-    struct packet_head head = {t->sequence, SEQ_INCREMENTAL_STATE_CLEARED, 1,
-                               0, 0};
+    struct packet_head head = {t->sequence, SEQ_INCREMENTAL_STATE_CLEARED, 1, 0,
+                               0};
     struct pb_buf b;
 
     if (begin_packet(self, &b, SMALL_PACKET)) {
@@ -248,8 +249,7 @@ static void write_thread_track(struct perfetto_ctx *self,
     if ((int64_t)t->tid == self->process.pid)
         snprintf(name, sizeof(name), "main thread");
     else
-        snprintf(name, sizeof(name), "thread %llu",
-                 (unsigned long long)t->tid);
+        snprintf(name, sizeof(name), "thread %llu", (unsigned long long)t->tid);
     if (begin_packet(self, &b, SMALL_PACKET)) {
         packet_thread_track(&b, &head, thread_uuid(t), PROCESS_UUID,
                             self->process.pid, (int32_t)t->tid, name);
@@ -496,8 +496,8 @@ static int perfetto_prepare(struct pikos_instance *inst, void *ctx,
 
     if (sc == NULL)
         return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    int rc = timed_schema_bind(inst, self->host, RECORDER_NAME, schema,
-                               &sc->bound);
+    int rc =
+        timed_schema_bind(inst, self->host, RECORDER_NAME, schema, &sc->bound);
     if (rc != PIKOS_OK) {
         free(sc);
         return rc;
