@@ -121,6 +121,7 @@ struct packet {
     char interned_name[64]; /* the first one */
     int has_defaults, has_snapshot, has_track;
     uint64_t incremental_base; /* clock 64's timestamp in the snapshot */
+    uint64_t monotonic_base;   /* and CLOCK_MONOTONIC's (id 3) */
     char track_name[64];       /* a descriptor's thread/process/own name */
     int64_t pid;               /* a process descriptor's */
 };
@@ -225,6 +226,8 @@ static void read_snapshot(struct packet *pk, const struct field *cs)
         }
         if (id == 64)
             pk->incremental_base = ts;
+        if (id == 3)
+            pk->monotonic_base = ts;
     }
 }
 
@@ -396,6 +399,9 @@ Test(perfetto, timestamps_add_up_to_the_records_times)
                      (unsigned long long)t[i]);
         cr_assert_eq(ev[i]->event_type, want_type[i]);
     }
+    cr_assert(packets[1].has_snapshot);
+    cr_assert_eq(packets[1].incremental_base, 1000);
+    cr_assert_eq(packets[1].monotonic_base, 5000000 + 1000);
     cr_assert_str_eq(ev[1]->interned_name, "len");
     cr_assert_eq(ev[1]->location_iid, 0, "C functions have no location");
     cr_assert_eq(ev[0]->location_iid, ev[0]->name_iid);
@@ -520,4 +526,21 @@ Test(perfetto, a_new_run_clears_every_sequence_again)
     cr_assert_eq(t[1], 500);
     cr_assert_eq(t[2], 100);
     cr_assert_eq(ev[2]->interned_names, 1, "interned again after a clear");
+}
+
+Test(perfetto, a_time_going_back_is_written_on_the_monotonic_clock)
+{
+    struct fake_instance *fi = recorder(NULL);
+    call(fi, "call", "f", 1000, 11);
+    call(fi, "return", "f", 400, 11); /* before the call: not from pikos */
+    call(fi, "call", "g", 2500, 11);
+    finish(fi);
+    struct packet *ev[16];
+    uint64_t t[16];
+    cr_assert_eq(events_of(2, ev, t), 4);
+    cr_assert_eq(ev[1]->clock_id, 3);
+    cr_assert_eq(ev[1]->timestamp, 5000000 + 400, "the run's start + 400");
+    cr_assert_eq(ev[2]->clock_id, 0);
+    cr_assert_eq(ev[2]->timestamp, 1500, "the incremental clock was at 1000");
+    cr_assert_eq(t[2], 2500);
 }
