@@ -5,6 +5,7 @@
    at the last time seen; counters are written when they change; line
    instants follow `lines`.  The file is read back with a small protobuf
    reader of the test's own. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,4 +544,32 @@ Test(perfetto, a_time_going_back_is_written_on_the_monotonic_clock)
     cr_assert_eq(ev[2]->clock_id, 0);
     cr_assert_eq(ev[2]->timestamp, 1500, "the incremental clock was at 1000");
     cr_assert_eq(t[2], 2500);
+}
+
+/* The events of one round: a Python call holding a C call and a line. */
+static void one_round(struct fake_instance *fi, int64_t *time)
+{
+    call(fi, "call", "f", (*time)++, 11);
+    call(fi, "c_call", "len", (*time)++, 11);
+    call(fi, "c_return", "len", (*time)++, 11);
+    line(fi, "x = 1", (*time)++);
+    call(fi, "return", "f", (*time)++, 11);
+    int64_t rss = 4096 + *time % 2; /* changes every other round */
+    call_with_memory(fi, "call", rss, 8192, (*time)++);
+    call_with_memory(fi, "return", 4096, 8192, (*time)++);
+}
+
+Test(perfetto, memory_does_not_grow_with_events)
+{
+    struct fake_instance *fi = recorder(NULL);
+    int64_t time = 1;
+    for (int i = 0; i < 100; i++) /* every name, thread and stack seen */
+        one_round(fi, &time);
+    size_t before = mallinfo2().uordblks;
+    for (int i = 0; i < 50000; i++)
+        one_round(fi, &time);
+    size_t after = mallinfo2().uordblks;
+    cr_assert_eq(after, before, "%zu bytes allocated in 50000 rounds",
+                 after - before);
+    fake_instance_free(fi);
 }
