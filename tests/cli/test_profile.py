@@ -6,6 +6,7 @@ and `go tool pprof`, plain Python for collapsed stacks), then compared
 with independent oracles (profile_oracle.py): cProfile's call counts, and
 a pure-Python sys.setprofile + threading.setprofile call tree.
 Never a timing assert: times are only checked against each other."""
+import gzip
 import html
 import http.server
 import importlib.util
@@ -17,7 +18,6 @@ import pstats
 import re
 import shutil
 import subprocess
-import sys
 import threading
 
 import pytest
@@ -64,8 +64,8 @@ def frame_text(key):
 
 
 def read_pprof(path, tmp_path):
-    """The samples of a pprof file, read with python3-protobuf and
-    profile.proto: [(thread, path top first, wall ns, calls)]."""
+    """A pprof file read with python3-protobuf and profile.proto (compiled
+    here with protoc)."""
     if shutil.which("protoc") is None:
         pytest.skip("protoc is not installed (apt-get install protobuf-compiler)")
     pytest.importorskip("google.protobuf")
@@ -77,13 +77,8 @@ def read_pprof(path, tmp_path):
     spec.loader.exec_module(profile_pb2)
     profile = profile_pb2.Profile()
     with open(path, "rb") as stream:
-        profile.ParseFromString(decompress(stream.read()))
+        profile.ParseFromString(gzip.decompress(stream.read()))
     return profile
-
-
-def decompress(data):
-    import gzip
-    return gzip.decompress(data)
 
 
 def pprof_keys(profile):
@@ -520,3 +515,17 @@ def test_default_file_names(run, tmp_path):
                          str(tmp_path))
         assert proc.returncode == 0, proc.stderr
         assert os.path.getsize(tmp_path / name) > 0
+
+
+def test_function_memory_records_make_the_same_counts(run, tmp_path):
+    """TimedFunctionMemoryRecord is read like TimedFunctionRecord."""
+    shutil.copy(os.path.join(SCRIPTS, SCRIPT), tmp_path)
+    proc = run_pikos(["--plugin", "monitors/function_memory:time=true",
+                      "--plugin", "recorders/profile:format=pstats,"
+                      "filename=memory.pstats", SCRIPT], str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    ours = pstats.Stats(str(tmp_path / "memory.pstats")).stats
+    ref = pstats.Stats(os.path.join(run["dir"], "cprofile.pstats")).stats
+    app = os.path.join(os.path.realpath(str(tmp_path)), SCRIPT)
+    counts = {k[1:]: v[:2] for k, v in ours.items() if k[0] == app}
+    assert counts == {k[1:]: v[:2] for k, v in ref.items() if k[0] == run["app"]}
