@@ -112,7 +112,8 @@ Test(protobuf, the_encoding_guides_examples)
     bytes_clear(&b);
     pb_uint_field(&b, 14, 0); /* a key past field 15 takes two bytes at 16 */
     pb_uint_field(&b, 16, 1);
-    assert_hex(&b, "70008001" "01");
+    assert_hex(&b, "70008001"
+                   "01");
     bytes_free(&b);
 }
 
@@ -131,8 +132,9 @@ static int memory_write(struct sink *sink, const void *data, size_t len)
 
 Test(gzip, what_goes_in_comes_out_of_zlibs_gunzip)
 {
-    struct fake_instance *fi = fake_instance_new(&(struct pikos_plugin){
-        .name = "probe", .kind = PIKOS_KIND_RECORDER}, NULL);
+    struct fake_instance *fi = fake_instance_new(
+        &(struct pikos_plugin){.name = "probe", .kind = PIKOS_KIND_RECORDER},
+        NULL);
     struct memory_sink mem = {{memory_write}, {0}};
     struct gzip_sink gz;
     cr_assert_eq(gzip_sink_open(&gz, &mem.sink, &fi->inst, &fake_host),

@@ -51,9 +51,8 @@ static void ret(struct driver *d, uint64_t now)
     call_tree_end_call(d->tree, d->nodes[d->depth], now - d->starts[d->depth]);
 }
 
-static const struct tree_function *function_named(const struct call_tree *t,
-                                                  const char *name,
-                                                  uint32_t *index)
+static const struct tree_function *
+function_named(const struct call_tree *t, const char *name, uint32_t *index)
 {
     for (uint32_t i = 0; i < t->nfunctions; i++)
         if (strcmp(t->functions[i].name, name) == 0) {
@@ -79,13 +78,13 @@ Test(tree, direct_recursion_counts_primitive_calls_as_cprofile_does)
 {
     struct driver d = {.tree = call_tree_new()};
     call(&d, "main", 0, 0);
-    call(&d, "fact", 0, 10);   /* fact(3) */
-    call(&d, "fact", 0, 20);   /*   fact(2) */
-    call(&d, "fact", 0, 30);   /*     fact(1) */
+    call(&d, "fact", 0, 10); /* fact(3) */
+    call(&d, "fact", 0, 20); /*   fact(2) */
+    call(&d, "fact", 0, 30); /*     fact(1) */
     ret(&d, 35);
     ret(&d, 45);
     ret(&d, 60);
-    call(&d, "fact", 0, 70);   /* fact(1) again, from main */
+    call(&d, "fact", 0, 70); /* fact(1) again, from main */
     ret(&d, 75);
     ret(&d, 100);
 
@@ -96,9 +95,9 @@ Test(tree, direct_recursion_counts_primitive_calls_as_cprofile_does)
     function_named(d.tree, "fact", &fact_i);
     const struct call_counts *fact = &s.functions[fact_i];
     cr_assert_eq(fact->nc, 4);
-    cr_assert_eq(fact->cc, 2);            /* the two calls from main */
-    cr_assert_eq(fact->ct_ns, 50 + 5);    /* time counted once */
-    cr_assert_eq(fact->tt_ns, 55);        /* all of it is fact's own */
+    cr_assert_eq(fact->cc, 2);         /* the two calls from main */
+    cr_assert_eq(fact->ct_ns, 50 + 5); /* time counted once */
+    cr_assert_eq(fact->tt_ns, 55);     /* all of it is fact's own */
     cr_assert_eq(s.functions[main_i].ct_ns, 100);
     cr_assert_eq(s.functions[main_i].tt_ns, 100 - 55);
     const struct call_counts *from_main = edge(&s, main_i, fact_i);
@@ -107,8 +106,8 @@ Test(tree, direct_recursion_counts_primitive_calls_as_cprofile_does)
     cr_assert_eq(from_main->cc, 2);
     cr_assert_eq(from_main->ct_ns, 55);
     cr_assert_eq(from_fact->nc, 2);
-    cr_assert_eq(from_fact->cc, 1);       /* fact->fact already open above */
-    cr_assert_eq(from_fact->ct_ns, 25);   /* fact(2) only */
+    cr_assert_eq(from_fact->cc, 1);     /* fact->fact already open above */
+    cr_assert_eq(from_fact->ct_ns, 25); /* fact(2) only */
     cr_assert_null(edge(&s, fact_i, main_i));
     profile_stats_free(&s);
     call_tree_free(d.tree);
@@ -258,22 +257,21 @@ static const struct pikos_field fields[] = {
     {"time", PIKOS_FIELD_INT},     {"thread", PIKOS_FIELD_INT}};
 static const struct pikos_schema timed = {"TimedFunctionRecord", 8, fields,
                                           NULL, NULL};
-static const struct pikos_schema untimed = {"FunctionRecord", 5, fields,
-                                            NULL, NULL};
+static const struct pikos_schema untimed = {"FunctionRecord", 5, fields, NULL,
+                                            NULL};
 
 static void record(struct fake_instance *fi, const char *type,
                    const char *function, int64_t first, int64_t time,
                    int64_t thread)
 {
-    struct pikos_value v[8] = {
-        {.u.i = 0},
-        {.u.s = {type, strlen(type)}},
-        {.u.s = {function, strlen(function)}},
-        {.u.i = 4},
-        {.u.s = {"app.py", 6}},
-        {.u.i = first},
-        {.u.i = time},
-        {.u.i = thread}};
+    struct pikos_value v[8] = {{.u.i = 0},
+                               {.u.s = {type, strlen(type)}},
+                               {.u.s = {function, strlen(function)}},
+                               {.u.i = 4},
+                               {.u.s = {"app.py", 6}},
+                               {.u.i = first},
+                               {.u.i = time},
+                               {.u.i = thread}};
     struct pikos_record rec = {&timed, v};
     cr_assert_eq(fake_record(fi, &rec), PIKOS_OK);
 }
@@ -307,13 +305,12 @@ Test(plugin, collapsed_stacks_of_two_threads_with_open_calls_closed_at_the_end)
     record(fi, "c_call", "sleep", 0, 200, 20);
     cr_assert_eq(pikos_plugin_entry.finalize(&fi->inst, fi->ctx), PIKOS_OK);
     char *text = fake_read_file(path);
-    cr_assert_str_eq(text,
-                     "thread-10;main (app.py:1) 60\n"
-                     "thread-10;main (app.py:1);work (app.py:5) 35\n"
-                     "thread-10;main (app.py:1);work (app.py:5);"
-                     "<built-in method len> 5\n"
-                     "thread-20;run (app.py:9) 40\n"
-                     "thread-20;run (app.py:9);f_g (app.py:2) 30\n");
+    cr_assert_str_eq(text, "thread-10;main (app.py:1) 60\n"
+                           "thread-10;main (app.py:1);work (app.py:5) 35\n"
+                           "thread-10;main (app.py:1);work (app.py:5);"
+                           "<built-in method len> 5\n"
+                           "thread-20;run (app.py:9) 40\n"
+                           "thread-20;run (app.py:9);f_g (app.py:2) 30\n");
     free(text);
     fake_instance_free(fi);
     unlink(path);

@@ -197,9 +197,11 @@ static uint32_t add_node(struct call_tree *tree, uint32_t parent,
                 sizeof(struct tree_node)) < 0)
         return CALL_TREE_NONE;
     uint32_t i = tree->nnodes++;
-    tree->nodes[i] = (struct tree_node){
-        .function = function, .parent = parent, .first_child = CALL_TREE_NONE,
-        .last_child = CALL_TREE_NONE, .next_sibling = CALL_TREE_NONE};
+    tree->nodes[i] = (struct tree_node){.function = function,
+                                        .parent = parent,
+                                        .first_child = CALL_TREE_NONE,
+                                        .last_child = CALL_TREE_NONE,
+                                        .next_sibling = CALL_TREE_NONE};
     if (parent == CALL_TREE_NONE)
         return i;
     struct tree_node *p = &tree->nodes[parent];

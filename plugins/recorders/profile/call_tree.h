@@ -93,10 +93,8 @@ uint64_t call_tree_thread_ns(const struct call_tree *tree, uint32_t root);
  * 0, or -1 when out of memory (for the path).
  */
 int call_tree_walk(const struct call_tree *tree, uint32_t root,
-                   void (*visit)(const uint32_t *path, size_t depth,
-                                 void *arg),
-                   void (*leave)(const uint32_t *path, size_t depth,
-                                 void *arg),
+                   void (*visit)(const uint32_t *path, size_t depth, void *arg),
+                   void (*leave)(const uint32_t *path, size_t depth, void *arg),
                    void *arg);
 
 #endif /* PIKOS_PROFILE_CALL_TREE_H */

@@ -3,7 +3,8 @@
  * the text flamegraph.pl, inferno and speedscope read: one line per call
  * path with time in it,
  *
- *     thread-4242;<module> (/app.py:1);work (/app.py:15);<built-in method len> 1200
+ *     thread-4242;<module> (/app.py:1);work (/app.py:15);<built-in method len>
+ * 1200
  *
  * frames from the thread down to the function, then the path's exclusive
  * time in nanoseconds.  A Python frame is "name (file:first line)", as

@@ -77,7 +77,8 @@ static const struct pikos_option profile_options[] = {
 static int choose_format(struct pikos_instance *inst, struct profile_ctx *self)
 {
     for (size_t i = 0; i < NFORMATS; i++)
-        if (self->format != NULL && strcmp(self->format, formats[i].name) == 0) {
+        if (self->format != NULL &&
+            strcmp(self->format, formats[i].name) == 0) {
             self->writes = &formats[i];
             return PIKOS_OK;
         }
@@ -172,8 +173,8 @@ static void end_call(struct call_stack *stack, void *frame, uint64_t end_ns,
 static uint32_t parent_of(struct profile_ctx *self, struct call_stack *stack)
 {
     if (stack->depth >= 2)
-        return ((struct profile_frame *)call_stack_frame(
-                    self->stacks, stack, stack->depth - 2))
+        return ((struct profile_frame *)call_stack_frame(self->stacks, stack,
+                                                         stack->depth - 2))
             ->node;
     if (stack->user == NULL) {
         uint32_t root = call_tree_thread_root(self->tree, stack->thread);

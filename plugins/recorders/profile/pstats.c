@@ -72,7 +72,8 @@ int write_pstats(struct profile_writer *w)
     struct profile_stats s;
     if (profile_stats_compute(w->tree, &s) < 0) {
         profile_stats_free(&s);
-        return writer_fail(w, PIKOS_ENOMEM, "out of memory writing the profile");
+        return writer_fail(w, PIKOS_ENOMEM,
+                           "out of memory writing the profile");
     }
     marshal_dict_begin(&w->unit);
     for (uint32_t f = 0; f < w->tree->nfunctions && w->rc == PIKOS_OK; f++) {

@@ -4,8 +4,7 @@
 #include "sink.h"
 
 int sink_write_bytes(struct sink *sink, struct bytes *unit,
-                     struct pikos_instance *inst,
-                     const struct pikos_host *host)
+                     struct pikos_instance *inst, const struct pikos_host *host)
 {
     if (unit->failed)
         return host->set_error(inst, PIKOS_ENOMEM,
@@ -43,7 +42,8 @@ static int deflate_all(struct gzip_sink *gz, int flush)
         int rc = have ? gz->next->write(gz->next, gz->out, have) : PIKOS_OK;
         if (rc != PIKOS_OK)
             return rc;
-    } while (gz->z.avail_out == 0 || (flush == Z_FINISH && z_rc != Z_STREAM_END));
+    } while (gz->z.avail_out == 0 ||
+             (flush == Z_FINISH && z_rc != Z_STREAM_END));
     return PIKOS_OK;
 }
 

@@ -52,8 +52,8 @@ static void put_frame(struct bytes *b, const struct tree_function *f)
 
 struct speedscope_walk {
     struct profile_writer *w;
-    int weights;  /* writing the weights (else the samples) */
-    int written;  /* items written so far in this array */
+    int weights; /* writing the weights (else the samples) */
+    int written; /* items written so far in this array */
 };
 
 static void visit(const uint32_t *path, size_t depth, void *arg)
@@ -93,8 +93,8 @@ static void put_profile(struct profile_writer *w, const struct tree_thread *t,
     bytes_put_text(&w->unit, first ? "" : ",");
     bytes_put_text(&w->unit, "{\"type\":\"sampled\",\"name\":\"thread ");
     bytes_put_uint(&w->unit, t->thread);
-    bytes_put_text(&w->unit,
-                   "\",\"unit\":\"nanoseconds\",\"startValue\":0,\"endValue\":");
+    bytes_put_text(
+        &w->unit, "\",\"unit\":\"nanoseconds\",\"startValue\":0,\"endValue\":");
     bytes_put_uint(&w->unit, call_tree_thread_ns(w->tree, t->root));
     bytes_put_text(&w->unit, ",\"samples\":[");
     writer_emit(w);

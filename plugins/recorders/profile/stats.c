@@ -52,8 +52,10 @@ static struct call_counts *pair_of(struct profile_stats *s, uint32_t caller,
             return &c->counts;
     }
     uint32_t i = s->ncallers++;
-    s->callers[i] = (struct caller_counts){.caller = caller, .callee = callee,
-                                           .next_caller = s->first_caller[callee]};
+    s->callers[i] =
+        (struct caller_counts){.caller = caller,
+                               .callee = callee,
+                               .next_caller = s->first_caller[callee]};
     s->first_caller[callee] = i;
     s->slots[at] = i + 1;
     return &s->callers[i].counts;
@@ -114,8 +116,7 @@ static void leave(const uint32_t *path, size_t depth, void *arg)
         edge->on_path--;
 }
 
-int profile_stats_compute(const struct call_tree *tree,
-                          struct profile_stats *s)
+int profile_stats_compute(const struct call_tree *tree, struct profile_stats *s)
 {
     memset(s, 0, sizeof(*s));
     uint32_t n = tree->nfunctions ? tree->nfunctions : 1;

@@ -23,10 +23,10 @@
 #include "call_tree.h"
 
 struct call_counts {
-    uint64_t cc, nc;   /* primitive calls, all calls */
-    uint64_t tt_ns;    /* exclusive time */
-    uint64_t ct_ns;    /* inclusive time of the primitive calls */
-    uint32_t on_path;  /* during the walk: open above the node visited */
+    uint64_t cc, nc;  /* primitive calls, all calls */
+    uint64_t tt_ns;   /* exclusive time */
+    uint64_t ct_ns;   /* inclusive time of the primitive calls */
+    uint32_t on_path; /* during the walk: open above the node visited */
 };
 
 struct caller_counts {
@@ -42,7 +42,7 @@ struct profile_stats {
     uint32_t ncallers, callers_cap;
     uint32_t *slots; /* (caller, callee) -> callers index + 1 */
     uint32_t slots_cap;
-    int failed;      /* out of memory during the walk */
+    int failed; /* out of memory during the walk */
 };
 
 /* Fills `stats` from every thread of `tree`; 0, or -1 when out of
