@@ -1,0 +1,317 @@
+/* plugins/recorders/profile/call_tree.c - see call_tree.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "call_tree.h"
+
+struct call_tree *call_tree_new(void)
+{
+    return calloc(1, sizeof(struct call_tree));
+}
+
+void call_tree_free(struct call_tree *tree)
+{
+    if (tree == NULL)
+        return;
+    for (uint32_t i = 0; i < tree->nfunctions; i++) {
+        free(tree->functions[i].name);
+        free(tree->functions[i].filename);
+    }
+    free(tree->functions);
+    free(tree->function_slots);
+    free(tree->nodes);
+    free(tree->node_slots);
+    free(tree->threads);
+    free(tree);
+}
+
+/* ------------------------------------------------------------ hashing */
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Eight bytes at a time: names and paths are hashed on every call. */
+static uint64_t hash_bytes(uint64_t h, const char *text, size_t len)
+{
+    uint64_t word;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&word, text + i, 8);
+        h = (h ^ word) * 0x9e3779b97f4a7c15ull;
+    }
+    word = len;
+    memcpy(&word, text + i, len - i);
+    return mix((h ^ word) * 0x9e3779b97f4a7c15ull);
+}
+
+static uint64_t function_hash(const struct timed_event *e)
+{
+    int c = e->kind == TIMED_C_CALL;
+    uint64_t h = hash_bytes((uint64_t)c + 1, e->function.ptr, e->function.len);
+    if (c)
+        return h;
+    h = hash_bytes(h, e->filename.ptr, e->filename.len);
+    return mix(h ^ (uint64_t)e->first_lineno);
+}
+
+static uint64_t node_hash(uint32_t parent, uint32_t function)
+{
+    return mix(((uint64_t)parent << 32 | function) * 0x9e3779b97f4a7c15ull);
+}
+
+/* Doubles an open-addressing table of `index + 1` slots, rehashing each
+   entry with `hash_of`.  Returns -1 when out of memory. */
+static int grow_slots(uint32_t **slots, uint32_t *cap, const void *owner,
+                      uint64_t (*hash_of)(const void *owner, uint32_t i))
+{
+    uint32_t new_cap = *cap ? 2 * *cap : 256;
+    uint32_t *grown = calloc(new_cap, sizeof(*grown));
+    if (grown == NULL)
+        return -1;
+    for (uint32_t s = 0; s < *cap; s++) {
+        if ((*slots)[s] == 0)
+            continue;
+        uint32_t at = (uint32_t)hash_of(owner, (*slots)[s] - 1) & (new_cap - 1);
+        while (grown[at] != 0)
+            at = (at + 1) & (new_cap - 1);
+        grown[at] = (*slots)[s];
+    }
+    free(*slots);
+    *slots = grown;
+    *cap = new_cap;
+    return 0;
+}
+
+/* Grows an array of `size`-byte items to hold one more; -1 when out of
+   memory (or past CALL_TREE_NONE items). */
+static int reserve(void **items, uint32_t *cap, uint32_t count, size_t size)
+{
+    if (count < *cap)
+        return 0;
+    if (count >= CALL_TREE_NONE / 2)
+        return -1;
+    uint32_t new_cap = *cap ? 2 * *cap : 64;
+    void *grown = realloc(*items, (size_t)new_cap * size);
+    if (grown == NULL)
+        return -1;
+    *items = grown;
+    *cap = new_cap;
+    return 0;
+}
+
+/* ------------------------------------------------------------ functions */
+
+static uint64_t function_hash_at(const void *owner, uint32_t i)
+{
+    return ((const struct call_tree *)owner)->functions[i].hash;
+}
+
+static int same_function(const struct tree_function *f, uint64_t hash,
+                         const struct timed_event *e)
+{
+    int c = e->kind == TIMED_C_CALL;
+    if (f->hash != hash || f->c_function != c ||
+        f->name_len != e->function.len ||
+        memcmp(f->name, e->function.ptr, f->name_len) != 0)
+        return 0;
+    return c || (f->first_lineno == e->first_lineno &&
+                 f->filename_len == e->filename.len &&
+                 memcmp(f->filename, e->filename.ptr, f->filename_len) == 0);
+}
+
+static char *copy_text(const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy != NULL) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
+
+/* Appends the function a call event names; CALL_TREE_NONE when out of
+   memory. */
+static uint32_t add_function(struct call_tree *tree, uint64_t hash,
+                             const struct timed_event *e)
+{
+    if (reserve((void **)&tree->functions, &tree->functions_cap,
+                tree->nfunctions, sizeof(struct tree_function)) < 0)
+        return CALL_TREE_NONE;
+    struct tree_function *f = &tree->functions[tree->nfunctions];
+    f->c_function = e->kind == TIMED_C_CALL;
+    f->name = copy_text(e->function.ptr, e->function.len);
+    f->name_len = e->function.len;
+    f->filename_len = f->c_function ? 0 : e->filename.len;
+    f->filename = copy_text(e->filename.ptr, f->filename_len);
+    f->first_lineno = f->c_function ? 0 : e->first_lineno;
+    f->hash = hash;
+    if (f->name == NULL || f->filename == NULL) {
+        free(f->name);
+        free(f->filename);
+        return CALL_TREE_NONE;
+    }
+    return tree->nfunctions++;
+}
+
+/* The function a call event names, interned; CALL_TREE_NONE when out of
+   memory. */
+static uint32_t function_of(struct call_tree *tree, const struct timed_event *e)
+{
+    if (2 * (tree->nfunctions + 1) > tree->function_slots_cap &&
+        grow_slots(&tree->function_slots, &tree->function_slots_cap, tree,
+                   function_hash_at) < 0)
+        return CALL_TREE_NONE;
+    uint64_t hash = function_hash(e);
+    uint32_t mask = tree->function_slots_cap - 1;
+    uint32_t at = (uint32_t)hash & mask;
+    for (; tree->function_slots[at] != 0; at = (at + 1) & mask) {
+        uint32_t i = tree->function_slots[at] - 1;
+        if (same_function(&tree->functions[i], hash, e))
+            return i;
+    }
+    uint32_t i = add_function(tree, hash, e);
+    if (i != CALL_TREE_NONE)
+        tree->function_slots[at] = i + 1;
+    return i;
+}
+
+/* ------------------------------------------------------------ nodes */
+
+static uint64_t node_hash_at(const void *owner, uint32_t i)
+{
+    const struct tree_node *n = &((const struct call_tree *)owner)->nodes[i];
+    return node_hash(n->parent, n->function);
+}
+
+/* A new node, linked as its parent's last child; CALL_TREE_NONE when out
+   of memory. */
+static uint32_t add_node(struct call_tree *tree, uint32_t parent,
+                         uint32_t function)
+{
+    if (reserve((void **)&tree->nodes, &tree->nodes_cap, tree->nnodes,
+                sizeof(struct tree_node)) < 0)
+        return CALL_TREE_NONE;
+    uint32_t i = tree->nnodes++;
+    tree->nodes[i] = (struct tree_node){.function = function,
+                                        .parent = parent,
+                                        .first_child = CALL_TREE_NONE,
+                                        .last_child = CALL_TREE_NONE,
+                                        .next_sibling = CALL_TREE_NONE};
+    if (parent == CALL_TREE_NONE)
+        return i;
+    struct tree_node *p = &tree->nodes[parent];
+    if (p->last_child == CALL_TREE_NONE)
+        p->first_child = i;
+    else
+        tree->nodes[p->last_child].next_sibling = i;
+    p->last_child = i;
+    return i;
+}
+
+uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
+                         const struct timed_event *call)
+{
+    uint32_t function = function_of(tree, call);
+    if (function == CALL_TREE_NONE)
+        return CALL_TREE_NONE;
+    if (2 * (tree->nnodes + 1) > tree->node_slots_cap &&
+        grow_slots(&tree->node_slots, &tree->node_slots_cap, tree,
+                   node_hash_at) < 0)
+        return CALL_TREE_NONE;
+    uint32_t mask = tree->node_slots_cap - 1;
+    uint32_t at = (uint32_t)node_hash(parent, function) & mask;
+    for (; tree->node_slots[at] != 0; at = (at + 1) & mask) {
+        const struct tree_node *n = &tree->nodes[tree->node_slots[at] - 1];
+        if (n->parent == parent && n->function == function)
+            return tree->node_slots[at] - 1;
+    }
+    uint32_t i = add_node(tree, parent, function);
+    if (i != CALL_TREE_NONE)
+        tree->node_slots[at] = i + 1;
+    return i;
+}
+
+uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread)
+{
+    for (uint32_t i = 0; i < tree->nthreads; i++)
+        if (tree->threads[i].thread == thread)
+            return tree->threads[i].root;
+    if (reserve((void **)&tree->threads, &tree->threads_cap, tree->nthreads,
+                sizeof(struct tree_thread)) < 0)
+        return CALL_TREE_NONE;
+    uint32_t root = add_node(tree, CALL_TREE_NONE, CALL_TREE_NONE);
+    if (root != CALL_TREE_NONE)
+        tree->threads[tree->nthreads++] = (struct tree_thread){thread, root};
+    return root;
+}
+
+void call_tree_end_call(struct call_tree *tree, uint32_t node,
+                        uint64_t duration_ns)
+{
+    struct tree_node *n = &tree->nodes[node];
+    n->calls++;
+    n->inclusive_ns += duration_ns;
+    tree->nodes[n->parent].children_ns += duration_ns;
+}
+
+uint64_t call_tree_exclusive_ns(const struct call_tree *tree, uint32_t node)
+{
+    const struct tree_node *n = &tree->nodes[node];
+    /* Children end within their parent's call, so this is never negative
+       for a stream in time order; clamp for one that is not. */
+    return n->inclusive_ns > n->children_ns ? n->inclusive_ns - n->children_ns
+                                            : 0;
+}
+
+uint64_t call_tree_thread_ns(const struct call_tree *tree, uint32_t root)
+{
+    return tree->nodes[root].children_ns;
+}
+
+/* ------------------------------------------------------------ walking */
+
+/* Appends `node` to the path, growing it; -1 when out of memory. */
+static int path_push(uint32_t **path, size_t *cap, size_t depth, uint32_t node)
+{
+    if (depth == *cap) {
+        size_t new_cap = *cap ? 2 * *cap : 64;
+        uint32_t *grown = realloc(*path, new_cap * sizeof(*grown));
+        if (grown == NULL)
+            return -1;
+        *path = grown;
+        *cap = new_cap;
+    }
+    (*path)[depth] = node;
+    return 0;
+}
+
+int call_tree_walk(const struct call_tree *tree, uint32_t root,
+                   void (*visit)(const uint32_t *, size_t, void *),
+                   void (*leave)(const uint32_t *, size_t, void *), void *arg)
+{
+    uint32_t *path = NULL;
+    size_t cap = 0, depth = 0;
+    uint32_t next = tree->nodes[root].first_child;
+
+    while (next != CALL_TREE_NONE) {
+        if (path_push(&path, &cap, depth, next) < 0) {
+            free(path);
+            return -1;
+        }
+        visit(path, ++depth, arg);
+        next = tree->nodes[next].first_child;
+        /* No child: leave nodes until one has a next sibling. */
+        while (next == CALL_TREE_NONE && depth > 0) {
+            if (leave != NULL)
+                leave(path, depth, arg);
+            next = tree->nodes[path[--depth]].next_sibling;
+        }
+    }
+    free(path);
+    return 0;
+}

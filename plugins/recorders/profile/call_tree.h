@@ -1,0 +1,100 @@
+/*
+ * plugins/recorders/profile/call_tree.{c,h} - the call tree of each
+ * thread, as recorders/profile builds it from timed function events.
+ *
+ * A node is one call path of one thread (thread root -> f -> g): the
+ * number of calls that ended on that path and their summed inclusive
+ * time; exclusive time is what the node's children leave of it.  Every
+ * function is interned once (its strings copied), and a node is found by
+ * (parent, function) in a hash table, so the hot path allocates only when
+ * it meets a call path for the first time: memory grows with the number
+ * of distinct call paths, never with the length of the run.
+ *
+ * Functions are told apart as cProfile tells them: a Python function by
+ * (filename, first line, name), a C function by its name only (a c_call
+ * record gives the C function's bare __name__, with the caller's file).
+ */
+#ifndef PIKOS_PROFILE_CALL_TREE_H
+#define PIKOS_PROFILE_CALL_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/timed.h"
+
+#define CALL_TREE_NONE UINT32_MAX /* no node, no function */
+
+struct tree_function {
+    char *name;     /* NUL-terminated copies */
+    char *filename; /* "" for a C function */
+    size_t name_len, filename_len;
+    int64_t first_lineno; /* 0 for a C function */
+    int c_function;
+    uint64_t hash;
+};
+
+struct tree_node {
+    uint32_t function; /* CALL_TREE_NONE for a thread's root */
+    uint32_t parent;   /* CALL_TREE_NONE for a thread's root */
+    uint32_t first_child, last_child, next_sibling; /* in first-call order */
+    uint64_t calls;        /* calls that ended on this path */
+    uint64_t inclusive_ns; /* their summed durations */
+    uint64_t children_ns;  /* the children's summed inclusive times */
+};
+
+struct tree_thread {
+    uint64_t thread; /* OS thread id */
+    uint32_t root;   /* its root node */
+};
+
+struct call_tree {
+    struct tree_function *functions;
+    uint32_t nfunctions, functions_cap;
+    uint32_t *function_slots; /* open addressing: function index + 1 */
+    uint32_t function_slots_cap;
+
+    struct tree_node *nodes;
+    uint32_t nnodes, nodes_cap;
+    uint32_t *node_slots; /* open addressing: node index + 1 */
+    uint32_t node_slots_cap;
+
+    struct tree_thread *threads; /* in the order first seen */
+    uint32_t nthreads, threads_cap;
+};
+
+/* NULL when out of memory. */
+struct call_tree *call_tree_new(void);
+void call_tree_free(struct call_tree *tree);
+
+/* The root node of `thread`, made the first time; CALL_TREE_NONE when out
+   of memory. */
+uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread);
+
+/* The child of `parent` for the function a call event names, made the
+   first time; CALL_TREE_NONE when out of memory. */
+uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
+                         const struct timed_event *call);
+
+/* A call on the path `node` ended after `duration_ns`. */
+void call_tree_end_call(struct call_tree *tree, uint32_t node,
+                        uint64_t duration_ns);
+
+/* What the node's children leave of its inclusive time. */
+uint64_t call_tree_exclusive_ns(const struct call_tree *tree, uint32_t node);
+
+/* A thread root's inclusive time: the sum of its top calls' times. */
+uint64_t call_tree_thread_ns(const struct call_tree *tree, uint32_t root);
+
+/*
+ * Walks the tree under a thread's root depth first, parents before
+ * children, children in first-call order.  `visit` gets each node below
+ * the root with its path: path[0] the top call, path[depth - 1] the node.
+ * `leave` (may be NULL) is called once a node's subtree is done.  Returns
+ * 0, or -1 when out of memory (for the path).
+ */
+int call_tree_walk(const struct call_tree *tree, uint32_t root,
+                   void (*visit)(const uint32_t *path, size_t depth, void *arg),
+                   void (*leave)(const uint32_t *path, size_t depth, void *arg),
+                   void *arg);
+
+#endif /* PIKOS_PROFILE_CALL_TREE_H */

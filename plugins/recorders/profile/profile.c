@@ -1,0 +1,294 @@
+/*
+ * recorders/profile - a profile built from timed function records
+ * (monitors/functions or function_memory with time=true): each thread's
+ * call tree, with call counts and inclusive and exclusive times, written
+ * at the end of the run in one of four formats (docs/formats.md):
+ *
+ *   format=collapsed   folded stacks (flamegraph.pl, inferno, speedscope)
+ *   format=speedscope  speedscope's JSON file format, a profile per thread
+ *   format=pprof       pprof's gzipped profile.proto (go tool pprof)
+ *   format=pstats      cProfile's marshalled stats (pstats, snakeviz)
+ *
+ * The hot path only walks and updates the tree (call_tree.h): it
+ * allocates when a call path is met for the first time, never again for
+ * it.  Calls still open when the run ends are closed at its last
+ * timestamp (docs/decisions.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pikos/plugin.h>
+
+#include "../common/call_stacks.h"
+#include "../common/timed.h"
+#include "call_tree.h"
+#include "formats.h"
+
+#define RECORDER "recorders/profile"
+
+static const struct profile_format {
+    const char *name;
+    const char *default_filename;
+    int compressed; /* gzip around the bytes */
+    int (*write)(struct profile_writer *w);
+} formats[] = {
+    {"collapsed", "profile.collapsed", 0, write_collapsed},
+    {"speedscope", "profile.speedscope.json", 0, write_speedscope},
+    {"pprof", "profile.pb.gz", 1, write_pprof},
+    {"pstats", "profile.pstats", 0, write_pstats},
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+struct profile_ctx {
+    /* Options, stored by the host. */
+    char *format;
+    char *filename;
+
+    const struct pikos_host *host;
+    const struct profile_format *writes;
+    const char *path; /* filename, or the format's default */
+    struct pikos_output *out;
+    struct call_tree *tree;
+    struct call_stacks *stacks;
+    uint64_t last_ns;     /* the run's latest event */
+    uint64_t recorded_ns; /* the finished runs' lengths, summed */
+    int lost;             /* out of memory on the hot path (reported) */
+};
+
+/* A frame of the call stacks: where in the tree its call is. */
+struct profile_frame {
+    struct call_frame base;
+    uint32_t node;
+};
+
+static const struct pikos_option profile_options[] = {
+    {"format", PIKOS_OPT_STRING, 0, "collapsed",
+     "collapsed, speedscope, pprof or pstats",
+     offsetof(struct profile_ctx, format)},
+    {"filename", PIKOS_OPT_STRING, 0, "",
+     "file to write (empty: profile.collapsed, profile.speedscope.json, "
+     "profile.pb.gz or profile.pstats; '-': standard output)",
+     offsetof(struct profile_ctx, filename)},
+    {0},
+};
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int choose_format(struct pikos_instance *inst, struct profile_ctx *self)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (self->format != NULL &&
+            strcmp(self->format, formats[i].name) == 0) {
+            self->writes = &formats[i];
+            return PIKOS_OK;
+        }
+    return self->host->set_error(
+        inst, PIKOS_EINVAL,
+        "option 'format' must be collapsed, speedscope, pprof or pstats, "
+        "not '%s'",
+        self->format ? self->format : "");
+}
+
+static int profile_init(struct pikos_instance *inst, void *ctx,
+                        const struct pikos_host *host)
+{
+    struct profile_ctx *self = ctx;
+    self->host = host;
+    int rc = choose_format(inst, self);
+    if (rc != PIKOS_OK)
+        return rc;
+    self->path = self->filename && self->filename[0]
+                     ? self->filename
+                     : self->writes->default_filename;
+    self->tree = call_tree_new();
+    self->stacks = call_stacks_new(sizeof(struct profile_frame));
+    if (self->tree == NULL || self->stacks == NULL)
+        return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    /* Opened now, so that an unwritable path fails before the program
+       runs; the host has set the error. */
+    self->out = host->output_open(inst, self->path);
+    return self->out != NULL ? PIKOS_OK : PIKOS_EIO;
+}
+
+static void profile_fini(struct pikos_instance *inst, void *ctx)
+{
+    struct profile_ctx *self = ctx;
+    (void)inst;
+    if (self->out != NULL)
+        self->host->output_close(self->out);
+    self->out = NULL;
+    call_stacks_free(self->stacks);
+    self->stacks = NULL;
+    call_tree_free(self->tree);
+    self->tree = NULL;
+}
+
+/* ------------------------------------------------------------ schemas */
+
+static int profile_prepare(struct pikos_instance *inst, void *ctx,
+                           const struct pikos_schema *schema, void **schema_ctx)
+{
+    struct profile_ctx *self = ctx;
+    struct timed_schema *bound = malloc(sizeof(*bound));
+    if (bound == NULL)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    int rc = timed_schema_bind(inst, self->host, RECORDER, schema, bound);
+    if (rc == PIKOS_OK && bound->type < 0)
+        rc = self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "%s takes function records (monitors/functions or "
+            "function_memory with time=true), not %s",
+            RECORDER, schema->name);
+    if (rc != PIKOS_OK) {
+        free(bound);
+        return rc;
+    }
+    *schema_ctx = bound;
+    return PIKOS_OK;
+}
+
+static void profile_release(struct pikos_instance *inst, void *ctx,
+                            const struct pikos_schema *schema, void *schema_ctx)
+{
+    (void)inst, (void)ctx, (void)schema;
+    free(schema_ctx);
+}
+
+/* ------------------------------------------------------------ the tree */
+
+static void end_call(struct call_stack *stack, void *frame, uint64_t end_ns,
+                     void *arg)
+{
+    struct profile_ctx *self = arg;
+    struct profile_frame *f = frame;
+    (void)stack;
+    if (f->node != CALL_TREE_NONE)
+        call_tree_end_call(self->tree, f->node,
+                           end_ns > f->base.start_ns ? end_ns - f->base.start_ns
+                                                     : 0);
+}
+
+/* The node under which a call just pushed on `stack` goes: the frame
+   below it, or the thread's root (kept in the stack's user pointer). */
+static uint32_t parent_of(struct profile_ctx *self, struct call_stack *stack)
+{
+    if (stack->depth >= 2)
+        return ((struct profile_frame *)call_stack_frame(self->stacks, stack,
+                                                         stack->depth - 2))
+            ->node;
+    if (stack->user == NULL) {
+        uint32_t root = call_tree_thread_root(self->tree, stack->thread);
+        if (root == CALL_TREE_NONE)
+            return CALL_TREE_NONE;
+        stack->user = (void *)((uintptr_t)root + 1);
+    }
+    return (uint32_t)((uintptr_t)stack->user - 1);
+}
+
+/* Out of memory on the hot path: the call is not counted, and the run
+   fails at stop with this one error. */
+static int lose(struct pikos_instance *inst, struct profile_ctx *self)
+{
+    if (!self->lost)
+        self->host->set_error(inst, PIKOS_ENOMEM,
+                              "out of memory: calls were left out of the "
+                              "profile");
+    self->lost = 1;
+    return PIKOS_ENOMEM;
+}
+
+static int profile_record(struct pikos_instance *inst, void *ctx,
+                          void *schema_ctx, const struct pikos_record *rec)
+{
+    struct profile_ctx *self = ctx;
+    struct timed_event e;
+    struct call_stack *stack;
+
+    timed_event_read(schema_ctx, rec->values, &e);
+    if (e.time_ns > self->last_ns)
+        self->last_ns = e.time_ns;
+    switch (call_stacks_event(self->stacks, &e, &stack, end_call, self)) {
+    case CALL_STACK_NOMEM:
+        return lose(inst, self);
+    case CALL_STACK_PUSHED: {
+        struct profile_frame *f = call_stack_top(self->stacks, stack);
+        uint32_t parent = parent_of(self, stack);
+        f->node = parent == CALL_TREE_NONE
+                      ? CALL_TREE_NONE
+                      : call_tree_child(self->tree, parent, &e);
+        return f->node != CALL_TREE_NONE ? PIKOS_OK : lose(inst, self);
+    }
+    default:
+        return PIKOS_OK;
+    }
+}
+
+/* ------------------------------------------------------------ writing */
+
+/* The whole profile (every run so far) into the output. */
+static int write_profile(struct pikos_instance *inst, struct profile_ctx *self)
+{
+    struct host_sink hs;
+    struct gzip_sink gz;
+    host_sink_init(&hs, self->host, self->out);
+    struct profile_writer w = {.tree = self->tree,
+                               .duration_ns = self->recorded_ns,
+                               .sink = &hs.sink,
+                               .inst = inst,
+                               .host = self->host};
+    if (self->writes->compressed) {
+        w.rc = gzip_sink_open(&gz, &hs.sink, inst, self->host);
+        w.sink = &gz.sink;
+    }
+    if (w.rc == PIKOS_OK)
+        self->writes->write(&w);
+    if (self->writes->compressed) {
+        int closed = gzip_sink_close(&gz);
+        if (w.rc == PIKOS_OK)
+            w.rc = closed;
+    }
+    bytes_free(&w.unit);
+    return w.rc;
+}
+
+/*
+ * The end of a run: open calls end at its last timestamp, and the file
+ * gets the profile of every run so far.  A later run's finalize opens the
+ * file again (truncating it) and writes the grown profile, so the file
+ * always holds one whole profile.
+ */
+static int profile_finalize(struct pikos_instance *inst, void *ctx)
+{
+    struct profile_ctx *self = ctx;
+    call_stacks_close_all(self->stacks, self->last_ns, end_call, self);
+    self->recorded_ns += self->last_ns;
+    self->last_ns = 0;
+    if (self->out == NULL)
+        self->out = self->host->output_open(inst, self->path);
+    if (self->out == NULL)
+        return PIKOS_EIO;
+    int rc = write_profile(inst, self);
+    self->host->output_close(self->out);
+    self->out = NULL;
+    return rc;
+}
+
+PIKOS_PLUGIN_DEFINE({
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_RECORDER,
+    .name = "profile",
+    .version = "0.1.0",
+    .description = "Build each thread's call tree from timed function "
+                   "records and write it as collapsed stacks, speedscope, "
+                   "pprof or pstats",
+    .options = profile_options,
+    .ctx_size = sizeof(struct profile_ctx),
+    .init = profile_init,
+    .fini = profile_fini,
+    .finalize = profile_finalize,
+    .prepare_schema = profile_prepare,
+    .record_schema = profile_record,
+    .release_schema = profile_release,
+});

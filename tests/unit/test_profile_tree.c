@@ -1,0 +1,357 @@
+/* recorders/profile: the call tree (call_tree.h), its cProfile-style
+   statistics (stats.h), and the plugin driven through the fake host. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "../../plugins/recorders/profile/call_tree.h"
+#include "../../plugins/recorders/profile/stats.h"
+#include "fakehost.h"
+
+extern const struct pikos_plugin pikos_plugin_entry;
+
+static struct timed_event call_of(const char *function, const char *file,
+                                  int64_t first_lineno, int c)
+{
+    struct timed_event e = {0};
+    e.kind = c ? TIMED_C_CALL : TIMED_CALL;
+    e.function = (struct timed_text){function, strlen(function)};
+    e.filename = (struct timed_text){file, strlen(file)};
+    e.first_lineno = c ? 0 : first_lineno;
+    e.lineno = 3;
+    return e;
+}
+
+/* A small stack machine over a tree: call pushes the child of the top
+   node, ret pops it with the time since its call. */
+struct driver {
+    struct call_tree *tree;
+    uint32_t nodes[64];
+    uint64_t starts[64];
+    size_t depth;
+};
+
+static void call(struct driver *d, const char *name, int c, uint64_t now)
+{
+    struct timed_event e = call_of(name, "app.py", (int64_t)strlen(name), c);
+    uint32_t parent =
+        d->depth ? d->nodes[d->depth - 1] : call_tree_thread_root(d->tree, 7);
+    uint32_t node = call_tree_child(d->tree, parent, &e);
+    cr_assert_neq(node, CALL_TREE_NONE);
+    d->nodes[d->depth] = node;
+    d->starts[d->depth++] = now;
+}
+
+static void ret(struct driver *d, uint64_t now)
+{
+    d->depth--;
+    call_tree_end_call(d->tree, d->nodes[d->depth], now - d->starts[d->depth]);
+}
+
+static const struct tree_function *
+function_named(const struct call_tree *t, const char *name, uint32_t *index)
+{
+    for (uint32_t i = 0; i < t->nfunctions; i++)
+        if (strcmp(t->functions[i].name, name) == 0) {
+            *index = i;
+            return &t->functions[i];
+        }
+    cr_assert_fail("no function %s", name);
+    return NULL;
+}
+
+/* The caller -> callee counts, or NULL. */
+static const struct call_counts *edge(const struct profile_stats *s,
+                                      uint32_t caller, uint32_t callee)
+{
+    for (uint32_t i = s->first_caller[callee]; i != CALL_TREE_NONE;
+         i = s->callers[i].next_caller)
+        if (s->callers[i].caller == caller)
+            return &s->callers[i].counts;
+    return NULL;
+}
+
+Test(tree, direct_recursion_counts_primitive_calls_as_cprofile_does)
+{
+    struct driver d = {.tree = call_tree_new()};
+    call(&d, "main", 0, 0);
+    call(&d, "fact", 0, 10); /* fact(3) */
+    call(&d, "fact", 0, 20); /*   fact(2) */
+    call(&d, "fact", 0, 30); /*     fact(1) */
+    ret(&d, 35);
+    ret(&d, 45);
+    ret(&d, 60);
+    call(&d, "fact", 0, 70); /* fact(1) again, from main */
+    ret(&d, 75);
+    ret(&d, 100);
+
+    struct profile_stats s;
+    cr_assert_eq(profile_stats_compute(d.tree, &s), 0);
+    uint32_t main_i, fact_i;
+    function_named(d.tree, "main", &main_i);
+    function_named(d.tree, "fact", &fact_i);
+    const struct call_counts *fact = &s.functions[fact_i];
+    cr_assert_eq(fact->nc, 4);
+    cr_assert_eq(fact->cc, 2);         /* the two calls from main */
+    cr_assert_eq(fact->ct_ns, 50 + 5); /* time counted once */
+    cr_assert_eq(fact->tt_ns, 55);     /* all of it is fact's own */
+    cr_assert_eq(s.functions[main_i].ct_ns, 100);
+    cr_assert_eq(s.functions[main_i].tt_ns, 100 - 55);
+    const struct call_counts *from_main = edge(&s, main_i, fact_i);
+    const struct call_counts *from_fact = edge(&s, fact_i, fact_i);
+    cr_assert_eq(from_main->nc, 2);
+    cr_assert_eq(from_main->cc, 2);
+    cr_assert_eq(from_main->ct_ns, 55);
+    cr_assert_eq(from_fact->nc, 2);
+    cr_assert_eq(from_fact->cc, 1);     /* fact->fact already open above */
+    cr_assert_eq(from_fact->ct_ns, 25); /* fact(2) only */
+    cr_assert_null(edge(&s, fact_i, main_i));
+    profile_stats_free(&s);
+    call_tree_free(d.tree);
+}
+
+Test(tree, mutual_recursion_counts_each_function_and_edge)
+{
+    struct driver d = {.tree = call_tree_new()};
+    call(&d, "even", 0, 0);
+    call(&d, "odd", 0, 10);
+    call(&d, "even", 0, 20);
+    call(&d, "odd", 0, 30);
+    ret(&d, 31);
+    ret(&d, 33);
+    ret(&d, 37);
+    ret(&d, 45);
+
+    struct profile_stats s;
+    cr_assert_eq(profile_stats_compute(d.tree, &s), 0);
+    uint32_t even_i, odd_i;
+    function_named(d.tree, "even", &even_i);
+    function_named(d.tree, "odd", &odd_i);
+    cr_assert_eq(s.functions[even_i].nc, 2);
+    cr_assert_eq(s.functions[even_i].cc, 1);
+    cr_assert_eq(s.functions[even_i].ct_ns, 45);
+    cr_assert_eq(s.functions[odd_i].nc, 2);
+    cr_assert_eq(s.functions[odd_i].cc, 1);
+    cr_assert_eq(s.functions[odd_i].ct_ns, 27);
+    cr_assert_eq(edge(&s, even_i, odd_i)->nc, 2);
+    cr_assert_eq(edge(&s, even_i, odd_i)->cc, 1);
+    cr_assert_eq(edge(&s, odd_i, even_i)->nc, 1);
+    cr_assert_eq(edge(&s, odd_i, even_i)->cc, 1);
+    /* tt: even 10 + 3 + 2 (before, between and after odd) ... */
+    cr_assert_eq(s.functions[even_i].tt_ns + s.functions[odd_i].tt_ns, 45);
+    profile_stats_free(&s);
+    call_tree_free(d.tree);
+}
+
+static uint64_t exclusive_sum;
+static void add_exclusive(const uint32_t *path, size_t depth, void *arg)
+{
+    exclusive_sum += call_tree_exclusive_ns(arg, path[depth - 1]);
+}
+
+Test(tree, exclusive_times_sum_to_the_roots_inclusive_times)
+{
+    struct driver d = {.tree = call_tree_new()};
+    call(&d, "a", 0, 0);
+    call(&d, "b", 0, 5);
+    call(&d, "len", 1, 6);
+    ret(&d, 9);
+    ret(&d, 20);
+    call(&d, "c", 0, 21);
+    ret(&d, 40);
+    ret(&d, 50);
+    call(&d, "z", 0, 60); /* a second top call */
+    ret(&d, 61);
+    uint32_t root = call_tree_thread_root(d.tree, 7);
+    exclusive_sum = 0;
+    cr_assert_eq(call_tree_walk(d.tree, root, add_exclusive, NULL, d.tree), 0);
+    cr_assert_eq(call_tree_thread_ns(d.tree, root), 51);
+    cr_assert_eq(exclusive_sum, 51);
+    call_tree_free(d.tree);
+}
+
+Test(tree, a_known_call_path_allocates_nothing)
+{
+    struct driver d = {.tree = call_tree_new()};
+    for (int i = 0; i < 3; i++) {
+        call(&d, "f", 0, 0);
+        call(&d, "g", 0, 1);
+        call(&d, "len", 1, 2);
+        ret(&d, 3);
+        ret(&d, 4);
+        ret(&d, 5);
+        if (i == 0) {
+            cr_assert_eq(d.tree->nnodes, 4); /* the root, f, g, len */
+            cr_assert_eq(d.tree->nfunctions, 3);
+        }
+    }
+    struct call_tree before = *d.tree;
+    call(&d, "f", 0, 0);
+    call(&d, "g", 0, 1);
+    ret(&d, 2);
+    ret(&d, 3);
+    cr_assert_eq(d.tree->nodes, before.nodes);
+    cr_assert_eq(d.tree->node_slots, before.node_slots);
+    cr_assert_eq(d.tree->functions, before.functions);
+    cr_assert_eq(d.tree->nnodes, 4);
+    cr_assert_eq(d.tree->nodes[1].calls, 4);
+    call_tree_free(d.tree);
+}
+
+Test(tree, functions_are_keyed_as_cprofile_keys_them)
+{
+    struct call_tree *tree = call_tree_new();
+    uint32_t root = call_tree_thread_root(tree, 1);
+    struct timed_event a = call_of("f", "a.py", 1, 0);
+    struct timed_event b = call_of("f", "b.py", 1, 0);
+    struct timed_event a9 = call_of("f", "a.py", 9, 0);
+    struct timed_event len_a = call_of("len", "a.py", 0, 1);
+    struct timed_event len_b = call_of("len", "b.py", 0, 1);
+    uint32_t n1 = call_tree_child(tree, root, &a);
+    cr_assert_neq(call_tree_child(tree, root, &b), n1);
+    cr_assert_neq(call_tree_child(tree, root, &a9), n1);
+    cr_assert_eq(call_tree_child(tree, root, &a), n1);
+    /* A C function is its name: the file of a c_call is the caller's. */
+    uint32_t l = call_tree_child(tree, n1, &len_a);
+    cr_assert_eq(call_tree_child(tree, n1, &len_b), l);
+    cr_assert_eq(tree->nfunctions, 4);
+    cr_assert_str_eq(tree->functions[tree->nodes[l].function].filename, "");
+    /* Threads have roots of their own. */
+    cr_assert_neq(call_tree_thread_root(tree, 2), root);
+    cr_assert_eq(call_tree_thread_root(tree, 1), root);
+    call_tree_free(tree);
+}
+
+Test(tree, many_paths_and_functions_grow_their_tables)
+{
+    struct call_tree *tree = call_tree_new();
+    uint32_t root = call_tree_thread_root(tree, 1);
+    char name[16];
+    uint32_t parent = root;
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof(name), "f%d", i % 1500);
+        struct timed_event e = call_of(name, "x.py", 1, 0);
+        parent = call_tree_child(tree, i % 2 ? parent : root, &e);
+        cr_assert_neq(parent, CALL_TREE_NONE);
+    }
+    cr_assert_eq(tree->nfunctions, 1500);
+    for (int i = 0; i < 1500; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        struct timed_event e = call_of(name, "x.py", 1, 0);
+        uint32_t n = call_tree_child(tree, root, &e);
+        cr_assert_eq(tree->nodes[n].parent, root);
+        cr_assert_str_eq(tree->functions[tree->nodes[n].function].name, name);
+    }
+    call_tree_free(tree);
+}
+
+/* ------------------------------------------------------------ plugin */
+
+static const struct pikos_field fields[] = {
+    {"index", PIKOS_FIELD_INT},    {"type", PIKOS_FIELD_STR},
+    {"function", PIKOS_FIELD_STR}, {"lineNo", PIKOS_FIELD_INT},
+    {"filename", PIKOS_FIELD_STR}, {"firstLineNo", PIKOS_FIELD_INT},
+    {"time", PIKOS_FIELD_INT},     {"thread", PIKOS_FIELD_INT}};
+static const struct pikos_schema timed = {"TimedFunctionRecord", 8, fields,
+                                          NULL, NULL};
+static const struct pikos_schema untimed = {"FunctionRecord", 5, fields, NULL,
+                                            NULL};
+
+static void record(struct fake_instance *fi, const char *type,
+                   const char *function, int64_t first, int64_t time,
+                   int64_t thread)
+{
+    struct pikos_value v[8] = {{.u.i = 0},
+                               {.u.s = {type, strlen(type)}},
+                               {.u.s = {function, strlen(function)}},
+                               {.u.i = 4},
+                               {.u.s = {"app.py", 6}},
+                               {.u.i = first},
+                               {.u.i = time},
+                               {.u.i = thread}};
+    struct pikos_record rec = {&timed, v};
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK);
+}
+
+static struct fake_instance *profiler(const char *format, char path[64])
+{
+    fake_temp_file(path);
+    char format_setting[64], file_setting[96];
+    snprintf(format_setting, sizeof(format_setting), "format=%s", format);
+    snprintf(file_setting, sizeof(file_setting), "filename=%s", path);
+    const char *settings[] = {format_setting, file_setting, NULL};
+    struct fake_instance *fi = fake_instance_new(&pikos_plugin_entry, settings);
+    cr_assert_not_null(fi);
+    cr_assert_eq(fi->init_rc, PIKOS_OK, "%s", fi->error);
+    return fi;
+}
+
+Test(plugin, collapsed_stacks_of_two_threads_with_open_calls_closed_at_the_end)
+{
+    char path[64];
+    struct fake_instance *fi = profiler("collapsed", path);
+    record(fi, "return", "old", 3, 90, 10); /* entered before: ignored */
+    record(fi, "call", "main", 1, 100, 10);
+    record(fi, "call", "work", 5, 110, 10);
+    record(fi, "c_call", "len", 0, 120, 10);
+    record(fi, "c_return", "len", 0, 125, 10);
+    record(fi, "call", "run", 9, 130, 20);
+    record(fi, "return", "work", 5, 150, 10);
+    record(fi, "call", "f;g", 2, 170, 20);
+    /* The run ends at 200: main, run and f;g are still open. */
+    record(fi, "c_call", "sleep", 0, 200, 20);
+    cr_assert_eq(pikos_plugin_entry.finalize(&fi->inst, fi->ctx), PIKOS_OK);
+    char *text = fake_read_file(path);
+    cr_assert_str_eq(text, "thread-10;main (app.py:1) 60\n"
+                           "thread-10;main (app.py:1);work (app.py:5) 35\n"
+                           "thread-10;main (app.py:1);work (app.py:5);"
+                           "<built-in method len> 5\n"
+                           "thread-20;run (app.py:9) 40\n"
+                           "thread-20;run (app.py:9);f_g (app.py:2) 30\n");
+    free(text);
+    fake_instance_free(fi);
+    unlink(path);
+}
+
+Test(plugin, untimed_records_are_refused_with_one_clear_error)
+{
+    char path[64];
+    struct fake_instance *fi = profiler("pstats", path);
+    cr_assert_eq(fake_prepare(fi, &untimed), PIKOS_EINVAL);
+    cr_assert_str_eq(fi->error,
+                     "recorders/profile takes timed records: FunctionRecord "
+                     "has no time and thread fields (give the monitor "
+                     "time=true, e.g. monitors/functions:time=true)");
+    fake_instance_free(fi);
+    unlink(path);
+}
+
+Test(plugin, an_unknown_format_is_refused_at_init)
+{
+    const char *settings[] = {"format=svg", NULL};
+    struct fake_instance *fi = fake_instance_new(&pikos_plugin_entry, settings);
+    cr_assert_eq(fi->init_rc, PIKOS_EINVAL);
+    cr_assert_str_eq(fi->error, "option 'format' must be collapsed, "
+                                "speedscope, pprof or pstats, not 'svg'");
+    fake_instance_free(fi);
+}
+
+Test(plugin, a_second_run_rewrites_the_whole_profile)
+{
+    char path[64];
+    struct fake_instance *fi = profiler("collapsed", path);
+    record(fi, "call", "f", 1, 10, 1);
+    record(fi, "return", "f", 1, 30, 1);
+    cr_assert_eq(pikos_plugin_entry.finalize(&fi->inst, fi->ctx), PIKOS_OK);
+    record(fi, "call", "f", 1, 5, 1); /* times restart with each run */
+    record(fi, "return", "f", 1, 10, 1);
+    cr_assert_eq(pikos_plugin_entry.finalize(&fi->inst, fi->ctx), PIKOS_OK);
+    char *text = fake_read_file(path);
+    cr_assert_str_eq(text, "thread-1;f (app.py:1) 25\n");
+    free(text);
+    fake_instance_free(fi);
+    unlink(path);
+}
