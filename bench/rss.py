@@ -56,7 +56,8 @@ def main():
                 path = os.path.join(tmp, filename)
                 argv = [args.pikos, "--plugin",
                         "monitors/functions:time=true", "--plugin",
-                        recorder + ":filename=" + path, workload, str(rounds)]
+                        recorder + ("," if ":" in recorder else ":") +
+                        "filename=" + path, workload, str(rounds)]
                 kib = peak_kib(args.python, argv)
                 print("| %s | %d | %.1f | %.1f |" % (
                     name, rounds * EVENTS_PER_ROUND, kib / 1024,

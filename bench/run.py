@@ -108,7 +108,9 @@ def timed_suite(pikos, python, tmp, rounds):
     timed = [pikos, "--plugin", "monitors/functions:time=true"]
 
     def into(recorder, name):
-        return timed + ["--plugin", recorder + ":filename=" +
+        # Options follow the plugin after ':' and one another after ','.
+        joiner = "," if ":" in recorder else ":"
+        return timed + ["--plugin", recorder + joiner + "filename=" +
                         os.path.join(tmp, name), workload, ROUNDS]
 
     return Suite("timed", rounds, [
