@@ -70,7 +70,7 @@ static const struct pikos_option chrome_trace_options[] = {
     {"compress", PIKOS_OPT_STRING, 0, "auto",
      "gzip, none, or auto: gzip when filename ends in .gz",
      offsetof(struct chrome_trace_ctx, compress)},
-    {"gzip_level", PIKOS_OPT_INT, 0, "6",
+    {"gzip_level", PIKOS_OPT_INT, 0, "1",
      "gzip compression level, 1 (fastest) to 9 (smallest)",
      offsetof(struct chrome_trace_ctx, gzip_level)},
     {"gzip_block", PIKOS_OPT_INT, 0, "65536",
