@@ -6,8 +6,9 @@ Per thread, the slices rebuilt from the B/E events are exactly the call
 tree of a pure-Python sys.setprofile + threading.setprofile oracle
 (timed_oracle.py) on the same program - nested calls, C calls, one that
 raises, recursion, a second thread - and every child lies inside its
-parent.  A program killed mid-run (os.abort, SIGKILL) still leaves valid
-JSON (and valid gzip) holding the events before the end.  Untimed
+parent.  A program killed mid-run (os.abort, SIGKILL) or gone by
+os._exit still leaves valid JSON (and valid gzip) holding the events
+before the end.  Untimed
 records are refused in one line.
 """
 import csv
@@ -241,16 +242,21 @@ def no_core_file():
 N = 20000
 
 
+ENDINGS = {"abort": (-signal.SIGABRT, "was killed by SIGABRT", "abort"),
+           "sigkill": (-signal.SIGKILL, "was killed by SIGKILL", "kill"),
+           "os_exit": (3, "ended with status 3 before monitoring stopped",
+                       "_exit")}
+
+
 @pytest.mark.parametrize("name", ["trace.json", "trace.json.gz"])
-@pytest.mark.parametrize("how, signum", [("abort", signal.SIGABRT),
-                                         ("sigkill", signal.SIGKILL)])
-def test_a_killed_program_leaves_valid_json(work, name, how, signum):
+@pytest.mark.parametrize("how", list(ENDINGS))
+def test_a_killed_program_leaves_valid_json(work, name, how):
+    status, said, last_call = ENDINGS[how]
     path = os.path.join(work, name)
     proc = run_pikos([*trace_options(path), KILLED, how], work,
                      preexec_fn=no_core_file)
-    assert proc.returncode == -signum, proc.stderr
-    assert proc.stderr.endswith(
-        f"pikos: the program was killed by {signum.name}\n")
+    assert proc.returncode == status, proc.stderr
+    assert f"pikos: the program {said}" in proc.stderr
     events = load(path)["traceEvents"]  # valid JSON: it parses
     slices = [e for e in events if e["ph"] in "BE"]
     f_begins = sum(1 for e in slices if e["ph"] == "B" and e["name"] == "f")
@@ -264,8 +270,7 @@ def test_a_killed_program_leaves_valid_json(work, name, how, signum):
         # Every event handed to the output before the end is there, up
         # to the begins of g() and of the C call that ended the program.
         assert f_begins == f_ends == N
-        assert open_at_the_end(slices) == \
-            ["<module>", "g", "abort" if how == "abort" else "kill"]
+        assert open_at_the_end(slices) == ["<module>", "g", last_call]
     open_at_the_end(slices)  # whatever is there nests
 
 

@@ -1,5 +1,6 @@
-"""Calls f() N times, then ends by `abort` (os.abort: SIGABRT) or
-`sigkill` (SIGKILL sent to itself) in the middle of g(), or `normally`."""
+"""Calls f() N times, then ends in the middle of g() by `abort`
+(os.abort: SIGABRT), `sigkill` (SIGKILL sent to itself) or `os_exit`
+(os._exit(3): no clean-up at all), or returns `normally`."""
 import os
 import signal
 import sys
@@ -16,6 +17,8 @@ def g(how):
         os.abort()
     if how == "sigkill":
         os.kill(os.getpid(), signal.SIGKILL)
+    if how == "os_exit":
+        os._exit(3)
 
 
 for i in range(N):
