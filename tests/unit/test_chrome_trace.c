@@ -525,6 +525,34 @@ Test(recorder, an_unwritable_file_fails_at_init)
     fake_instance_free(fi);
 }
 
+static void assert_a_full_disk_is_reported(const char *compress)
+{
+    const char *settings[] = {"filename=/dev/full", compress, NULL};
+    struct fake_instance *fi = fake_instance_new(&pikos_plugin_entry, settings);
+    int rc = PIKOS_OK;
+
+    cr_assert_eq(fi->init_rc, PIKOS_OK, "%s", fi->error);
+    pikos_plugin_entry.start(&fi->inst, fi->ctx);
+    for (int i = 0; i < 1000000 && rc == PIKOS_OK; i++)
+        rc = function_record(fi, i % 2 ? "return" : "call", "f", 1, 1, i, 7);
+    cr_assert_eq(rc, PIKOS_EIO);
+    cr_assert_str_eq(fi->error, "cannot write to '/dev/full': No space left "
+                                "on device");
+    /* Later records fail quietly (gzip: when a block is compressed). */
+    for (int i = 0; i < 10; i++)
+        function_record(fi, "call", "f", 1, 1, i, 7);
+    cr_assert_eq(pikos_plugin_entry.finalize(&fi->inst, fi->ctx), PIKOS_EIO);
+    cr_assert_str_eq(fi->error, "cannot write to '/dev/full': No space left "
+                                "on device");
+    fake_instance_free(fi);
+}
+
+Test(recorder, a_full_disk_is_one_error_plain_or_gzip)
+{
+    assert_a_full_disk_is_reported("compress=none");
+    assert_a_full_disk_is_reported("compress=gzip");
+}
+
 /* ------------------------------------------------------------ gzip */
 
 /* The whole text of a gzip file, every member (NULL: not gzip). */

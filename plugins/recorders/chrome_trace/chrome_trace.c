@@ -100,7 +100,8 @@ struct trace_schema {
 /* ------------------------------------------------------------ writing */
 
 /* Each event is built in the room the sink reserves for its bound, then
-   the bytes used are kept. */
+   the bytes used are kept.  Without room, the error is set and its code
+   is the sink's `failure`. */
 static char *room_for(struct chrome_trace_ctx *self, size_t max)
 {
     return trace_sink_reserve(&self->sink, max);
@@ -119,7 +120,7 @@ static int write_thread_name(struct chrome_trace_ctx *self, uint64_t tid)
     char *room = room_for(self, thread_name_event_max(len));
 
     if (room == NULL)
-        return PIKOS_ENOMEM;
+        return self->sink.failure;
     return keep(self, room,
                 thread_name_event(room, self->pid, tid, name, len));
 }
@@ -136,7 +137,7 @@ static int write_memory(struct chrome_trace_ctx *self,
     self->rss = e->rss;
     self->vms = e->vms;
     if ((room = room_for(self, memory_event_max())) == NULL)
-        return PIKOS_ENOMEM;
+        return self->sink.failure;
     return keep(self, room,
                 memory_event(room, e->time_ns, self->pid, e->thread, e->rss,
                              e->vms));
@@ -149,7 +150,7 @@ static int write_slice_edge(struct chrome_trace_ctx *self, char phase,
     char *room = room_for(self, duration_event_max(len));
 
     if (room == NULL)
-        return PIKOS_ENOMEM;
+        return self->sink.failure;
     return keep(self, room,
                 duration_event(room, phase, ts_ns, self->pid, tid, fragment,
                                len));
@@ -169,7 +170,7 @@ static int write_line(struct chrome_trace_ctx *self,
         len = values[schema->source].u.s.len;
     }
     if ((room = room_for(self, line_event_max(e, len))) == NULL)
-        return PIKOS_ENOMEM;
+        return self->sink.failure;
     return keep(self, room,
                 line_event(room, e->time_ns, self->pid, e, source, len));
 }
@@ -252,7 +253,7 @@ static void end_slice(struct call_stack *stack, void *top, uint64_t end_ns,
     struct trace_thread *thread = stack->user;
     int rc;
 
-    if (thread == NULL) /* its begin failed: the error is set */
+    if (thread == NULL || frame->len == 0) /* no begin: the error is set */
         return;
     rc = write_slice_edge(self, 'E', end_ns, stack->thread,
                           thread->text + frame->at, frame->len);

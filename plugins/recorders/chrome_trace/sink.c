@@ -102,7 +102,7 @@ static char *reserve_big(struct trace_sink *sink, size_t max)
     if (max > sink->big_cap) {
         char *grown = realloc(sink->big, max);
         if (grown == NULL) {
-            out_of_memory(sink);
+            sink->failure = out_of_memory(sink);
             return NULL;
         }
         sink->big = grown;
@@ -121,7 +121,7 @@ char *trace_sink_reserve(struct trace_sink *sink, size_t max)
         room = sink->host->output_reserve(sink->out, max);
     else if (max <= sink->block_cap) {
         if (max > sink->block_cap - sink->block_len &&
-            compress_block(sink) != 0)
+            (sink->failure = compress_block(sink)) != 0)
             return NULL;
         room = sink->block + sink->block_len;
     }

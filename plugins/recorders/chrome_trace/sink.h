@@ -36,6 +36,7 @@ struct trace_sink {
     char *big;
     size_t big_cap;
     int reserved_big; /* the last reserve gave `big` */
+    int failure;      /* why the last reserve gave NULL */
 };
 
 /* gzip: level 1-9 and the bytes of text per member; 0: plain JSON. */
@@ -53,7 +54,8 @@ int trace_sink_open(struct trace_sink *sink, struct pikos_instance *inst,
    writes after everything else however the run ends. */
 int trace_sink_begin(struct trace_sink *sink, const char *header,
                      size_t header_len, const char *ending, size_t ending_len);
-/* Room for one event of at most `max` bytes; NULL with the error set. */
+/* Room for one event of at most `max` bytes; NULL with the instance's
+   error set and its code in sink->failure. */
 char *trace_sink_reserve(struct trace_sink *sink, size_t max);
 /* Keeps the first `used` bytes of the room reserve gave. */
 int trace_sink_commit(struct trace_sink *sink, size_t used);
