@@ -195,7 +195,8 @@ int pikos_output_set_ending(struct pikos_output *out, const char *data,
     if (out->inherited)
         return 0;
     __atomic_store_n(&slot->ending_len, 0, __ATOMIC_RELEASE);
-    memcpy(slot->ending, data, len);
+    if (len > 0)
+        memcpy(slot->ending, data, len);
     __atomic_store_n(&slot->ending_len, (uint32_t)len, __ATOMIC_RELEASE);
     return 0;
 }
