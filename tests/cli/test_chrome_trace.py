@@ -233,6 +233,30 @@ def test_memory_counters_and_line_instants(work):
             if e["args"]["file"] == script} >= {"leaf", "fact", "in_worker"}
 
 
+def test_any_names_and_sources_make_valid_json(work):
+    """A function named in UTF-8, a directory name with a byte that is not
+    UTF-8 and a control character, a source line of quotes, backslashes
+    and a tab: the trace still parses, and says them back."""
+    directory = os.path.join(os.fsencode(work), b"dir\xff\x01")
+    os.mkdir(directory)
+    script = os.path.join(directory, b"app.py")
+    with open(script, "w", encoding="utf-8") as stream:
+        stream.write('def caf\u00e9(x):\n    return "tab\\t" + x\n\n\n'
+                     'caf\u00e9(\'"q"\\\\\')\n')
+    path = os.path.join(work, "trace.json")
+    proc = run_pikos([*trace_options(path), "--plugin",
+                      "monitors/lines:time=true", os.fsdecode(script)], work)
+    assert proc.returncode == 0, proc.stderr
+    events = load(path)["traceEvents"]
+    cafe = [e for e in events if e["ph"] == "B" and e["name"] == "caf\u00e9"]
+    assert len(cafe) == 1
+    assert cafe[0]["args"]["file"].endswith("\x01/app.py")
+    sources = {e["args"]["line"]: e["args"]["source"] for e in events
+               if e["ph"] == "i"}
+    assert sources == {1: "def caf\u00e9(x):", 2: '    return "tab\\t" + x',
+                       5: 'caf\u00e9(\'"q"\\\\\')'}
+
+
 # ------------------------------------------------------------ endings
 
 def no_core_file():
