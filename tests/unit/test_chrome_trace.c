@@ -525,6 +525,32 @@ Test(recorder, an_unwritable_file_fails_at_init)
     fake_instance_free(fi);
 }
 
+/* 20000 control characters: each event takes 120 KB escaped, more than
+   the output's buffer, and goes whole through output_write. */
+Test(recorder, an_event_larger_than_the_output_buffer_is_written_whole)
+{
+    static char name[20001];
+    struct fake_instance *fi = recorder(NULL);
+    size_t escapes = 0;
+
+    memset(name, '\x01', sizeof(name) - 1);
+    function_record(fi, "call", "small", 1, 1, 1000, 7);
+    function_record(fi, "call", name, 2, 2, 2000, 7);
+    function_record(fi, "return", name, 2, 2, 3000, 7);
+    function_record(fi, "return", "small", 1, 1, 4000, 7);
+    finish(fi);
+
+    char *file = fake_read_file(path);
+    for (char *at = file; (at = strstr(at, "\\u0001")) != NULL; at += 6)
+        escapes++;
+    cr_assert_eq(escapes, 2 * 20000);
+    char *big_end = strstr(file, "\"ph\":\"E\",\"ts\":3.000,");
+    cr_assert_not_null(big_end);
+    cr_assert_not_null(strstr(big_end, ",\"tid\":7," PY("small", 1)
+                                       "\n]}\n"));
+    free(file);
+}
+
 static void assert_a_full_disk_is_reported(const char *compress)
 {
     const char *settings[] = {"filename=/dev/full", compress, NULL};
