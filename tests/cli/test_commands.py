@@ -16,6 +16,7 @@ BUILT_IN = {"filters/on_value": "filter", "filters/not_on_value": "filter",
             "monitors/line_memory": "monitor",
             "recorders/csv": "recorder", "recorders/text": "recorder",
             "recorders/list": "recorder", "recorders/zmq": "recorder",
+            "recorders/perfetto": "recorder",
             "recorders/chrome_trace": "recorder",
             "external/line_profiler": "monitor",
             "external/cprofile": "monitor", "external/yappi": "monitor"}

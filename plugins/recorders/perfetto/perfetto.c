@@ -1,0 +1,588 @@
+/*
+ * recorders/perfetto - timed records as a Perfetto trace (TrackEvent
+ * protobuf), the format ui.perfetto.dev and trace_processor open natively.
+ *
+ * What the trace holds (docs/formats.md, "Perfetto"):
+ *   - a track for the process (pid, program name, command line) and one
+ *     per thread (its OS thread id; the thread whose id is the pid is the
+ *     main thread);
+ *   - a slice for every Python and C call, nested as the calls were, each
+ *     named by its function, Python's with their file and first line as
+ *     an interned source location;
+ *   - an instant for every line event (`lines=true`, the default), named
+ *     by the line's text, with its file, line and function;
+ *   - RSS and VMS counter tracks when a memory monitor runs.
+ *
+ * As Perfetto's own SDK writes it, each thread's packets form a sequence
+ * of their own (trusted_packet_sequence_id): its first packet clears the
+ * sequence's state and sets its defaults, the thread's track and an
+ * incremental clock whose timestamps are deltas from the packet before,
+ * so that most timestamps take one or two bytes; names and source
+ * locations are interned (InternedData) the first time a sequence uses
+ * them.  Each packet goes to the host's output in one write, whole: the
+ * file can be read up to the last packet written, whenever the program
+ * stopped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pikos/plugin.h>
+
+#include "../common/call_stacks.h"
+#include "../common/timed.h"
+#include "intern.h"
+#include "packets.h"
+#include "process.h"
+#include "proto.h"
+
+#define RECORDER_NAME "recorders/perfetto"
+
+/* Track uuids: the process's and its counters' are fixed, each thread's
+   follows from its sequence. */
+#define PROCESS_UUID 1u
+#define RSS_UUID 2u
+#define VMS_UUID 3u
+#define THREAD_UUID_BASE 16u
+/* Sequence 1 holds the process's and the counters' tracks; threads get
+   2, 3, ... in the order they first appear. */
+#define PROCESS_SEQUENCE 1u
+
+/* A thread's track and the state of its packet sequence. */
+struct thread_track {
+    uint64_t tid;
+    uint32_t sequence;
+    int started;         /* the sequence has its clock and track (this run) */
+    uint64_t last_ns;    /* the time of its last packet on the incremental
+                            clock (ns since the run started) */
+    unsigned char *sent; /* bit iid: that entry is interned on the sequence */
+    size_t sent_bytes;
+    struct thread_track *next;
+};
+
+struct perfetto_ctx {
+    /* Options, stored by the host. */
+    char *filename;
+    int lines;
+
+    const struct pikos_host *host;
+    struct pikos_instance *inst;
+    struct pikos_output *out;
+    int in_place; /* the host has output_reserve/commit */
+    int status;   /* the first failure of the hot path, to return */
+
+    struct process_info process;
+    struct call_stacks *stacks; /* each thread's open calls; user: track */
+    struct intern_table *names;
+    struct thread_track *threads;
+    uint32_t next_sequence;
+    uint64_t boottime_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
+    uint64_t last_ns;            /* the latest time seen in this run */
+
+    int counters_described;
+    int64_t last_rss, last_vms; /* the values last written, -1: none */
+
+    unsigned char *scratch; /* packets too large for the output's buffer */
+    size_t scratch_cap;
+    int packet_in_place; /* the packet being written is in the output */
+};
+
+/* The context of one record schema. */
+struct perfetto_schema {
+    struct timed_schema bound;
+    int line_text; /* the `line` field (line records), or -1 */
+};
+
+static const struct pikos_option perfetto_options[] = {
+    {"filename", PIKOS_OPT_STRING, 0, "pikos.perfetto-trace",
+     "file to write (- or empty: standard output)",
+     offsetof(struct perfetto_ctx, filename)},
+    {"lines", PIKOS_OPT_BOOL, 0, "true",
+     "line events (line monitors) as instants on their thread's track",
+     offsetof(struct perfetto_ctx, lines)},
+    {0},
+};
+
+/* ------------------------------------------------------------ output */
+
+/* Keeps the first failure for the record callback to return. */
+static void failed(struct perfetto_ctx *self, int code)
+{
+    if (self->status == PIKOS_OK)
+        self->status = code;
+}
+
+/* Room for a packet of at most `max` bytes: in the output's own buffer
+   where it can, else in the context's (grown once for long names). */
+static int begin_packet(struct perfetto_ctx *self, struct pb_buf *b, size_t max)
+{
+    void *dst =
+        self->in_place ? self->host->output_reserve(self->out, max) : NULL;
+    self->packet_in_place = dst != NULL;
+    if (dst == NULL && max > self->scratch_cap) {
+        unsigned char *grown = realloc(self->scratch, max);
+        if (grown == NULL) {
+            failed(self, self->host->set_error(self->inst, PIKOS_ENOMEM,
+                                               "out of memory"));
+            return 0;
+        }
+        self->scratch = grown;
+        self->scratch_cap = max;
+    }
+    pb_init(b, dst != NULL ? dst : self->scratch, max);
+    return 1;
+}
+
+/* Hands the packet to the output, whole, in one write. */
+static void end_packet(struct perfetto_ctx *self, struct pb_buf *b)
+{
+    int rc;
+    if (b->overflow) /* a bound in packets.c is wrong: a bug */
+        rc = self->host->set_error(self->inst, PIKOS_EPLUGIN,
+                                   "a packet outgrew its %zu bytes",
+                                   (size_t)(b->end - b->start));
+    else if (self->packet_in_place)
+        rc = self->host->output_commit(self->out, pb_size(b));
+    else
+        rc = self->host->output_write(self->out, (const char *)b->start,
+                                      pb_size(b));
+    if (b->overflow && self->packet_in_place)
+        self->host->output_commit(self->out, 0);
+    if (rc != PIKOS_OK)
+        failed(self, rc);
+}
+
+/* Packets with no strings of events' size. */
+#define SMALL_PACKET 256
+
+/* ------------------------------------------------------------ tracks */
+
+static void write_process_track(struct perfetto_ctx *self)
+{
+    const struct process_info *p = &self->process;
+    struct packet_head head = {PROCESS_SEQUENCE, SEQ_INCREMENTAL_STATE_CLEARED,
+                               0, 0, 0};
+    struct pb_buf b;
+
+    /* Each argument adds its key and length, at most 11 bytes. */
+    if (begin_packet(self, &b,
+                     SMALL_PACKET + p->cmdline_size + 11 * p->nargs)) {
+        packet_process_track(&b, &head, PROCESS_UUID, p->pid, p->name,
+                             (const char *const *)p->args, p->nargs);
+        end_packet(self, &b);
+    }
+}
+
+/* RSS and VMS, once, when the first schema with them is prepared. */
+static void describe_counters(struct perfetto_ctx *self)
+{
+    struct packet_head head = {PROCESS_SEQUENCE, 0, 0, 0, 0};
+    struct pb_buf b;
+
+    if (self->counters_described)
+        return;
+    self->counters_described = 1;
+    if (begin_packet(self, &b, SMALL_PACKET)) {
+        packet_counter_track(&b, &head, RSS_UUID, PROCESS_UUID, "RSS");
+        end_packet(self, &b);
+    }
+    if (begin_packet(self, &b, SMALL_PACKET)) {
+        packet_counter_track(&b, &head, VMS_UUID, PROCESS_UUID, "VMS");
+        end_packet(self, &b);
+    }
+}
+
+static uint64_t thread_uuid(const struct thread_track *t)
+{
+    return THREAD_UUID_BASE + t->sequence;
+}
+
+/* The head of a thread's next packet at `time_ns`: a delta on its
+   incremental clock, or, should time go back, the absolute time on
+   CLOCK_MONOTONIC (which leaves the incremental clock where it was). */
+static struct packet_head head_at(struct perfetto_ctx *self,
+                                  struct thread_track *t, uint64_t time_ns)
+{
+    struct packet_head head = {t->sequence, SEQ_NEEDS_INCREMENTAL_STATE, 1, 0,
+                               0};
+    if (time_ns >= t->last_ns) {
+        head.timestamp = time_ns - t->last_ns;
+        t->last_ns = time_ns;
+    } else {
+        head.monotonic = 1;
+        head.timestamp = self->host->run_started_ns(self->inst) + time_ns;
+    }
+    return head;
+}
+
+/* Clears the thread's sequence and starts its clock at `time_ns`. */
+static void start_sequence(struct perfetto_ctx *self, struct thread_track *t,
+                           uint64_t time_ns)
+{
+    uint64_t monotonic = self->host->run_started_ns(self->inst) + time_ns;
+    struct packet_head head = {t->sequence, SEQ_INCREMENTAL_STATE_CLEARED, 1, 0,
+                               0};
+    struct pb_buf b;
+
+    if (begin_packet(self, &b, SMALL_PACKET)) {
+        packet_sequence_start(&b, &head, time_ns, monotonic,
+                              monotonic + self->boottime_offset_ns,
+                              thread_uuid(t));
+        end_packet(self, &b);
+    }
+    t->last_ns = time_ns;
+    if (t->sent_bytes > 0)
+        memset(t->sent, 0, t->sent_bytes);
+    t->started = 1;
+}
+
+static void write_thread_track(struct perfetto_ctx *self,
+                               struct thread_track *t, uint64_t time_ns)
+{
+    struct packet_head head = head_at(self, t, time_ns);
+    char name[48];
+    struct pb_buf b;
+
+    if ((int64_t)t->tid == self->process.pid)
+        snprintf(name, sizeof(name), "main thread");
+    else
+        snprintf(name, sizeof(name), "thread %llu", (unsigned long long)t->tid);
+    if (begin_packet(self, &b, SMALL_PACKET)) {
+        packet_thread_track(&b, &head, thread_uuid(t), PROCESS_UUID,
+                            self->process.pid, (int32_t)t->tid, name);
+        end_packet(self, &b);
+    }
+}
+
+/* The thread's track, made the first time; NULL when out of memory. */
+static struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
+{
+    struct call_stack *stack = call_stacks_get(self->stacks, tid);
+    if (stack == NULL)
+        return NULL;
+    if (stack->user == NULL) {
+        struct thread_track *t = calloc(1, sizeof(*t));
+        if (t == NULL)
+            return NULL;
+        t->tid = tid;
+        t->sequence = self->next_sequence++;
+        t->next = self->threads;
+        self->threads = t;
+        stack->user = t;
+    }
+    return stack->user;
+}
+
+/* ------------------------------------------------------------ events */
+
+/* Whether the sequence has the entry's InternedData; marks it as sent.
+   Should the bits not grow, the entry is sent again each time. */
+static int already_sent(struct thread_track *t, uint64_t iid)
+{
+    size_t byte = (size_t)(iid / 8);
+    unsigned char bit = (unsigned char)(1u << (iid % 8));
+    if (byte >= t->sent_bytes) {
+        size_t bytes = 2 * byte + 16;
+        unsigned char *grown = realloc(t->sent, bytes);
+        if (grown == NULL)
+            return 0;
+        memset(grown + t->sent_bytes, 0, bytes - t->sent_bytes);
+        t->sent = grown;
+        t->sent_bytes = bytes;
+    }
+    int sent = (t->sent[byte] & bit) != 0;
+    t->sent[byte] |= bit;
+    return sent;
+}
+
+static void write_event(struct perfetto_ctx *self, struct thread_track *t,
+                        uint64_t time_ns, enum packet_event_type type,
+                        const struct intern_entry *entry)
+{
+    int with_interned = entry != NULL && !already_sent(t, entry->iid);
+    struct packet_head head = head_at(self, t, time_ns);
+    struct pb_buf b;
+
+    if (begin_packet(self, &b, packet_event_max_size(entry))) {
+        packet_event(&b, &head, type, entry, with_interned);
+        end_packet(self, &b);
+    }
+}
+
+/* on_pop of call_stacks: a call ends. */
+static void end_slice(struct call_stack *stack, void *frame, uint64_t end_ns,
+                      void *arg)
+{
+    (void)frame;
+    write_event(arg, stack->user, end_ns, EVENT_SLICE_END, NULL);
+}
+
+static const struct intern_entry *entry_of(struct perfetto_ctx *self,
+                                           const struct intern_key *key,
+                                           const struct timed_text *label)
+{
+    const struct intern_entry *entry = intern_get(self->names, key, label);
+    if (entry == NULL)
+        failed(self, self->host->set_error(self->inst, PIKOS_ENOMEM,
+                                           "out of memory"));
+    return entry;
+}
+
+static void begin_slice(struct perfetto_ctx *self, struct thread_track *t,
+                        const struct timed_event *e)
+{
+    struct intern_key key = {INTERN_C, e->function, {"", 0}, 0};
+    if (e->kind == TIMED_CALL) {
+        key.kind = INTERN_PYTHON;
+        key.file = e->filename;
+        key.line = e->first_lineno > 0 ? e->first_lineno : e->lineno;
+    }
+    const struct intern_entry *entry = entry_of(self, &key, NULL);
+    if (entry != NULL)
+        write_event(self, t, e->time_ns, EVENT_SLICE_BEGIN, entry);
+}
+
+static void write_call_event(struct perfetto_ctx *self, struct thread_track *t,
+                             const struct timed_event *e)
+{
+    struct call_stack *stack;
+    switch (call_stacks_event(self->stacks, e, &stack, end_slice, self)) {
+    case CALL_STACK_PUSHED:
+        begin_slice(self, t, e);
+        break;
+    case CALL_STACK_NOMEM:
+        failed(self, self->host->set_error(self->inst, PIKOS_ENOMEM,
+                                           "out of memory"));
+        break;
+    default:
+        break;
+    }
+}
+
+/* The line's text without its indentation. */
+static struct timed_text line_label(const struct perfetto_schema *sc,
+                                    const struct pikos_record *rec)
+{
+    struct timed_text text = {"", 0};
+    if (sc->line_text >= 0) {
+        text.ptr = rec->values[sc->line_text].u.s.ptr;
+        text.len = rec->values[sc->line_text].u.s.len;
+    }
+    while (text.len > 0 && (*text.ptr == ' ' || *text.ptr == '\t')) {
+        text.ptr++;
+        text.len--;
+    }
+    return text;
+}
+
+static void write_line(struct perfetto_ctx *self, struct thread_track *t,
+                       const struct perfetto_schema *sc,
+                       const struct pikos_record *rec,
+                       const struct timed_event *e)
+{
+    struct intern_key key = {INTERN_LINE, e->function, e->filename, e->lineno};
+    struct timed_text label = line_label(sc, rec);
+    char number[32];
+
+    if (label.len == 0) { /* records without a line's text */
+        label.len = (size_t)snprintf(number, sizeof(number), "line %lld",
+                                     (long long)e->lineno);
+        label.ptr = number;
+    }
+    const struct intern_entry *entry = entry_of(self, &key, &label);
+    if (entry != NULL)
+        write_event(self, t, e->time_ns, EVENT_INSTANT, entry);
+}
+
+/* A counter's value, when it differs from the one written last. */
+static void write_counter(struct perfetto_ctx *self, struct thread_track *t,
+                          uint64_t time_ns, uint64_t uuid, int64_t *last,
+                          int64_t value)
+{
+    struct packet_head head;
+    struct pb_buf b;
+
+    if (value == *last)
+        return;
+    *last = value;
+    head = head_at(self, t, time_ns);
+    if (begin_packet(self, &b, SMALL_PACKET)) {
+        packet_counter(&b, &head, uuid, value);
+        end_packet(self, &b);
+    }
+}
+
+static int perfetto_record(struct pikos_instance *inst, void *ctx,
+                           void *schema_ctx, const struct pikos_record *rec)
+{
+    struct perfetto_ctx *self = ctx;
+    const struct perfetto_schema *sc = schema_ctx;
+    struct timed_event e;
+
+    (void)inst;
+    timed_event_read(&sc->bound, rec->values, &e);
+    struct thread_track *t = thread_of(self, e.thread);
+    if (t == NULL)
+        return self->host->set_error(self->inst, PIKOS_ENOMEM, "out of memory");
+    if (e.time_ns > self->last_ns)
+        self->last_ns = e.time_ns;
+    if (!t->started) {
+        start_sequence(self, t, e.time_ns);
+        write_thread_track(self, t, e.time_ns);
+    }
+    if (e.kind == TIMED_LINE) {
+        if (self->lines)
+            write_line(self, t, sc, rec, &e);
+    } else {
+        write_call_event(self, t, &e);
+    }
+    if (e.has_memory) {
+        write_counter(self, t, e.time_ns, RSS_UUID, &self->last_rss, e.rss);
+        write_counter(self, t, e.time_ns, VMS_UUID, &self->last_vms, e.vms);
+    }
+    return self->status;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+/* CLOCK_BOOTTIME - CLOCK_MONOTONIC now (the time the machine slept). */
+static uint64_t boottime_offset_ns(void)
+{
+    struct timespec boot, mono;
+    if (clock_gettime(CLOCK_BOOTTIME, &boot) != 0 ||
+        clock_gettime(CLOCK_MONOTONIC, &mono) != 0)
+        return 0;
+    int64_t ns = ((int64_t)boot.tv_sec - mono.tv_sec) * 1000000000 +
+                 (boot.tv_nsec - mono.tv_nsec);
+    return ns > 0 ? (uint64_t)ns : 0;
+}
+
+static int perfetto_init(struct pikos_instance *inst, void *ctx,
+                         const struct pikos_host *host)
+{
+    struct perfetto_ctx *self = ctx;
+    self->host = host;
+    self->inst = inst;
+    if (!PIKOS_HOST_HAS(host, run_started_ns))
+        return host->set_error(inst, PIKOS_EABI,
+                               "needs a pikos host of ABI 1.3 or later");
+    self->in_place = PIKOS_HOST_HAS(host, output_commit);
+    self->next_sequence = PROCESS_SEQUENCE + 1;
+    self->last_rss = self->last_vms = -1;
+    self->boottime_offset_ns = boottime_offset_ns();
+    self->stacks = call_stacks_new(sizeof(struct call_frame));
+    self->names = intern_new();
+    if (self->stacks == NULL || self->names == NULL ||
+        process_info_read(&self->process) != 0)
+        return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    /* Opened now, so that an unwritable path fails before the program
+       runs; the host has set the error. */
+    self->out = host->output_open(inst, self->filename);
+    if (self->out == NULL)
+        return PIKOS_EIO;
+    write_process_track(self);
+    return self->status;
+}
+
+static int perfetto_prepare(struct pikos_instance *inst, void *ctx,
+                            const struct pikos_schema *schema,
+                            void **schema_ctx)
+{
+    struct perfetto_ctx *self = ctx;
+    struct perfetto_schema *sc = calloc(1, sizeof(*sc));
+
+    if (sc == NULL)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    int rc =
+        timed_schema_bind(inst, self->host, RECORDER_NAME, schema, &sc->bound);
+    if (rc != PIKOS_OK) {
+        free(sc);
+        return rc;
+    }
+    sc->line_text = pikos_schema_field_index(schema, "line");
+    if (sc->line_text >= 0 &&
+        schema->fields[sc->line_text].type != PIKOS_FIELD_STR)
+        sc->line_text = -1;
+    if (sc->bound.rss >= 0 && sc->bound.vms >= 0)
+        describe_counters(self);
+    *schema_ctx = sc;
+    return self->status;
+}
+
+static void perfetto_release(struct pikos_instance *inst, void *ctx,
+                             const struct pikos_schema *schema,
+                             void *schema_ctx)
+{
+    (void)inst;
+    (void)ctx;
+    (void)schema;
+    free(schema_ctx);
+}
+
+static int perfetto_flush(struct pikos_instance *inst, void *ctx)
+{
+    struct perfetto_ctx *self = ctx;
+    (void)inst;
+    return self->host->output_flush(self->out);
+}
+
+/* The end of a run: the calls still open end at the last time seen; the
+   next run (its times start again from 0) clears every sequence. */
+static int perfetto_finalize(struct pikos_instance *inst, void *ctx)
+{
+    struct perfetto_ctx *self = ctx;
+
+    call_stacks_close_all(self->stacks, self->last_ns, end_slice, self);
+    for (struct thread_track *t = self->threads; t != NULL; t = t->next)
+        t->started = 0;
+    self->last_ns = 0;
+    self->last_rss = self->last_vms = -1;
+    int rc = perfetto_flush(inst, ctx);
+    return self->status != PIKOS_OK ? self->status : rc;
+}
+
+static void perfetto_fini(struct pikos_instance *inst, void *ctx)
+{
+    struct perfetto_ctx *self = ctx;
+    (void)inst;
+
+    if (self->out != NULL)
+        self->host->output_close(self->out);
+    while (self->threads != NULL) {
+        struct thread_track *t = self->threads;
+        self->threads = t->next;
+        free(t->sent);
+        free(t);
+    }
+    call_stacks_free(self->stacks);
+    intern_free(self->names);
+    process_info_free(&self->process);
+    free(self->scratch);
+    self->out = NULL;
+    self->stacks = NULL;
+    self->names = NULL;
+    self->scratch = NULL;
+}
+
+PIKOS_PLUGIN_DEFINE({
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_RECORDER,
+    .name = "perfetto",
+    .version = "0.1.0",
+    .description = "Write timed records as a Perfetto trace (TrackEvent "
+                   "protobuf: ui.perfetto.dev, trace_processor)",
+    .options = perfetto_options,
+    .ctx_size = sizeof(struct perfetto_ctx),
+    .init = perfetto_init,
+    .fini = perfetto_fini,
+    .flush = perfetto_flush,
+    .finalize = perfetto_finalize,
+    .prepare_schema = perfetto_prepare,
+    .record_schema = perfetto_record,
+    .release_schema = perfetto_release,
+});

@@ -1,0 +1,289 @@
+/* recorders/perfetto's writing parts: the protobuf encoder (varints,
+   nested lengths, the end of the buffer), the exact bytes of its event
+   packets, the interning table and the program's name. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "../../plugins/recorders/perfetto/intern.h"
+#include "../../plugins/recorders/perfetto/packets.h"
+#include "../../plugins/recorders/perfetto/process.h"
+#include "../../plugins/recorders/perfetto/proto.h"
+
+static unsigned char mem[1024];
+
+static void assert_bytes(const struct pb_buf *b, const unsigned char *expected,
+                         size_t len)
+{
+    cr_assert_not(b->overflow);
+    cr_assert_eq(pb_size(b), len, "%zu bytes, not %zu", pb_size(b), len);
+    for (size_t i = 0; i < len; i++)
+        cr_assert_eq(b->start[i], expected[i], "byte %zu: %02x, not %02x", i,
+                     b->start[i], expected[i]);
+}
+
+#define ASSERT_BYTES(b, ...)                                                  \
+    do {                                                                      \
+        static const unsigned char want[] = {__VA_ARGS__};                    \
+        assert_bytes(b, want, sizeof(want));                                  \
+    } while (0)
+
+Test(proto, varints_take_seven_bits_a_byte_lowest_first)
+{
+    struct pb_buf b;
+    pb_init(&b, mem, sizeof(mem));
+    pb_uint(&b, 1, 0);
+    pb_uint(&b, 1, 1);
+    pb_uint(&b, 1, 127);
+    pb_uint(&b, 1, 128);
+    pb_uint(&b, 1, 300);
+    ASSERT_BYTES(&b, 0x08, 0x00, 0x08, 0x01, 0x08, 0x7f, 0x08, 0x80, 0x01,
+                 0x08, 0xac, 0x02);
+    cr_assert_eq(pb_varint_size(0), 1);
+    cr_assert_eq(pb_varint_size(127), 1);
+    cr_assert_eq(pb_varint_size(128), 2);
+    cr_assert_eq(pb_varint_size(16383), 2);
+    cr_assert_eq(pb_varint_size(16384), 3);
+    cr_assert_eq(pb_varint_size(UINT64_MAX), 10);
+}
+
+Test(proto, keys_of_large_field_numbers_and_64_bit_values)
+{
+    struct pb_buf b;
+    pb_init(&b, mem, sizeof(mem));
+    pb_uint(&b, 34, UINT64_MAX); /* key 34 << 3 = 272: two bytes */
+    pb_int(&b, 30, -1);          /* int64 -1: ten bytes */
+    ASSERT_BYTES(&b, 0x90, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                 0xff, 0xff, 0x01, 0xf0, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff,
+                 0xff, 0xff, 0xff, 0xff, 0x01);
+}
+
+Test(proto, strings_and_nested_messages_are_length_delimited)
+{
+    struct pb_buf b;
+    pb_init(&b, mem, sizeof(mem));
+    pb_mark outer = pb_open(&b, 1);
+    pb_string(&b, 2, "ab");
+    pb_mark inner = pb_open(&b, 3);
+    pb_uint(&b, 1, 5);
+    pb_close(&b, inner);
+    pb_mark empty = pb_open(&b, 4);
+    pb_close(&b, empty);
+    pb_close(&b, outer);
+    ASSERT_BYTES(&b, 0x0a, 0x0a, 0x12, 0x02, 'a', 'b', 0x1a, 0x02, 0x08, 0x05,
+                 0x22, 0x00);
+}
+
+Test(proto, a_long_nested_message_moves_up_for_its_length)
+{
+    char text[200];
+    struct pb_buf b;
+    memset(text, 'x', sizeof(text));
+    pb_init(&b, mem, sizeof(mem));
+    pb_mark outer = pb_open(&b, 1);
+    pb_mark inner = pb_open(&b, 2);
+    pb_bytes(&b, 3, text, sizeof(text)); /* 1 + 2 + 200 bytes */
+    pb_close(&b, inner);
+    pb_uint(&b, 4, 1);
+    pb_close(&b, outer);
+    /* inner: 203 bytes (0xcb 0x01); outer: 1 + 2 + 203 + 2 = 208. */
+    cr_assert_not(b.overflow);
+    cr_assert_eq(pb_size(&b), 3 + 208);
+    static const unsigned char head[] = {0x0a, 0xd0, 0x01, 0x12, 0xcb,
+                                         0x01, 0x1a, 0xc8, 0x01};
+    cr_assert_eq(memcmp(mem, head, sizeof(head)), 0);
+    cr_assert_eq(memcmp(mem + sizeof(head), text, sizeof(text)), 0);
+    cr_assert_eq(mem[sizeof(head) + 200], 0x20);
+    cr_assert_eq(mem[sizeof(head) + 201], 0x01);
+}
+
+Test(proto, a_write_past_the_end_marks_the_buffer_and_stops)
+{
+    struct pb_buf b;
+    memset(mem, 0xee, sizeof(mem));
+    pb_init(&b, mem, 4);
+    pb_uint(&b, 1, 1);
+    cr_assert_not(b.overflow);
+    pb_string(&b, 2, "abc"); /* 5 bytes: does not fit in the 2 left */
+    cr_assert(b.overflow);
+    pb_uint(&b, 1, 1); /* skipped: it would fit, but the message is lost */
+    cr_assert_eq(pb_size(&b), 3); /* the key of field 2 was written */
+    cr_assert_eq(mem[4], 0xee);
+    pb_init(&b, mem, 3);
+    pb_mark m = pb_open(&b, 1);
+    pb_bytes(&b, 2, "x", 1); /* 3 bytes after the 2 of the open */
+    pb_close(&b, m);
+    cr_assert(b.overflow);
+    cr_assert_eq(mem[3], 0xee);
+}
+
+/* ------------------------------------------------------------ packets */
+
+static const struct packet_head seq2_at_300 = {2, SEQ_NEEDS_INCREMENTAL_STATE,
+                                               1, 0, 300};
+
+Test(packets, a_slice_end_is_eleven_bytes)
+{
+    struct pb_buf b;
+    pb_init(&b, mem, sizeof(mem));
+    packet_event(&b, &seq2_at_300, EVENT_SLICE_END, NULL, 0);
+    /* Trace.packet { timestamp: 300  trusted_packet_sequence_id: 2
+       sequence_flags: 2  track_event { type: TYPE_SLICE_END } } */
+    ASSERT_BYTES(&b, 0x0a, 0x0b, 0x40, 0xac, 0x02, 0x50, 0x02, 0x68, 0x02,
+                 0x5a, 0x02, 0x48, 0x02);
+    cr_assert_leq(pb_size(&b), packet_event_max_size(NULL));
+}
+
+Test(packets, a_python_slice_begin_with_its_interned_data)
+{
+    struct intern_entry f = {.iid = 1, .kind = INTERN_PYTHON, .label = "f",
+                             .label_len = 1, .function = "f",
+                             .function_len = 1, .file = "a.py",
+                             .file_len = 4, .line = 3};
+    struct packet_head head = {2, SEQ_NEEDS_INCREMENTAL_STATE, 1, 0, 5};
+    struct pb_buf b;
+    pb_init(&b, mem, sizeof(mem));
+    packet_event(&b, &head, EVENT_SLICE_BEGIN, &f, 1);
+    ASSERT_BYTES(&b, 0x0a, 0x27,     /* packet, 39 bytes */
+                 0x40, 0x05,         /* timestamp 5 */
+                 0x50, 0x02,         /* trusted_packet_sequence_id 2 */
+                 0x68, 0x02,         /* SEQ_NEEDS_INCREMENTAL_STATE */
+                 0x62, 0x16,         /* interned_data, 22 bytes */
+                 0x12, 0x05,         /*   event_names */
+                 0x08, 0x01,         /*     iid 1 */
+                 0x12, 0x01, 'f',    /*     name "f" */
+                 0x22, 0x0d,         /*   source_locations */
+                 0x08, 0x01,         /*     iid 1 */
+                 0x12, 0x04, 'a', '.', 'p', 'y', /* file_name */
+                 0x1a, 0x01, 'f',    /*     function_name */
+                 0x20, 0x03,         /*     line_number 3 */
+                 0x5a, 0x07,         /* track_event */
+                 0x48, 0x01,         /*   TYPE_SLICE_BEGIN */
+                 0x50, 0x01,         /*   name_iid 1 */
+                 0x90, 0x02, 0x01);  /*   source_location_iid 1 */
+    pb_init(&b, mem, sizeof(mem));
+    packet_event(&b, &head, EVENT_SLICE_BEGIN, &f, 0);
+    ASSERT_BYTES(&b, 0x0a, 0x0f, 0x40, 0x05, 0x50, 0x02, 0x68, 0x02, 0x5a,
+                 0x07, 0x48, 0x01, 0x50, 0x01, 0x90, 0x02, 0x01);
+}
+
+Test(packets, a_c_function_has_a_name_and_no_source_location)
+{
+    struct intern_entry len = {.iid = 3, .kind = INTERN_C, .label = "len",
+                               .label_len = 3, .function = "len",
+                               .function_len = 3, .file = "", .file_len = 0};
+    struct packet_head head = {2, SEQ_NEEDS_INCREMENTAL_STATE, 1, 0, 5};
+    struct pb_buf b;
+    pb_init(&b, mem, sizeof(mem));
+    packet_event(&b, &head, EVENT_SLICE_BEGIN, &len, 1);
+    ASSERT_BYTES(&b, 0x0a, 0x17, 0x40, 0x05, 0x50, 0x02, 0x68, 0x02, 0x62,
+                 0x09, 0x12, 0x07, 0x08, 0x03, 0x12, 0x03, 'l', 'e', 'n',
+                 0x5a, 0x04, 0x48, 0x01, 0x50, 0x03);
+}
+
+Test(packets, a_counter_value_and_a_time_on_the_monotonic_clock)
+{
+    struct packet_head head = {3, SEQ_NEEDS_INCREMENTAL_STATE, 1, 1, 1000};
+    struct pb_buf b;
+    pb_init(&b, mem, sizeof(mem));
+    packet_counter(&b, &head, 2, 4096);
+    ASSERT_BYTES(&b, 0x0a, 0x14, 0x40, 0xe8, 0x07, /* timestamp 1000 */
+                 0xd0, 0x03, 0x03,                 /* timestamp_clock_id 3 */
+                 0x50, 0x03, 0x68, 0x02, 0x5a, 0x08, 0x48, 0x04, /* COUNTER */
+                 0x58, 0x02,                       /* track_uuid 2 */
+                 0xf0, 0x01, 0x80, 0x20);          /* counter_value 4096 */
+}
+
+Test(packets, the_largest_event_stays_within_its_bound)
+{
+    char name[300], file[500];
+    memset(name, 'n', sizeof(name));
+    memset(file, 'f', sizeof(file));
+    struct intern_entry e = {.iid = UINT64_MAX, .kind = INTERN_LINE,
+                             .label = name, .label_len = sizeof(name),
+                             .function = name, .function_len = sizeof(name),
+                             .file = file, .file_len = sizeof(file),
+                             .line = INT32_MAX};
+    struct packet_head head = {UINT32_MAX, UINT32_MAX, 1, 1, UINT64_MAX};
+    static unsigned char big[2048];
+    struct pb_buf b;
+    pb_init(&b, big, packet_event_max_size(&e));
+    packet_event(&b, &head, EVENT_INSTANT, &e, 1);
+    cr_assert_not(b.overflow);
+}
+
+/* ------------------------------------------------------------ intern */
+
+static struct timed_text text(const char *s)
+{
+    return (struct timed_text){s, strlen(s)};
+}
+
+Test(intern, one_entry_per_function_file_and_line)
+{
+    struct intern_table *t = intern_new();
+    struct intern_key f = {INTERN_PYTHON, text("f"), text("a.py"), 3};
+    struct intern_key f_elsewhere = {INTERN_PYTHON, text("f"), text("b.py"),
+                                     3};
+    const struct intern_entry *a = intern_get(t, &f, NULL);
+    cr_assert_eq(a->iid, 1);
+    cr_assert_str_eq(a->label, "f");
+    cr_assert_str_eq(a->file, "a.py");
+    cr_assert_eq(intern_get(t, &f, NULL), a);
+    cr_assert_eq(intern_get(t, &f_elsewhere, NULL)->iid, 2);
+    struct intern_key line = {INTERN_LINE, text("f"), text("a.py"), 4};
+    struct timed_text code = text("x = 1");
+    const struct intern_entry *l = intern_get(t, &line, &code);
+    cr_assert_eq(l->iid, 3);
+    cr_assert_str_eq(l->label, "x = 1");
+    cr_assert_str_eq(l->function, "f");
+    cr_assert_eq(intern_count(t), 3);
+    intern_free(t);
+}
+
+Test(intern, thousands_of_entries_keep_their_ids_through_growth)
+{
+    struct intern_table *t = intern_new();
+    char name[32];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 5000; i++) {
+            snprintf(name, sizeof(name), "f%d", i);
+            struct intern_key k = {INTERN_C, text(name), text(""), 0};
+            const struct intern_entry *e = intern_get(t, &k, NULL);
+            cr_assert_eq(e->iid, (uint64_t)i + 1);
+            cr_assert_str_eq(e->label, name);
+        }
+    cr_assert_eq(intern_count(t), 5000);
+    intern_free(t);
+}
+
+/* ------------------------------------------------------------ process */
+
+Test(process, the_program_is_what_python3_runs)
+{
+    char *script[] = {"/usr/bin/python3", "-X", "dev", "-u", "dir/app.py",
+                      "-m", "x"};
+    char *module[] = {"python3", "-I", "-m", "json.tool", "a"};
+    char *command[] = {"python3", "-c", "pass"};
+    char *bare[] = {"/usr/bin/python3"};
+    cr_assert_str_eq(process_program_name(script, 7), "app.py");
+    cr_assert_str_eq(process_program_name(module, 5), "json.tool");
+    cr_assert_str_eq(process_program_name(command, 3), "-c");
+    cr_assert_str_eq(process_program_name(bare, 1), "python3");
+    cr_assert_str_eq(process_program_name(NULL, 0), "python");
+}
+
+Test(process, its_own_pid_and_command_line)
+{
+    struct process_info info;
+    cr_assert_eq(process_info_read(&info), 0);
+    cr_assert_eq(info.pid, (int32_t)getpid());
+    cr_assert_geq(info.nargs, 1);
+    cr_assert_neq(info.args[0][0], '\0');
+    cr_assert_null(info.args[info.nargs]);
+    cr_assert_str_eq(info.name, process_program_name(info.args, info.nargs));
+    process_info_free(&info);
+}
