@@ -63,25 +63,47 @@ PIKOS_EXPORT int pikos_durable_config_add(struct pikos_durable *run,
     return 0;
 }
 
-/* Writes all of a slot's tail; a file's bytes go where the process would
-   have put them (pwrite: a flush that did happen is only written again). */
-static size_t salvage_slot(const struct pikos_durable_slot *slot)
+/* Writes `len` bytes of a slot where the process would have put them: a
+   file's at `offset` (pwrite: bytes a flush did write are only written
+   again), the screen's after what it has.  Returns the bytes written. */
+static size_t put_back(const struct pikos_durable_slot *slot, int fd,
+                       const char *data, size_t len, uint64_t offset)
 {
-    size_t used = (size_t)slot->used, done = 0;
-    int fd = slot->to_stdout ? STDOUT_FILENO : open(slot->path, O_WRONLY);
+    size_t done = 0;
 
-    if (used > sizeof(slot->buffer) || fd < 0)
-        return 0;
-    while (done < used) {
+    while (done < len) {
         ssize_t n = slot->to_stdout
-                        ? write(fd, slot->buffer + done, used - done)
-                        : pwrite(fd, slot->buffer + done, used - done,
-                                 (off_t)(slot->file_offset + done));
+                        ? write(fd, data + done, len - done)
+                        : pwrite(fd, data + done, len - done,
+                                 (off_t)(offset + done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
         done += (size_t)n;
+    }
+    return done;
+}
+
+/* The tail, then the ending right after it.  A file ends there: what a
+   big write(2) of the process left half done beyond it is cut off. */
+static size_t salvage_slot(const struct pikos_durable_slot *slot)
+{
+    size_t used = (size_t)slot->used, ending = slot->ending_len, done;
+    uint64_t end = slot->file_offset + used;
+    int fd;
+
+    if (used > sizeof(slot->buffer) || ending > sizeof(slot->ending))
+        return 0;
+    fd = slot->to_stdout ? STDOUT_FILENO : open(slot->path, O_WRONLY);
+    if (fd < 0)
+        return 0;
+    done = put_back(slot, fd, slot->buffer, used, slot->file_offset);
+    if (ending > 0 && done == used) {
+        size_t written = put_back(slot, fd, slot->ending, ending, end);
+        if (written == ending && !slot->to_stdout)
+            (void)!ftruncate(fd, (off_t)(end + ending));
+        done += written;
     }
     if (!slot->to_stdout)
         close(fd);
@@ -94,9 +116,10 @@ PIKOS_EXPORT size_t pikos_durable_salvage(struct pikos_durable *run)
 
     for (size_t i = 0; i < PIKOS_DURABLE_SLOTS; i++) {
         struct pikos_durable_slot *slot = &run->slots[i];
-        if (slot->in_use && slot->used > 0)
+        if (slot->in_use && (slot->used > 0 || slot->ending_len > 0))
             total += salvage_slot(slot);
         slot->used = 0;
+        slot->ending_len = 0;
     }
     return total;
 }
@@ -241,6 +264,7 @@ struct pikos_durable_slot *pikos_durable_slot_take(const char *path)
         slot->file_offset = 0;
         slot->used = 0;
         slot->writing = 0;
+        slot->ending_len = 0;
         slot->in_use = 1;
         return slot;
     }
@@ -250,6 +274,7 @@ struct pikos_durable_slot *pikos_durable_slot_take(const char *path)
 void pikos_durable_slot_release(struct pikos_durable_slot *slot)
 {
     slot->used = 0;
+    slot->ending_len = 0;
     slot->in_use = 0;
 }
 

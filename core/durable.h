@@ -40,16 +40,21 @@ enum pikos_durable_state {
     PIKOS_RUN_FAILED = 4   /* pikos refused to start (reported, exit 2) */
 };
 
-/* One output: its buffer, and where its bytes go. */
+/* One output: its buffer, its ending, and where its bytes go. */
 struct pikos_durable_slot {
     uint32_t in_use;
     uint32_t to_stdout;   /* the screen: file descriptor 1 */
     uint32_t writing;     /* set around the write(2) of a flush */
-    uint32_t reserved;
+    uint32_t ending_len;  /* bytes of `ending`; 0: none (set last) */
     uint64_t file_offset; /* where buffer[0] goes in the file */
     uint64_t used;        /* bytes of whole records in buffer */
     char path[PIKOS_DURABLE_PATH]; /* absolute path of a file output */
     char buffer[PIKOS_DURABLE_BUFFER];
+    /* What goes after everything else (host->output_set_ending): the
+       salvage writes it after the tail and, for a file, cuts the file
+       there, so that a big write the process left half done does not
+       follow it. */
+    char ending[PIKOS_OUTPUT_ENDING_MAX];
 };
 
 struct pikos_durable {
@@ -72,8 +77,8 @@ PIKOS_EXPORT struct pikos_durable *pikos_durable_create(int *fd);
 /* Appends "key=value" to the configuration; -1 when it is full. */
 PIKOS_EXPORT int pikos_durable_config_add(struct pikos_durable *run,
                                           const char *key, const char *value);
-/* Writes what the ended process left in its buffers to its outputs;
-   returns the number of bytes written back. */
+/* Writes what the ended process left in its buffers to its outputs,
+   then each one's ending; returns the number of bytes written back. */
 PIKOS_EXPORT size_t pikos_durable_salvage(struct pikos_durable *run);
 PIKOS_EXPORT void pikos_durable_destroy(struct pikos_durable *run);
 

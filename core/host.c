@@ -78,4 +78,5 @@ const struct pikos_host pikos_host_table = {
     .focus_matches = pikos_focus_match_names,
     .run_started_ns = host_run_started_ns,
     .os_thread_id = pikos_os_thread_id,
+    .output_set_ending = pikos_output_set_ending,
 };

@@ -305,6 +305,8 @@ struct pikos_output *pikos_output_open(const char *path,
 int pikos_output_write(struct pikos_output *out, const char *data, size_t len)
     PIKOS_HIDDEN;
 int pikos_output_flush(struct pikos_output *out) PIKOS_HIDDEN;
+int pikos_output_set_ending(struct pikos_output *out, const char *data,
+                            size_t len) PIKOS_HIDDEN;
 char *pikos_output_reserve(struct pikos_output *out, size_t len) PIKOS_HIDDEN;
 int pikos_output_commit(struct pikos_output *out, size_t used) PIKOS_HIDDEN;
 int pikos_output_close(struct pikos_output *out) PIKOS_HIDDEN;

@@ -27,6 +27,10 @@
  * writes to the output after it.  A file's slot also keeps where its
  * buffer goes in the file.  In a forked child the inherited outputs move
  * to buffers of their own and never touch the parent's slots again.
+ *
+ * An output's ending (pikos_output_set_ending: a format's closing
+ * brackets) lives in its slot too: written at close after everything
+ * else, or by the command after the tail of a process that died.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -178,6 +182,40 @@ int pikos_output_flush(struct pikos_output *out)
     return flush_buffer(out);
 }
 
+/* Kept in the slot, so that the command writes it after the tail of a
+   process that died.  Cleared while it changes and published last: a
+   salvage never writes half of one. */
+int pikos_output_set_ending(struct pikos_output *out, const char *data,
+                            size_t len)
+{
+    struct pikos_durable_slot *slot = out->slot;
+
+    if (len > PIKOS_OUTPUT_ENDING_MAX)
+        return PIKOS_EINVAL;
+    if (out->inherited)
+        return 0;
+    __atomic_store_n(&slot->ending_len, 0, __ATOMIC_RELEASE);
+    if (len > 0)
+        memcpy(slot->ending, data, len);
+    __atomic_store_n(&slot->ending_len, (uint32_t)len, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* The ending, after everything else, at close.  The slot keeps it until
+   the write returns: a file's salvage meanwhile writes it again at the
+   same place (file_offset is not moved past it). */
+static int write_ending(struct pikos_output *out)
+{
+    struct pikos_durable_slot *slot = out->slot;
+    int rc;
+
+    if (out->inherited || slot->ending_len == 0)
+        return 0;
+    rc = write_all(out, slot->ending, slot->ending_len);
+    slot->ending_len = 0;
+    return rc;
+}
+
 int pikos_output_set_owner(struct pikos_output *out,
                            struct pikos_instance *owner,
                            pikos_output_report_fn report, const char *path)
@@ -231,7 +269,7 @@ static void leave_shared_slot(struct pikos_output *out)
             out->error = ENOMEM;
     }
     if (out->slot != NULL)
-        out->slot->used = 0;
+        out->slot->used = out->slot->ending_len = 0;
 }
 
 static void after_fork_in_child(void)
@@ -283,8 +321,10 @@ static int slot_acquire(struct pikos_output *out, const char *path)
 {
     out->slot = pikos_durable_slot_take(out->owns_fd ? path : NULL);
     out->shared = out->slot != NULL;
-    if (out->slot == NULL && (out->slot = malloc(sizeof(*out->slot))) != NULL)
+    if (out->slot == NULL && (out->slot = malloc(sizeof(*out->slot))) != NULL) {
         out->slot->used = out->slot->file_offset = 0;
+        out->slot->ending_len = 0;
+    }
     return out->slot != NULL ? 0 : -1;
 }
 
@@ -333,6 +373,8 @@ int pikos_output_close(struct pikos_output *out)
         return 0;
     list_remove(out);
     int rc = flush_buffer(out);
+    if (rc == 0)
+        rc = write_ending(out);
     int saved_errno = errno;
     if (out->owns_fd && close(out->fd) != 0 && rc == 0 && !out->inherited) {
         rc = PIKOS_EIO;

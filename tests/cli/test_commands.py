@@ -18,6 +18,7 @@ BUILT_IN = {"filters/on_value": "filter", "filters/not_on_value": "filter",
             "recorders/list": "recorder", "recorders/zmq": "recorder",
             "recorders/perfetto": "recorder",
             "recorders/profile": "recorder",
+            "recorders/chrome_trace": "recorder",
             "external/line_profiler": "monitor",
             "external/cprofile": "monitor", "external/yappi": "monitor"}
 BROKEN = ["missing_library", "missing_symbol", "abi_major", "abi_minor",

@@ -125,6 +125,7 @@ const struct pikos_host fake_host = {
     .output_commit = pikos_output_commit,
     .run_started_ns = fake_run_started_ns,
     .os_thread_id = fake_os_thread_id,
+    .output_set_ending = pikos_output_set_ending,
 };
 
 /* ------------------------------------------------------------ options */

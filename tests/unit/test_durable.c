@@ -2,6 +2,7 @@
    arguments, and records that outputs left unflushed written back by the
    command (the salvage) exactly once, however the process ended. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -156,4 +157,111 @@ Test(durable, a_forked_child_leaves_the_parents_buffer_alone)
     pikos_durable_salvage(command);
     assert_file("parent\n");
     pikos_output_close(out);
+}
+
+/* ------------------------------------------------------------ endings */
+
+Test(durable, the_ending_goes_after_the_tail)
+{
+    struct pikos_output *out = open_output(path);
+
+    write_text(out, "[1");
+    cr_assert_eq(pikos_output_set_ending(out, "]\n", 2), 0);
+    write_text(out, ",2");
+    cr_assert_eq(pikos_durable_salvage(command), 6);
+    assert_file("[1,2]\n");
+    cr_assert_eq(pikos_durable_salvage(command), 0); /* once */
+    assert_file("[1,2]\n");
+    pikos_output_close(out);
+}
+
+Test(durable, the_ending_goes_after_what_was_flushed_and_the_tail)
+{
+    struct pikos_output *out = open_output(path);
+
+    pikos_output_set_ending(out, "]", 1);
+    write_text(out, "[flushed");
+    cr_assert_eq(pikos_output_flush(out), 0);
+    write_text(out, ",tail");
+    pikos_durable_salvage(command);
+    assert_file("[flushed,tail]");
+    pikos_output_close(out);
+}
+
+Test(durable, the_ending_alone_when_everything_was_flushed)
+{
+    struct pikos_output *out = open_output(path);
+
+    pikos_output_set_ending(out, "]", 1);
+    write_text(out, "[all");
+    cr_assert_eq(pikos_output_flush(out), 0);
+    cr_assert_eq(pikos_durable_salvage(command), 1);
+    assert_file("[all]");
+    pikos_output_close(out);
+}
+
+/* A closed output wrote its ending itself: the command adds nothing. */
+Test(durable, a_closed_output_has_nothing_left_to_end)
+{
+    struct pikos_output *out = open_output(path);
+
+    write_text(out, "[x");
+    pikos_output_set_ending(out, "]", 1);
+    cr_assert_eq(pikos_output_close(out), 0);
+    cr_assert_eq(pikos_durable_salvage(command), 0);
+    assert_file("[x]");
+}
+
+/* Killed in the middle of a write(2) too big for the buffer: the bytes it
+   put past the last whole record are cut off after the ending. */
+Test(durable, a_half_done_big_write_is_cut_after_the_ending)
+{
+    struct pikos_output *out = open_output(path);
+    int file;
+
+    pikos_output_set_ending(out, "]", 1);
+    write_text(out, "[whole");
+    cr_assert_eq(pikos_output_flush(out), 0);
+    file = open(path, O_WRONLY | O_APPEND);
+    cr_assert_eq(write(file, ",half of a big rec", 18), 18);
+    close(file);
+    pikos_durable_salvage(command);
+    assert_file("[whole]");
+    pikos_output_close(out);
+}
+
+Test(durable, the_screens_ending_follows_its_tail, .init = cr_redirect_stdout)
+{
+    struct pikos_output *out = open_output(NULL);
+
+    write_text(out, "{\"a\": 1");
+    pikos_output_set_ending(out, "}\n", 2);
+    pikos_durable_salvage(command);
+    fflush(stdout);
+    cr_assert_stdout_eq_str("{\"a\": 1}\n");
+}
+
+/* A real crash: a process attached to the region (as the interpreter
+   is) writes, flushes some, sets its ending and is killed by SIGKILL
+   with records still buffered; the command then salvages. */
+Test(durable, a_process_killed_mid_run_leaves_its_tail_and_ending)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        pikos_durable_attach(dup(fd));
+        struct pikos_output *out = pikos_output_open(path, NULL);
+        pikos_output_write(out, "[\"flushed\"", 10);
+        pikos_output_set_ending(out, "]\n", 2);
+        pikos_output_flush(out);
+        pikos_output_write(out, ",\"buffered\"", 11);
+        kill(getpid(), SIGKILL);
+        _exit(1);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_file("[\"flushed\"");
+    cr_assert_eq(pikos_durable_salvage(command), 13);
+    assert_file("[\"flushed\",\"buffered\"]\n");
 }

@@ -231,3 +231,102 @@ Test(output, reserve_flushes_a_full_buffer_first)
     cr_assert_eq(pikos_output_close(out), 0);
     cr_assert_eq(file_size(path), (off_t)sizeof block + 10000);
 }
+
+/* ------------------------------------------------------------ endings */
+
+Test(output, the_ending_is_written_at_close_after_everything)
+{
+    struct pikos_output *out = open_output(path);
+    cr_assert_eq(pikos_output_write(out, "[1", 2), 0);
+    cr_assert_eq(pikos_output_set_ending(out, "]\n", 2), 0);
+    cr_assert_eq(pikos_output_write(out, ",2", 2), 0);
+    cr_assert_eq(pikos_output_flush(out), 0);
+    assert_file_is(path, "[1,2"); /* a flush does not write it */
+    cr_assert_eq(pikos_output_write(out, ",3", 2), 0);
+    cr_assert_eq(pikos_output_close(out), 0);
+    assert_file_is(path, "[1,2,3]\n");
+}
+
+Test(output, a_new_ending_replaces_the_old_and_zero_removes_it)
+{
+    struct pikos_output *out = open_output(path);
+    pikos_output_write(out, "x", 1);
+    cr_assert_eq(pikos_output_set_ending(out, "longer ending", 13), 0);
+    cr_assert_eq(pikos_output_set_ending(out, "<end>", 5), 0);
+    cr_assert_eq(pikos_output_close(out), 0);
+    assert_file_is(path, "x<end>");
+
+    out = open_output(path);
+    pikos_output_write(out, "y", 1);
+    pikos_output_set_ending(out, "<end>", 5);
+    cr_assert_eq(pikos_output_set_ending(out, NULL, 0), 0);
+    cr_assert_eq(pikos_output_close(out), 0);
+    assert_file_is(path, "y");
+}
+
+Test(output, an_ending_too_long_is_refused)
+{
+    static char big[PIKOS_OUTPUT_ENDING_MAX + 1];
+    struct pikos_output *out = open_output(path);
+    memset(big, 'e', sizeof(big));
+    cr_assert_eq(pikos_output_set_ending(out, big, sizeof(big)), PIKOS_EINVAL);
+    cr_assert_eq(pikos_output_set_ending(out, big, PIKOS_OUTPUT_ENDING_MAX), 0);
+    cr_assert_eq(pikos_output_close(out), 0);
+    cr_assert_eq(file_size(path), PIKOS_OUTPUT_ENDING_MAX);
+}
+
+Test(output, the_ending_follows_a_big_write)
+{
+    size_t big = 100 * 1024;
+    char *data = malloc(big);
+    memset(data, 'b', big);
+    struct pikos_output *out = open_output(path);
+    pikos_output_set_ending(out, "!", 1);
+    cr_assert_eq(pikos_output_write(out, data, big), 0);
+    cr_assert_eq(pikos_output_close(out), 0);
+    char *text = fake_read_file(path);
+    cr_assert_eq(strlen(text), big + 1);
+    cr_assert_eq(text[big - 1], 'b');
+    cr_assert_eq(text[big], '!');
+    free(text);
+    free(data);
+}
+
+Test(output, the_screen_gets_its_ending_too, .init = cr_redirect_stdout)
+{
+    struct pikos_output *out = open_output(NULL);
+    pikos_output_write(out, "{\"a\": 1", 7);
+    pikos_output_set_ending(out, "}\n", 2);
+    cr_assert_eq(pikos_output_close(out), 0);
+    cr_assert_stdout_eq_str("{\"a\": 1}\n");
+}
+
+Test(output, a_failed_output_writes_no_ending)
+{
+    struct pikos_output *out = open_output("/dev/full");
+    pikos_output_write(out, "abc", 3);
+    pikos_output_set_ending(out, "]", 1);
+    cr_assert_eq(pikos_output_flush(out), PIKOS_EIO);
+    cr_assert_eq(pikos_output_close(out), PIKOS_EIO);
+    cr_assert_eq(errno, ENOSPC);
+}
+
+Test(output, a_forked_child_never_writes_the_parents_ending)
+{
+    struct pikos_output *out = open_output(path);
+    pikos_output_write(out, "[parent", 7);
+    pikos_output_set_ending(out, "]", 1);
+
+    pid_t child = fork();
+    cr_assert_neq(child, -1);
+    if (child == 0) {
+        pikos_output_set_ending(out, "child's ending", 14);
+        exit(pikos_output_close(out) == 0 ? 0 : 1);
+    }
+    int status;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_file_is(path, "");
+    cr_assert_eq(pikos_output_close(out), 0);
+    assert_file_is(path, "[parent]");
+}

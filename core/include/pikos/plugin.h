@@ -356,7 +356,24 @@ struct pikos_host {
      */
     uint64_t (*run_started_ns)(struct pikos_instance *inst);
     uint64_t (*os_thread_id)(void);
+
+    /*
+     * (since 1.3) An output's ending: `len` bytes (at most
+     * PIKOS_OUTPUT_ENDING_MAX) that the host writes after everything else
+     * however the output ends - at output_close and, under the `pikos`
+     * command, after the tail it writes back for a process that died
+     * (crash, kill, os._exit) - so that a format with closing brackets or
+     * a trailer (JSON, concatenated gzip members) stays whole.  Not on the
+     * hot path: set it once the header is written; setting it again
+     * replaces it, len 0 removes it.  A forked child never writes its
+     * parent's.  Returns 0, or PIKOS_EINVAL when `len` is too long.
+     */
+    int (*output_set_ending)(struct pikos_output *out, const char *data,
+                             size_t len);
 };
+
+/* The longest ending output_set_ending takes. */
+#define PIKOS_OUTPUT_ENDING_MAX 1024
 
 /* Whether the host table reaches `field`: a plugin tests every entry
    added after 1.0 this way before calling it. */
