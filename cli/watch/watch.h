@@ -314,6 +314,8 @@ size_t pikos_watch_text_width(const char *text);
 /* A JSON value as text: integers in decimal, reals as the shortest form
    that reads back the same, strings as they are. */
 void pikos_watch_value_text(const json_t *value, char *buf, size_t size);
+/* A duration for the view: "1.25s", "12.50ms", "3.10us" or "870ns". */
+void pikos_watch_duration_text(unsigned long long ns, char *buf, size_t size);
 /* 100 * part / whole, 0 when whole is 0. */
 double pikos_watch_percent(unsigned long long part, unsigned long long whole);
 
