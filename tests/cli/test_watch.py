@@ -573,51 +573,75 @@ def time_table(block):
     return rows, nanoseconds(in_all[1])
 
 
-def test_timed_program_equals_the_oracle(work):
-    """A real program under monitors/functions:time=true and recorders/zmq:
-    the calls per function equal a setprofile oracle's, own times add up
-    to the total of the oracle's outermost calls, and no function's own
-    time exceeds its total."""
+def watch_timed_program(work, script):
+    """`pikos watch --once` of script run under monitors/functions:time=true
+    and recorders/zmq; returns the snapshot, the interpreter's pid and
+    watch_oracle.py's {"calls", "roots"} for the script."""
     assert os.path.exists(ZMQ_RECORDER), "recorders/zmq is not built"
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     program = subprocess.Popen(
         [PIKOS_BIN, "--plugin", "monitors/functions:time=true", "--plugin",
-         f"recorders/zmq:endpoint={endpoint},wait_for_ready=true",
-         "watch_timed.py"], cwd=work, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)
+         f"recorders/zmq:endpoint={endpoint},wait_for_ready=true", script],
+        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pid = interpreter_pid(program)
     proc = watch("--once", "--timeout", "30", "--top", "0", endpoint)
     _, err = program.communicate(timeout=TIMEOUT)
     assert program.returncode == 0, err
     assert proc.returncode == 0, proc.stderr
-
-    oracle_out = os.path.join(work, "watch_oracle.json")
+    oracle_out = os.path.join(work, f"{script}.watch_oracle.json")
     subprocess.run([PIKOS_PYTHON, os.path.join(HERE, "watch_oracle.py"),
-                    oracle_out, "watch_timed.py"], cwd=work, check=True,
+                    oracle_out, script], cwd=work, check=True,
                    capture_output=True, timeout=TIMEOUT)
     with open(oracle_out, encoding="utf-8") as stream:
         oracle = json.load(stream)
-    events = oracle_events(work, "oracle.py", "watch_timed.py")
+    return proc.stdout, pid, oracle
 
+
+def assert_times_add_up(rows, in_all, roots):
+    """Own times add up to the total of the oracle's outermost calls (and
+    to the table's 'in all'); no function's own time exceeds its total."""
+    roots_total = sum(rows[tuple(root)][1] for root in roots)
+    assert sum(own for own, _, _ in rows.values()) == roots_total == in_all
+    for key, (own, total, _) in rows.items():
+        assert own <= total, key
+
+
+def test_timed_program_equals_the_oracle(work):
+    """A real program (recursion, mutual recursion, C calls, a callback
+    from C, a C call raising, a generator): every function's calls equal
+    the setprofile oracle's; the times add up."""
+    out, pid, oracle = watch_timed_program(work, "watch_timed.py")
+    events = oracle_events(work, "oracle.py", "watch_timed.py")
     host = socket.gethostname()
     head = ("pikos watch: 1 stream, 0 malformed, 0 waiting for a schema\n\n"
             f"== stream {host}:{pid}:1\n"
             f"host {host}  pid {pid}  schema TimedFunctionRecord  ended  "
             f"records {len(events)}  sent {len(events)}  dropped 0\n")
-    assert proc.stdout.startswith(head), proc.stdout
-    rows, in_all = time_table(proc.stdout)
-    expected_calls = {(f, name, line): n
-                      for f, name, line, n in oracle["calls"]}
+    assert out.startswith(head), out
+    rows, in_all = time_table(out)
     assert {key: calls for key, (_, _, calls) in rows.items()} == \
-        expected_calls
+        {(f, name, line): n for f, name, line, n in oracle["calls"]}
     assert len(oracle["roots"]) == 1  # <module>
-    roots_total = sum(rows[tuple(root)][1] for root in oracle["roots"])
-    assert sum(own for own, _, _ in rows.values()) == roots_total == in_all
-    for key, (own, total, _) in rows.items():
-        assert own <= total, key
-    # recursion: fib's total is within <module>'s, its own within that
+    assert_times_add_up(rows, in_all, oracle["roots"])
     fib = rows[("fib", os.path.join(work, "watch_timed.py"), 6)]
-    assert fib[2] > 1 and fib[0] <= fib[1] <= roots_total
+    assert fib[2] == 67 and fib[0] <= fib[1]
+
+
+def test_timed_program_with_two_threads(work):
+    """A worker thread and the main thread: the calls of the script's
+    functions equal the oracle's (which follows threading's threads; the
+    import of threading itself differs between two interpreters, so the
+    comparison stops at the script's file); the times add up over the
+    outermost calls of both threads."""
+    out, _, oracle = watch_timed_program(work, "threads_two.py")
+    rows, in_all = time_table(out)
+    script = os.path.join(work, "threads_two.py")
+    assert {key: calls for key, (_, _, calls) in rows.items()
+            if key[1] == script} == \
+        {(f, name, line): n for f, name, line, n in oracle["calls"]
+         if name == script}
+    assert len(oracle["roots"]) >= 2  # <module>, and the worker's run
+    assert_times_add_up(rows, in_all, oracle["roots"])
 
 
 def timed_plan(stream):

@@ -4,7 +4,8 @@ usage: python3 watch_oracle.py OUT.json script.py [args...]
 
 Runs script.py as oracle.py does (compiled from its bytes with the
 filename python3 gives it, in fresh __main__ globals) under a
-sys.setprofile callback that rebuilds the call stack the way
+sys.setprofile callback (threading.setprofile too, for the threads the
+script starts) that rebuilds each thread's call stack the way
 plugins/recorders/common/call_stacks.h does: call and c_call push; return
 pops the innermost Python frame, closing C frames above it; c_return and
 c_exception pop a C frame on top; an end that matches nothing is ignored.
@@ -15,14 +16,15 @@ Writes to OUT.json
 
 keyed as `pikos watch` keys a function: a Python function by co_name,
 co_filename and co_firstlineno; a C function by its __name__, its
-caller's co_filename and 0.  `roots` are the functions of the outermost
-calls.  The frames of this file's own code (the exec around the script)
+caller's co_filename and 0.  `roots` are the functions of each thread's
+outermost calls.  The frames of this file's own code (the exec around the script)
 are left out.
 """
 import builtins
 import json
 import os
 import sys
+import threading
 
 
 def script_filename(path):
@@ -69,15 +71,31 @@ def main():
     main_globals = {"__name__": "__main__", "__doc__": None,
                     "__builtins__": builtins, "__file__": filename,
                     "__cached__": None}
-    tree = CallTree()
-    sys.setprofile(tree.event)
+    trees = {}  # per thread
+
+    def profile(frame, event, arg):
+        tree = trees.setdefault(threading.get_ident(), CallTree())
+        tree.event(frame, event, arg)
+
+    threading.setprofile(profile)
+    sys.setprofile(profile)
     try:
         exec(code, main_globals)
     finally:
         sys.setprofile(None)
-        with open(out_path, "w", encoding="utf-8") as stream:
-            json.dump({"calls": [[*key, n] for key, n in tree.calls.items()],
-                       "roots": sorted(tree.roots)}, stream)
+        threading.setprofile(None)
+        write(out_path, list(trees.values()))
+
+
+def write(out_path, trees):
+    calls, roots = {}, set()
+    for tree in trees:
+        for key, n in tree.calls.items():
+            calls[key] = calls.get(key, 0) + n
+        roots |= tree.roots
+    with open(out_path, "w", encoding="utf-8") as stream:
+        json.dump({"calls": [[*key, n] for key, n in calls.items()],
+                   "roots": sorted(roots)}, stream)
 
 
 if __name__ == "__main__":
