@@ -78,8 +78,7 @@ static unsigned *open_count(struct call_stack *stack, size_t row)
         unsigned *grown = realloc(open->per_row, count * sizeof(*grown));
         if (!grown)
             return NULL;
-        memset(grown + open->count, 0,
-               (count - open->count) * sizeof(*grown));
+        memset(grown + open->count, 0, (count - open->count) * sizeof(*grown));
         open->per_row = grown;
         open->count = count;
     }
@@ -113,9 +112,9 @@ static long call_row(struct pikos_watch_timing *timing,
 {
     long long first_line =
         kind == TIMED_CALL ? integer_at(row, col->first_line_no) : 0;
-    struct pikos_watch_row *r = pikos_watch_tally_row(
-        &timing->functions, text_at(row, col->function),
-        text_at(row, col->filename), first_line, NULL);
+    struct pikos_watch_row *r =
+        pikos_watch_tally_row(&timing->functions, text_at(row, col->function),
+                              text_at(row, col->filename), first_line, NULL);
     if (!r)
         return -1;
     r->calls++;
@@ -177,18 +176,24 @@ int pikos_watch_timing_add(struct pikos_watch_timing *timing,
     }
 }
 
-void pikos_watch_timing_free(struct pikos_watch_timing *timing)
+/* Frees what each thread's stack holds for us (its `user`). */
+static void free_open_calls(struct call_stacks *stacks)
 {
     struct call_stack *stack;
-    for (size_t i = 0; timing->stacks &&
-                       (stack = call_stacks_at(timing->stacks, i)) != NULL;
-         i++) {
+    for (size_t i = 0; (stack = call_stacks_at(stacks, i)) != NULL; i++) {
         struct open_calls *open = stack->user;
         if (open)
             free(open->per_row);
         free(open);
     }
-    call_stacks_free(timing->stacks);
+}
+
+void pikos_watch_timing_free(struct pikos_watch_timing *timing)
+{
+    if (timing->stacks) {
+        free_open_calls(timing->stacks);
+        call_stacks_free(timing->stacks);
+    }
     pikos_watch_tally_free(&timing->functions);
     memset(timing, 0, sizeof(*timing));
 }
@@ -268,8 +273,7 @@ static int by_filename(const void *pa, const void *pb)
     return c != 0 ? c : pikos_watch_row_key_order(a->row, b->row);
 }
 
-static int (*time_order(enum pikos_watch_sort sort))(const void *,
-                                                      const void *)
+static int (*time_order(enum pikos_watch_sort sort))(const void *, const void *)
 {
     switch (sort) {
     case PIKOS_WATCH_BY_TOTAL:
@@ -304,8 +308,7 @@ int pikos_watch_time_table(const struct pikos_watch_timing *timing,
         table->rows[r].total_ns = functions->rows[r].total_ns;
     }
     const struct call_stack *stack;
-    for (size_t i = 0; (stack = call_stacks_at(timing->stacks, i)) != NULL;
-         i++)
+    for (size_t i = 0; (stack = call_stacks_at(timing->stacks, i)) != NULL; i++)
         add_open_calls(timing, stack, timing->latest_ns, table->rows);
     for (size_t r = 0; r < table->count; r++)
         table->all_ns += table->rows[r].own_ns;

@@ -49,8 +49,7 @@ line_of(const struct pikos_watch_time_table *table, const char *function,
     for (size_t i = 0; i < table->count; i++) {
         const struct pikos_watch_row *row = table->rows[i].row;
         if (strcmp(row->function, function) == 0 &&
-            strcmp(row->filename, filename) == 0 &&
-            row->line_no == first_line)
+            strcmp(row->filename, filename) == 0 && row->line_no == first_line)
             return &table->rows[i];
     }
     cr_assert_fail("no row for %s %s:%lld", function, filename, first_line);
@@ -60,16 +59,14 @@ line_of(const struct pikos_watch_time_table *table, const char *function,
 static void expect_times(const struct pikos_watch_time_table *table,
                          const char *function, const char *filename,
                          long long first_line, unsigned long long calls,
-                         unsigned long long own_ns,
-                         unsigned long long total_ns)
+                         unsigned long long own_ns, unsigned long long total_ns)
 {
     const struct pikos_watch_time_row *t =
         line_of(table, function, filename, first_line);
     cr_expect_eq(t->row->calls, calls, "%s calls %llu", function,
                  t->row->calls);
     cr_expect_eq(t->own_ns, own_ns, "%s own %llu", function, t->own_ns);
-    cr_expect_eq(t->total_ns, total_ns, "%s total %llu", function,
-                 t->total_ns);
+    cr_expect_eq(t->total_ns, total_ns, "%s total %llu", function, t->total_ns);
 }
 
 /* Thread 1: main -> fib -> fib -> len (C); main -> sorted (C) -> key (a
@@ -140,7 +137,7 @@ Test(timing, sorted_by_total_and_by_calls)
     pikos_watch_time_table_free(&table);
     cr_assert_eq(
         pikos_watch_time_table(&s->timing, PIKOS_WATCH_BY_CALLS, &table), 0);
-    cr_expect_str_eq(table.rows[0].row->function, "fib"); /* 2 calls */
+    cr_expect_str_eq(table.rows[0].row->function, "fib");   /* 2 calls */
     cr_expect_str_eq(table.rows[1].row->function, "sleep"); /* then own */
     pikos_watch_time_table_free(&table);
 }
@@ -268,11 +265,12 @@ Test(timing, untimed_streams_have_no_time_table)
                                    "FunctionRecord", function_fields,
                                    function_types),
                  PIKOS_WATCH_NEW_STREAM);
-    cr_assert_eq(watch_send_schema(&streams, 1.0, "h:1:2", "h", 1, "Odd",
-                                   "[\"type\",\"function\",\"filename\","
-                                   "\"time\",\"thread\"]",
-                                   "[\"str\",\"str\",\"str\",\"float\",\"int\"]"),
-                 PIKOS_WATCH_NEW_STREAM);
+    cr_assert_eq(
+        watch_send_schema(&streams, 1.0, "h:1:2", "h", 1, "Odd",
+                          "[\"type\",\"function\",\"filename\","
+                          "\"time\",\"thread\"]",
+                          "[\"str\",\"str\",\"str\",\"float\",\"int\"]"),
+        PIKOS_WATCH_NEW_STREAM);
     cr_expect(streams.list[0]->has_functions && !streams.list[0]->has_times);
     cr_expect(streams.list[1]->has_functions && !streams.list[1]->has_times);
 }
