@@ -7,6 +7,7 @@
  *   watch_decode.c   two frames -> a validated message (no zmq, no curses)
  *   watch_streams.c  the streams seen and what each message does to them
  *   watch_tally.c    per-function and per-line counts (the tables)
+ *   watch_timing.c   own and total time per function of timed streams
  *   watch_memory.c   current and peak RSS/VMS and their sparkline series
  *   watch_format.c   text helpers both outputs share (printable text, ...)
  *   watch_text.c     the plain-text snapshot of `--once`
@@ -119,6 +120,11 @@ struct pikos_watch_row {
     char *line;                /* line tables: the source text of the line */
     unsigned long long calls;  /* function tables: call and c_call records */
     unsigned long long events; /* records of this function / line hits */
+    /* time tables (watch_timing.c): line_no is the function's first line
+       (0 for a C function), and the nanoseconds of its calls that have
+       returned: */
+    unsigned long long own_ns;   /* not in a call it made */
+    unsigned long long total_ns; /* all of it, outermost calls only */
 };
 
 /* Rows keyed on (function, filename, line_no), in first-seen order. */
@@ -136,7 +142,9 @@ enum pikos_watch_sort {
     PIKOS_WATCH_BY_EVENTS, /* the share of events; hits in a line table */
     PIKOS_WATCH_BY_FUNCTION,
     PIKOS_WATCH_BY_FILENAME,
-    PIKOS_WATCH_BY_LINE /* filename, then line number */
+    PIKOS_WATCH_BY_LINE, /* filename, then line number */
+    PIKOS_WATCH_BY_OWN,  /* time tables: own time, then total time */
+    PIKOS_WATCH_BY_TOTAL /* time tables: total time, then own time */
 };
 
 /* The row of that key, made (with zero counts) when new; NULL when out of
@@ -152,6 +160,9 @@ struct pikos_watch_row **
 pikos_watch_tally_sorted(const struct pikos_watch_tally *tally,
                          enum pikos_watch_sort sort);
 void pikos_watch_tally_free(struct pikos_watch_tally *tally);
+/* The order every sort falls back to: function, filename, line. */
+int pikos_watch_row_key_order(const struct pikos_watch_row *a,
+                              const struct pikos_watch_row *b);
 
 /* ------------------------------------------------------ watch_memory.c */
 
@@ -194,7 +205,60 @@ enum pikos_watch_state {
 /* Where a schema keeps the fields the views use (-1: not there). */
 struct pikos_watch_columns {
     int type, function, filename, line_no, line, rss, vms;
+    int first_line_no, time, thread; /* timed records */
 };
+
+/* ------------------------------------------------------ watch_timing.c */
+
+struct call_stacks; /* plugins/recorders/common/call_stacks.h */
+
+/*
+ * Own (exclusive) and total (inclusive) time per function of a timed
+ * stream, the way `py-spy top` shows them.  Each thread's call stack is
+ * rebuilt from call/return/c_call/c_return/c_exception with the shared
+ * rules of plugins/recorders/common/call_stacks.h; a call's time counts
+ * when it ends.  A function's total time counts only its outermost call
+ * open on a thread, so recursion does not count twice.
+ */
+struct pikos_watch_timing {
+    struct pikos_watch_tally functions; /* own_ns, total_ns, calls */
+    struct call_stacks *stacks;
+    unsigned long long latest_ns; /* the latest time of any record */
+};
+
+/* Applies one record (a row of a timed function stream, checked against
+   its schema).  Returns 0, or -1 when out of memory. */
+int pikos_watch_timing_add(struct pikos_watch_timing *timing,
+                           const struct pikos_watch_columns *col,
+                           const json_t *row);
+void pikos_watch_timing_free(struct pikos_watch_timing *timing);
+
+/* One line of a time table: closed calls plus those still open, up to
+   the latest time seen (a live stream's running functions count). */
+struct pikos_watch_time_row {
+    const struct pikos_watch_row *row;
+    unsigned long long own_ns, total_ns;
+};
+
+struct pikos_watch_time_table {
+    struct pikos_watch_time_row *rows; /* every function, sorted */
+    size_t count;
+    /* the sum of every own time: the time of the threads' outermost
+       calls, which percentages are shares of */
+    unsigned long long all_ns;
+};
+
+/* The table in the order `sort` (BY_OWN, BY_TOTAL, BY_CALLS,
+   BY_FUNCTION, BY_FILENAME).  Returns 0 (an empty table has no rows),
+   or -1 when out of memory.  Free it with pikos_watch_time_table_free. */
+int pikos_watch_time_table(const struct pikos_watch_timing *timing,
+                           enum pikos_watch_sort sort,
+                           struct pikos_watch_time_table *table);
+void pikos_watch_time_table_free(struct pikos_watch_time_table *table);
+/* "function (filename:line)", or "function (filename)" for a C function
+   (line 0), into buf as it is (show it through the printable helpers). */
+void pikos_watch_function_text(const struct pikos_watch_row *row, char *buf,
+                               size_t size);
 
 /* One stream: a recorder instance of one process. */
 struct pikos_watch_stream {
@@ -210,7 +274,9 @@ struct pikos_watch_stream {
     double last_heard; /* seconds, on the caller's clock */
     /* What the schema allows (flags): */
     int has_functions, has_lines, has_memory;
+    int has_times; /* function records with time and thread */
     struct pikos_watch_tally functions, lines;
+    struct pikos_watch_timing timing; /* has_times */
     struct pikos_watch_series rss, vms;
     json_t *last_record; /* the latest row (every stream keeps it) */
 };
@@ -248,6 +314,8 @@ size_t pikos_watch_text_width(const char *text);
 /* A JSON value as text: integers in decimal, reals as the shortest form
    that reads back the same, strings as they are. */
 void pikos_watch_value_text(const json_t *value, char *buf, size_t size);
+/* A duration for the view: "1.25s", "12.50ms", "3.10us" or "870ns". */
+void pikos_watch_duration_text(unsigned long long ns, char *buf, size_t size);
 /* 100 * part / whole, 0 when whole is 0. */
 double pikos_watch_percent(unsigned long long part, unsigned long long whole);
 

@@ -121,3 +121,15 @@ double pikos_watch_percent(unsigned long long part, unsigned long long whole)
 {
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
+
+void pikos_watch_duration_text(unsigned long long ns, char *buf, size_t size)
+{
+    if (ns >= 1000000000u)
+        snprintf(buf, size, "%.2fs", (double)ns / 1e9);
+    else if (ns >= 1000000u)
+        snprintf(buf, size, "%.2fms", (double)ns / 1e6);
+    else if (ns >= 1000u)
+        snprintf(buf, size, "%.2fus", (double)ns / 1e3);
+    else
+        snprintf(buf, size, "%lluns", ns);
+}

@@ -14,6 +14,7 @@
  *
  * What a stream shows follows from its fields (docs/live.md):
  *   function, filename, type (str)   calls and share of events per function
+ *   ... and time, thread (int)       own and total time per function
  *   lineNo (int), line (str), no type  hits per source line
  *   RSS, VMS (int)                   current and peak memory, sparkline
  * and every stream keeps its record count and its latest record.
@@ -45,10 +46,15 @@ static void find_columns(struct pikos_watch_stream *s)
     col->line = pikos_watch_schema_field(schema, "line", PIKOS_WATCH_STR);
     col->rss = pikos_watch_schema_field(schema, "RSS", PIKOS_WATCH_INT);
     col->vms = pikos_watch_schema_field(schema, "VMS", PIKOS_WATCH_INT);
+    col->first_line_no =
+        pikos_watch_schema_field(schema, "firstLineNo", PIKOS_WATCH_INT);
+    col->time = pikos_watch_schema_field(schema, "time", PIKOS_WATCH_INT);
+    col->thread = pikos_watch_schema_field(schema, "thread", PIKOS_WATCH_INT);
     s->has_functions =
         col->type >= 0 && col->function >= 0 && col->filename >= 0;
     s->has_lines = col->type < 0 && col->line_no >= 0 && col->line >= 0;
     s->has_memory = col->rss >= 0 && col->vms >= 0;
+    s->has_times = s->has_functions && col->time >= 0 && col->thread >= 0;
 }
 
 /* Everything a schema message sets, and the data of the stream emptied.
@@ -71,6 +77,7 @@ static int take_schema(struct pikos_watch_stream *s,
     s->records = 0;
     pikos_watch_tally_free(&s->functions);
     pikos_watch_tally_free(&s->lines);
+    pikos_watch_timing_free(&s->timing);
     memset(&s->rss, 0, sizeof(s->rss));
     memset(&s->vms, 0, sizeof(s->vms));
     json_decref(s->last_record);
@@ -85,6 +92,7 @@ static void free_stream(struct pikos_watch_stream *s)
     pikos_watch_schema_free(s->schema);
     pikos_watch_tally_free(&s->functions);
     pikos_watch_tally_free(&s->lines);
+    pikos_watch_timing_free(&s->timing);
     json_decref(s->last_record);
     free(s);
 }
@@ -176,7 +184,10 @@ static int count_line(struct pikos_watch_stream *s, const json_t *row)
 /* One row, already checked against the schema. */
 static int apply_row(struct pikos_watch_stream *s, json_t *row)
 {
-    if (s->has_functions && count_function(s, row) < 0)
+    if (s->has_times) {
+        if (pikos_watch_timing_add(&s->timing, &s->col, row) < 0)
+            return -1;
+    } else if (s->has_functions && count_function(s, row) < 0)
         return -1;
     if (s->has_lines && count_line(s, row) < 0)
         return -1;

@@ -147,9 +147,8 @@ static int compare_lines(long long a, long long b)
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/* The order every sort falls back to: function, filename, line. */
-static int compare_keys(const struct pikos_watch_row *a,
-                        const struct pikos_watch_row *b)
+int pikos_watch_row_key_order(const struct pikos_watch_row *a,
+                              const struct pikos_watch_row *b)
 {
     int c = strcmp(a->function, b->function);
     if (c == 0)
@@ -168,7 +167,7 @@ static int by_calls(const void *pa, const void *pb)
     int c = compare_counts(a->calls, b->calls);
     if (c == 0)
         c = compare_counts(a->events, b->events);
-    return c != 0 ? c : compare_keys(a, b);
+    return c != 0 ? c : pikos_watch_row_key_order(a, b);
 }
 
 static int by_events(const void *pa, const void *pb)
@@ -177,20 +176,20 @@ static int by_events(const void *pa, const void *pb)
     int c = compare_counts(a->events, b->events);
     if (c == 0)
         c = compare_counts(a->calls, b->calls);
-    return c != 0 ? c : compare_keys(a, b);
+    return c != 0 ? c : pikos_watch_row_key_order(a, b);
 }
 
 static int by_function(const void *pa, const void *pb)
 {
     ROWS(pa, pb);
-    return compare_keys(a, b);
+    return pikos_watch_row_key_order(a, b);
 }
 
 static int by_filename(const void *pa, const void *pb)
 {
     ROWS(pa, pb);
     int c = strcmp(a->filename, b->filename);
-    return c != 0 ? c : compare_keys(a, b);
+    return c != 0 ? c : pikos_watch_row_key_order(a, b);
 }
 
 static int by_line(const void *pa, const void *pb)
@@ -199,7 +198,7 @@ static int by_line(const void *pa, const void *pb)
     int c = strcmp(a->filename, b->filename);
     if (c == 0)
         c = compare_lines(a->line_no, b->line_no);
-    return c != 0 ? c : compare_keys(a, b);
+    return c != 0 ? c : pikos_watch_row_key_order(a, b);
 }
 
 struct pikos_watch_row **

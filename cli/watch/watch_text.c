@@ -14,8 +14,15 @@
  *            1   33.3%  <module>  /srv/app.py
  *
  * Memory streams add "memory:" with current and peak RSS and VMS (bytes)
- * and a sparkline; line streams "lines by hits, N of M:"; streams of
- * other schemas "last record:" with field=value pairs.
+ * and a sparkline; line streams "lines by hits, N of M:"; timed function
+ * streams (time and thread fields) a time table instead of the calls:
+ *
+ *   functions by own time, 2 of 2 (0.000000050 s in all):
+ *      %Own   %Total        OwnTime      TotalTime       calls  function
+ *     60.0%   100.0%    0.000000030    0.000000050           1  main (/a.py:1)
+ *     40.0%    40.0%    0.000000020    0.000000020           2  len (/a.py)
+ *
+ * streams of other schemas "last record:" with field=value pairs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +125,52 @@ static void print_functions(FILE *out, const struct pikos_watch_stream *s,
     free(rows);
 }
 
+/* Nanoseconds as seconds with all nine decimals (exact), right-aligned
+   in `width` characters. */
+static void put_seconds(FILE *out, unsigned long long ns, int width)
+{
+    char text[32];
+    snprintf(text, sizeof(text), "%llu.%09llu", ns / 1000000000u,
+             ns % 1000000000u);
+    fprintf(out, "%*s", width, text);
+}
+
+static void print_time_row(FILE *out, const struct pikos_watch_time_row *t,
+                           unsigned long long all_ns)
+{
+    fprintf(out, "%7.1f%%  %6.1f%%  ", pikos_watch_percent(t->own_ns, all_ns),
+            pikos_watch_percent(t->total_ns, all_ns));
+    put_seconds(out, t->own_ns, 13);
+    fputs("  ", out);
+    put_seconds(out, t->total_ns, 13);
+    fprintf(out, "  %10llu  ", t->row->calls);
+    char function[2048];
+    pikos_watch_function_text(t->row, function, sizeof(function));
+    pikos_watch_put_printable(out, function);
+    fputc('\n', out);
+}
+
+static void print_times(FILE *out, const struct pikos_watch_stream *s,
+                        size_t top)
+{
+    struct pikos_watch_time_table table;
+    if (pikos_watch_time_table(&s->timing, PIKOS_WATCH_BY_OWN, &table) < 0 ||
+        table.count == 0) {
+        fprintf(out, "functions: %s\n",
+                s->timing.functions.count ? "out of memory" : "none yet");
+        return;
+    }
+    size_t shown = top && top < table.count ? top : table.count;
+    fprintf(out, "functions by own time, %zu of %zu (", shown, table.count);
+    put_seconds(out, table.all_ns, 0);
+    fputs(" s in all):\n", out);
+    fprintf(out, "%8s  %7s  %13s  %13s  %10s  function\n", "%Own", "%Total",
+            "OwnTime", "TotalTime", "calls");
+    for (size_t i = 0; i < shown; i++)
+        print_time_row(out, &table.rows[i], table.all_ns);
+    pikos_watch_time_table_free(&table);
+}
+
 /* "filename:lineNo" as the where column shows it. */
 static char *where_text(const struct pikos_watch_row *row)
 {
@@ -212,7 +265,9 @@ static void print_stream(FILE *out, const struct pikos_watch_stream *s,
     print_stream_head(out, s, now);
     if (s->has_memory)
         print_memory(out, s);
-    if (s->has_functions)
+    if (s->has_times)
+        print_times(out, s, top);
+    else if (s->has_functions)
         print_functions(out, s, top);
     if (s->has_lines)
         print_lines(out, s, top);

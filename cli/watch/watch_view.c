@@ -11,6 +11,12 @@
  *   ...
  *    Tab/n next  p previous  s sort: calls  space pause  q quit
  *
+ * A timed stream (time and thread fields) shows own and total time per
+ * function instead, as `py-spy top` does:
+ *
+ *      %Own  %Total    OwnTime  TotalTime       calls  function (file:line)
+ *     62.1%  100.0%     1.25s      2.01s           1  main (/srv/app.py:3)
+ *
  * One stream is shown at a time; tables fill the screen.  Pause freezes
  * the screen (messages are still received, so no publisher waits).
  */
@@ -48,10 +54,18 @@ static const char *const function_sort_names[] = {"calls", "share", "function",
 static const enum pikos_watch_sort line_sorts[] = {
     PIKOS_WATCH_BY_EVENTS, PIKOS_WATCH_BY_FUNCTION, PIKOS_WATCH_BY_LINE};
 static const char *const line_sort_names[] = {"hits", "function", "line"};
+/* Time tables: keys 1-6 pick a column, as in py-spy top (%Own and
+   OwnTime sort alike, as do %Total and TotalTime). */
+static const enum pikos_watch_sort time_sorts[] = {
+    PIKOS_WATCH_BY_OWN,   PIKOS_WATCH_BY_TOTAL, PIKOS_WATCH_BY_OWN,
+    PIKOS_WATCH_BY_TOTAL, PIKOS_WATCH_BY_CALLS, PIKOS_WATCH_BY_FUNCTION};
+static const char *const time_sort_names[] = {
+    "%Own", "%Total", "OwnTime", "TotalTime", "calls", "function"};
 
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 #define NUMBER_W 10 /* calls, hits */
 #define SHARE_W 7   /* " 100.0%" */
+#define TIME_W 10   /* "123.45ms" */
 
 struct pikos_watch_view *pikos_watch_view_open(void)
 {
@@ -173,13 +187,16 @@ static void draw_footer(const struct pikos_watch_view *view,
                         const struct pikos_watch_stream *s)
 {
     const char *sort = "-";
-    if (s && s->has_functions)
+    if (s && s->has_times)
+        sort = time_sort_names[view->sort % COUNT(time_sorts)];
+    else if (s && s->has_functions)
         sort = function_sort_names[view->sort % COUNT(function_sorts)];
     else if (s && s->has_lines)
         sort = line_sort_names[view->sort % COUNT(line_sorts)];
     char line[160];
     snprintf(line, sizeof(line),
-             " Tab/n next  p previous  s sort: %s  space %s  q quit", sort,
+             " Tab/n next  p previous  s%s sort: %s  space %s  q quit",
+             s && s->has_times ? "/1-6" : "", sort,
              view->paused ? "resume" : "pause");
     attron(A_REVERSE);
     mvhline(LINES - 1, 0, ' ', COLS);
@@ -294,6 +311,46 @@ static void draw_functions(const struct pikos_watch_view *view,
     free(rows);
 }
 
+/* Where the columns of a time table start: %Own, %Total, OwnTime,
+   TotalTime, calls, function (file:line). */
+static const int time_xs[] = {0,
+                              SHARE_W + 1,
+                              2 * SHARE_W + 2,
+                              2 * SHARE_W + TIME_W + 3,
+                              2 * SHARE_W + 2 * TIME_W + 4,
+                              2 * SHARE_W + 2 * TIME_W + NUMBER_W + 6};
+
+static void draw_time_row(const struct pikos_watch_time_row *t,
+                          unsigned long long all_ns, int y)
+{
+    char own[24], total[24], numbers[96], function[1024];
+    pikos_watch_duration_text(t->own_ns, own, sizeof(own));
+    pikos_watch_duration_text(t->total_ns, total, sizeof(total));
+    snprintf(numbers, sizeof(numbers), "%6.1f%% %6.1f%% %*s %*s %*llu",
+             pikos_watch_percent(t->own_ns, all_ns),
+             pikos_watch_percent(t->total_ns, all_ns), TIME_W, own, TIME_W,
+             total, NUMBER_W, t->row->calls);
+    put_cell(y, 0, numbers, COLS, 0);
+    pikos_watch_function_text(t->row, function, sizeof(function));
+    put_cell(y, time_xs[5], function, COLS - time_xs[5], 0);
+}
+
+static void draw_times(const struct pikos_watch_view *view,
+                       const struct pikos_watch_stream *s, int y)
+{
+    size_t which = view->sort % COUNT(time_sorts);
+    struct pikos_watch_time_table table;
+    if (pikos_watch_time_table(&s->timing, time_sorts[which], &table) < 0)
+        return;
+    const char *names[] = {"   %Own",    " %Total",    "   OwnTime",
+                           " TotalTime", "     calls", "function (file:line)"};
+    draw_heading(y, names, time_xs, COUNT(names), which);
+    size_t shown = rows_below(y, table.count);
+    for (size_t i = 0; i < shown; i++)
+        draw_time_row(&table.rows[i], table.all_ns, y + 1 + (int)i);
+    pikos_watch_time_table_free(&table);
+}
+
 /* xs: where the columns hits, line ("file:lineNo"), function and source
    start. */
 static void draw_line_row(const struct pikos_watch_row *row, int y,
@@ -351,7 +408,9 @@ static void draw_stream(const struct pikos_watch_view *view,
     int y = draw_stream_line(s, now, 3);
     if (s->has_memory)
         y = draw_memory(view, s, y);
-    if (s->has_functions)
+    if (s->has_times)
+        draw_times(view, s, y);
+    else if (s->has_functions)
         draw_functions(view, s, y);
     else if (s->has_lines)
         draw_lines(view, s, y);
@@ -397,6 +456,8 @@ int pikos_watch_view_keys(struct pikos_watch_view *view,
             view->selected = (view->selected + n - 1) % n;
         else if (key == 's')
             view->sort++;
+        else if (key >= '1' && key <= '6')
+            view->sort = (unsigned)(key - '1'); /* a time table's column */
         else if (key == ' ')
             view->paused = !view->paused;
     }

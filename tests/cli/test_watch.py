@@ -3,12 +3,14 @@
 The publishers are scripts/watch_publish.py (pyzmq, independent of
 recorders/zmq) sending planned wire-format v1 messages, so every count in
 the expected snapshots is known exactly; the last tests watch real programs
-profiled with recorders/zmq.
+profiled with recorders/zmq, one of them with timed records (own and total
+time per function, against watch_oracle.py).
 """
 import csv
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -534,3 +536,136 @@ def test_two_profiled_programs(work):
     assert proc.stdout == (
         "pikos watch: 2 streams, 0 malformed, 0 waiting for a schema\n\n"
         + blocks[0][1] + "\n" + blocks[1][1])
+
+
+# ---------------------------------------------------------------- timed records
+
+TIME_ROW = re.compile(
+    r"^ *(?P<own_pct>\d+\.\d)%  +(?P<total_pct>\d+\.\d)%  +"
+    r"(?P<own>\d+\.\d{9})  +(?P<total>\d+\.\d{9})  +(?P<calls>\d+)  "
+    r"(?P<function>.*) \((?P<filename>.*?)(?::(?P<line>\d+))?\)$")
+
+
+def nanoseconds(seconds):
+    """'1.000000123' -> 1000000123, exactly."""
+    whole, fraction = seconds.split(".")
+    return int(whole) * 10**9 + int(fraction)
+
+
+def time_table(block):
+    """The rows of a snapshot's time table: {(function, filename, first
+    line): (own ns, total ns, calls)}, and its 'N s in all'."""
+    lines = block.splitlines()
+    head = [i for i, line in enumerate(lines)
+            if line.startswith("functions by own time, ")]
+    assert len(head) == 1, block
+    in_all = re.search(r"\((\d+\.\d{9}) s in all\):$", lines[head[0]])
+    assert lines[head[0] + 1].split() == [
+        "%Own", "%Total", "OwnTime", "TotalTime", "calls", "function"]
+    rows = {}
+    for line in lines[head[0] + 2:]:
+        match = TIME_ROW.match(line)
+        assert match, line
+        key = (match["function"], match["filename"], int(match["line"] or 0))
+        assert key not in rows, line
+        rows[key] = (nanoseconds(match["own"]), nanoseconds(match["total"]),
+                     int(match["calls"]))
+    return rows, nanoseconds(in_all[1])
+
+
+def watch_timed_program(work, script):
+    """`pikos watch --once` of script run under monitors/functions:time=true
+    and recorders/zmq; returns the snapshot, the interpreter's pid and
+    watch_oracle.py's {"calls", "roots"} for the script."""
+    assert os.path.exists(ZMQ_RECORDER), "recorders/zmq is not built"
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    program = subprocess.Popen(
+        [PIKOS_BIN, "--plugin", "monitors/functions:time=true", "--plugin",
+         f"recorders/zmq:endpoint={endpoint},wait_for_ready=true", script],
+        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pid = interpreter_pid(program)
+    proc = watch("--once", "--timeout", "30", "--top", "0", endpoint)
+    _, err = program.communicate(timeout=TIMEOUT)
+    assert program.returncode == 0, err
+    assert proc.returncode == 0, proc.stderr
+    oracle_out = os.path.join(work, f"{script}.watch_oracle.json")
+    subprocess.run([PIKOS_PYTHON, os.path.join(HERE, "watch_oracle.py"),
+                    oracle_out, script], cwd=work, check=True,
+                   capture_output=True, timeout=TIMEOUT)
+    with open(oracle_out, encoding="utf-8") as stream:
+        oracle = json.load(stream)
+    return proc.stdout, pid, oracle
+
+
+def assert_times_add_up(rows, in_all, roots):
+    """Own times add up to the total of the oracle's outermost calls (and
+    to the table's 'in all'); no function's own time exceeds its total."""
+    roots_total = sum(rows[tuple(root)][1] for root in roots)
+    assert sum(own for own, _, _ in rows.values()) == roots_total == in_all
+    for key, (own, total, _) in rows.items():
+        assert own <= total, key
+
+
+def test_timed_program_equals_the_oracle(work):
+    """A real program (recursion, mutual recursion, C calls, a callback
+    from C, a C call raising, a generator): every function's calls equal
+    the setprofile oracle's; the times add up."""
+    out, pid, oracle = watch_timed_program(work, "watch_timed.py")
+    events = oracle_events(work, "oracle.py", "watch_timed.py")
+    host = socket.gethostname()
+    head = ("pikos watch: 1 stream, 0 malformed, 0 waiting for a schema\n\n"
+            f"== stream {host}:{pid}:1\n"
+            f"host {host}  pid {pid}  schema TimedFunctionRecord  ended  "
+            f"records {len(events)}  sent {len(events)}  dropped 0\n")
+    assert out.startswith(head), out
+    rows, in_all = time_table(out)
+    assert {key: calls for key, (_, _, calls) in rows.items()} == \
+        {(f, name, line): n for f, name, line, n in oracle["calls"]}
+    assert len(oracle["roots"]) == 1  # <module>
+    assert_times_add_up(rows, in_all, oracle["roots"])
+    fib = rows[("fib", os.path.join(work, "watch_timed.py"), 6)]
+    assert fib[2] == 67 and fib[0] <= fib[1]
+
+
+def test_timed_program_with_two_threads(work):
+    """A worker thread and the main thread: the calls of the script's
+    functions equal the oracle's (which follows threading's threads; the
+    import of threading itself differs between two interpreters, so the
+    comparison stops at the script's file); the times add up over the
+    outermost calls of both threads."""
+    out, _, oracle = watch_timed_program(work, "threads_two.py")
+    rows, in_all = time_table(out)
+    script = os.path.join(work, "threads_two.py")
+    assert {key: calls for key, (_, _, calls) in rows.items()
+            if key[1] == script} == \
+        {(f, name, line): n for f, name, line, n in oracle["calls"]
+         if name == script}
+    assert len(oracle["roots"]) >= 2  # <module>, and the worker's run
+    assert_times_add_up(rows, in_all, oracle["roots"])
+
+
+def timed_plan(stream):
+    """main calls work (C call len inside) on thread 1 and stays open."""
+    rows = [[0, "call", "main", 1, "/srv/app.py", 1, 0, 1],
+            [1, "call", "work", 3, "/srv/app.py", 3, 1000, 1],
+            [2, "c_call", "len", 4, "/srv/app.py", 0, 2000, 1],
+            [3, "c_return", "len", 4, "/srv/app.py", 0, 2500, 1],
+            [4, "return", "work", 4, "/srv/app.py", 3, 9000, 1]]
+    fields = FUNCTION_FIELDS + ["firstLineNo", "time", "thread"]
+    types = FUNCTION_TYPES + ["int", "int", "int"]
+    return [schema(stream, "alpha", 11, "TimedFunctionRecord", fields, types),
+            records(stream, rows)]
+
+
+def test_view_shows_the_time_table(work):
+    publisher = Publisher(work, "timed", timed_plan("alpha:11:1"), hold=True)
+    term = Terminal("--timeout", "30", publisher.endpoint)
+    assert term.read_until("function (file:line)"), term.output
+    assert term.read_until("work (/srv/app.py:3)"), term.output
+    assert term.read_until("sort: %Own"), term.output
+    # curses redraws only what changed: the footer's sort column
+    assert term.read_until("TotalTime  space", term.key("4")), term.output
+    assert term.read_until("calls  space", term.key("s")), term.output
+    term.key("q")
+    assert term.wait() == 0
+    publisher.finish()

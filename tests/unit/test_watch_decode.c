@@ -20,6 +20,7 @@ static const struct {
     const char *verdicts;
 } cases[] = {
     {"good_function_stream", "new-stream records records ended"},
+    {"good_timed_stream", "new-stream records records ended"},
     {"good_line_stream", "new-stream records ended"},
     {"good_memory_stream", "new-stream records ended"},
     {"good_other_schema", "new-stream records ended"},

@@ -221,3 +221,65 @@ Test(snapshot, unicode_names_align)
                     "         1   50.0%  ab          /\u00e9.py\n"
                     "         1   50.0%  \u00e9t\u00e9_longer  /x.py\n");
 }
+
+/* A timed function stream: own and total time per function instead of
+   the calls table, seconds to the nanosecond, control characters shown as
+   '?'.  main 0..1.5 s calls work 0.25..1.25 s (which calls len for
+   123 ns) and b\x1bd 1.3..1.4 s. */
+Test(snapshot, time_table)
+{
+    watch_send_schema(&streams, 1.0, "t:3:1", "t", 3, "TimedFunctionRecord",
+                      timed_function_fields, timed_function_types);
+    records("t:3:1",
+            "[[0,\"call\",\"main\",1,\"/srv/app.py\",1,0,3],"
+            "[1,\"call\",\"work\",3,\"/srv/app.py\",3,250000000,3],"
+            "[2,\"c_call\",\"len\",4,\"/srv/app.py\",0,500000000,3],"
+            "[3,\"c_return\",\"len\",4,\"/srv/app.py\",0,500000123,3],"
+            "[4,\"return\",\"work\",4,\"/srv/app.py\",3,1250000000,3],"
+            "[5,\"call\",\"b\\u001bd\",20,\"/srv/app.py\",20,1300000000,3],"
+            "[6,\"return\",\"b\\u001bd\",21,\"/srv/app.py\",20,1400000000,3],"
+            "[7,\"return\",\"main\",9,\"/srv/app.py\",1,1500000000,3]]");
+    expect_snapshot(
+        0, 1.0,
+        "pikos watch: 1 stream, 0 malformed, 0 waiting for a schema\n"
+        "\n"
+        "== stream t:3:1\n"
+        "host t  pid 3  schema TimedFunctionRecord  live  records 8\n"
+        "functions by own time, 4 of 4 (1.500000000 s in all):\n"
+        "    %Own   %Total        OwnTime      TotalTime       calls  "
+        "function\n"
+        "   66.7%    66.7%    0.999999877    1.000000000           1  "
+        "work (/srv/app.py:3)\n"
+        "   26.7%   100.0%    0.400000000    1.500000000           1  "
+        "main (/srv/app.py:1)\n"
+        "    6.7%     6.7%    0.100000000    0.100000000           1  "
+        "b?d (/srv/app.py:20)\n"
+        "    0.0%     0.0%    0.000000123    0.000000123           1  "
+        "len (/srv/app.py)\n");
+    expect_snapshot(1, 1.0,
+                    "pikos watch: 1 stream, 0 malformed, 0 waiting for a "
+                    "schema\n"
+                    "\n"
+                    "== stream t:3:1\n"
+                    "host t  pid 3  schema TimedFunctionRecord  live  "
+                    "records 8\n"
+                    "functions by own time, 1 of 4 (1.500000000 s in all):\n"
+                    "    %Own   %Total        OwnTime      TotalTime       "
+                    "calls  function\n"
+                    "   66.7%    66.7%    0.999999877    1.000000000         "
+                    "  1  work (/srv/app.py:3)\n");
+}
+
+Test(snapshot, time_table_none_yet)
+{
+    watch_send_schema(&streams, 1.0, "t:3:1", "t", 3, "TimedFunctionRecord",
+                      timed_function_fields, timed_function_types);
+    expect_snapshot(20, 1.0,
+                    "pikos watch: 1 stream, 0 malformed, 0 waiting for a "
+                    "schema\n"
+                    "\n"
+                    "== stream t:3:1\n"
+                    "host t  pid 3  schema TimedFunctionRecord  live  "
+                    "records 0\n"
+                    "functions: none yet\n");
+}

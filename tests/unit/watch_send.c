@@ -12,6 +12,11 @@
 const char *const function_fields =
     "[\"index\",\"type\",\"function\",\"lineNo\",\"filename\"]";
 const char *const function_types = "[\"int\",\"str\",\"str\",\"int\",\"str\"]";
+const char *const timed_function_fields =
+    "[\"index\",\"type\",\"function\",\"lineNo\",\"filename\","
+    "\"firstLineNo\",\"time\",\"thread\"]";
+const char *const timed_function_types =
+    "[\"int\",\"str\",\"str\",\"int\",\"str\",\"int\",\"int\",\"int\"]";
 const char *const function_memory_fields =
     "[\"index\",\"type\",\"function\",\"RSS\",\"VMS\",\"lineNo\",\"filename\"]";
 const char *const function_memory_types =

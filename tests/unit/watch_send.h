@@ -18,9 +18,10 @@ int watch_send_schema(struct pikos_watch_streams *streams, double now,
                       const char *schema, const char *fields,
                       const char *types);
 
-/* FunctionRecord, FunctionMemoryRecord, LineRecord, LineMemoryRecord:
-   their fields and types as JSON array text. */
+/* FunctionRecord, TimedFunctionRecord, FunctionMemoryRecord, LineRecord,
+   LineMemoryRecord: their fields and types as JSON array text. */
 extern const char *const function_fields, *const function_types;
+extern const char *const timed_function_fields, *const timed_function_types;
 extern const char *const function_memory_fields, *const function_memory_types;
 extern const char *const line_fields, *const line_types;
 extern const char *const line_memory_fields, *const line_memory_types;
