@@ -512,7 +512,7 @@ def test_untimed_records_are_refused_with_one_clear_line(run):
                       "recorders/profile", SCRIPT], run["dir"])
     assert proc.returncode != 0
     assert proc.stderr.splitlines() == [
-        "pikos: [recorders/profile] recorders/profile takes timed records: "
+        "pikos: [recorders/profile] a profile takes timed records: "
         "FunctionRecord has no time and thread fields (give the monitor "
         "time=true, e.g. monitors/functions:time=true)"]
 

@@ -335,7 +335,7 @@ Test(perfetto, untimed_records_are_refused_in_one_message)
     struct fake_instance *fi = recorder(NULL);
     cr_assert_eq(fake_prepare(fi, &untimed_schema), PIKOS_EINVAL);
     cr_assert_str_eq(fi->error,
-                     "recorders/perfetto takes timed records: FunctionRecord "
+                     "a Perfetto trace takes timed records: FunctionRecord "
                      "has no time and thread fields (give the monitor "
                      "time=true, e.g. monitors/functions:time=true)");
     fake_instance_free(fi);

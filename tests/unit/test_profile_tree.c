@@ -322,7 +322,7 @@ Test(plugin, untimed_records_are_refused_with_one_clear_error)
     struct fake_instance *fi = profiler("pstats", path);
     cr_assert_eq(fake_prepare(fi, &untimed), PIKOS_EINVAL);
     cr_assert_str_eq(fi->error,
-                     "recorders/profile takes timed records: FunctionRecord "
+                     "a profile takes timed records: FunctionRecord "
                      "has no time and thread fields (give the monitor "
                      "time=true, e.g. monitors/functions:time=true)");
     fake_instance_free(fi);

@@ -15,7 +15,7 @@ static int field_of(const struct pikos_schema *schema, const char *name,
 }
 
 int timed_schema_bind(struct pikos_instance *inst,
-                      const struct pikos_host *host, const char *recorder,
+                      const struct pikos_host *host, const char *what,
                       const struct pikos_schema *schema,
                       struct timed_schema *b)
 {
@@ -34,12 +34,12 @@ int timed_schema_bind(struct pikos_instance *inst,
             inst, PIKOS_EINVAL,
             "%s takes timed records: %s has no time and thread fields "
             "(give the monitor time=true, e.g. monitors/functions:time=true)",
-            recorder, schema->name);
+            what, schema->name);
     if (b->type < 0 && b->lineno < 0)
         return host->set_error(inst, PIKOS_EINVAL,
                                "%s cannot read %s: it has neither a type "
                                "(function events) nor a lineNo (line events)",
-                               recorder, schema->name);
+                               what, schema->name);
     return PIKOS_OK;
 }
 

@@ -57,11 +57,13 @@ struct timed_event {
 };
 
 /* Finds the fields of `schema`.  Returns PIKOS_OK, or PIKOS_EINVAL with
-   the recorder's error set ("<recorder> takes timed records: ...") when
+   the recorder's error set ("<what> takes timed records: ...", `what`
+   naming what the recorder writes, e.g. "a Chrome trace": the host
+   prefixes the recorder's name) when
    it has no int `time` and `thread`, or neither a `type` (function
    records) nor a `lineNo` (line records) to read events from. */
 int timed_schema_bind(struct pikos_instance *inst,
-                      const struct pikos_host *host, const char *recorder,
+                      const struct pikos_host *host, const char *what,
                       const struct pikos_schema *schema,
                       struct timed_schema *bound);
 

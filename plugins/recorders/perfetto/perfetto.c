@@ -39,7 +39,9 @@
 #include "process.h"
 #include "proto.h"
 
-#define RECORDER_NAME "recorders/perfetto"
+/* What takes timed records, in refusals (the host prefixes them with
+   "[recorders/perfetto]"). */
+#define RECORDER_NAME "a Perfetto trace"
 
 /* Track uuids: the process's and its counters' are fixed, each thread's
    follows from its sequence. */

@@ -24,7 +24,9 @@
 #include "call_tree.h"
 #include "formats.h"
 
-#define RECORDER "recorders/profile"
+/* What takes timed records, in refusals (the host prefixes them with
+   "[recorders/profile]"). */
+#define RECORDER "a profile"
 
 static const struct profile_format {
     const char *name;
