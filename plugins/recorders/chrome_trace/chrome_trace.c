@@ -91,12 +91,6 @@ struct slice_frame {
     size_t at, len;
 };
 
-/* How the records of one schema are read. */
-struct trace_schema {
-    struct timed_schema bound;
-    int source; /* the line records' `line` text, or -1 */
-};
-
 /* ------------------------------------------------------------ writing */
 
 /* Each event is built in the room the sink reserves for its bound, then
@@ -157,22 +151,15 @@ static int write_slice_edge(struct chrome_trace_ctx *self, char phase,
 }
 
 static int write_line(struct chrome_trace_ctx *self,
-                      const struct trace_schema *schema,
-                      const struct timed_event *e,
-                      const struct pikos_value *values)
+                      const struct timed_event *e)
 {
-    const char *source = "";
-    size_t len = 0;
-    char *room;
+    char *room = room_for(self, line_event_max(e, e->line.len));
 
-    if (schema->source >= 0) {
-        source = values[schema->source].u.s.ptr;
-        len = values[schema->source].u.s.len;
-    }
-    if ((room = room_for(self, line_event_max(e, len))) == NULL)
+    if (room == NULL)
         return self->sink.failure;
     return keep(self, room,
-                line_event(room, e->time_ns, self->pid, e, source, len));
+                line_event(room, e->time_ns, self->pid, e, e->line.ptr,
+                           e->line.len));
 }
 
 /* ------------------------------------------------------------ threads */
@@ -280,9 +267,7 @@ static int function_event(struct chrome_trace_ctx *self,
 }
 
 static int line_event_of(struct chrome_trace_ctx *self,
-                         const struct trace_schema *schema,
-                         const struct timed_event *e,
-                         const struct pikos_value *values)
+                         const struct timed_event *e)
 {
     struct call_stack *stack = call_stacks_get(self->stacks, e->thread);
 
@@ -291,7 +276,7 @@ static int line_event_of(struct chrome_trace_ctx *self,
                                      "out of memory");
     if (thread_of(self, stack) == NULL)
         return PIKOS_ENOMEM;
-    return write_line(self, schema, e, values);
+    return write_line(self, e);
 }
 
 /* ------------------------------------------------------------ records */
@@ -301,21 +286,17 @@ static int chrome_trace_prepare(struct pikos_instance *inst, void *ctx,
                                 void **schema_ctx)
 {
     struct chrome_trace_ctx *self = ctx;
-    struct trace_schema *mine = calloc(1, sizeof(*mine));
+    /* The schema's context: where its fields are. */
+    struct timed_schema *mine = calloc(1, sizeof(*mine));
     int rc;
 
     if (mine == NULL)
         return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    rc = timed_schema_bind(inst, self->host, RECORDER_NAME, schema,
-                           &mine->bound);
+    rc = timed_schema_bind(inst, self->host, RECORDER_NAME, schema, mine);
     if (rc != PIKOS_OK) {
         free(mine);
         return rc;
     }
-    mine->source = pikos_schema_field_index(schema, "line");
-    if (mine->source >= 0 && schema->fields[mine->source].type !=
-                                 PIKOS_FIELD_STR)
-        mine->source = -1;
     *schema_ctx = mine;
     return PIKOS_OK;
 }
@@ -335,12 +316,12 @@ static int chrome_trace_record(struct pikos_instance *inst, void *ctx,
                                const struct pikos_record *rec)
 {
     struct chrome_trace_ctx *self = ctx;
-    const struct trace_schema *schema = schema_ctx;
+    const struct timed_schema *bound = schema_ctx;
     struct timed_event e;
     int rc = PIKOS_OK;
 
     (void)inst;
-    timed_event_read(&schema->bound, rec->values, &e);
+    timed_event_read(bound, rec->values, &e);
     e.time_ns += self->run_offset_ns;
     if (e.time_ns > self->last_ns)
         self->last_ns = e.time_ns;
@@ -349,7 +330,7 @@ static int chrome_trace_record(struct pikos_instance *inst, void *ctx,
     if (rc != PIKOS_OK)
         return rc;
     if (e.kind == TIMED_LINE)
-        return line_event_of(self, schema, &e, rec->values);
+        return line_event_of(self, &e);
     return function_event(self, &e);
 }
 

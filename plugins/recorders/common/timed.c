@@ -27,6 +27,7 @@ int timed_schema_bind(struct pikos_instance *inst,
     b->first_lineno = field_of(schema, "firstLineNo", PIKOS_FIELD_INT);
     b->time = field_of(schema, "time", PIKOS_FIELD_INT);
     b->thread = field_of(schema, "thread", PIKOS_FIELD_INT);
+    b->line = field_of(schema, "line", PIKOS_FIELD_STR);
     b->rss = field_of(schema, "RSS", PIKOS_FIELD_INT);
     b->vms = field_of(schema, "VMS", PIKOS_FIELD_INT);
     if (b->time < 0 || b->thread < 0)
@@ -82,6 +83,7 @@ void timed_event_read(const struct timed_schema *b,
     e->kind = b->type >= 0 ? kind_of(text_of(values, b->type)) : TIMED_LINE;
     e->function = text_of(values, b->function);
     e->filename = text_of(values, b->filename);
+    e->line = text_of(values, b->line);
     e->lineno = b->lineno >= 0 ? values[b->lineno].u.i : 0;
     e->first_lineno = b->first_lineno >= 0 ? values[b->first_lineno].u.i : 0;
     e->time_ns = (uint64_t)values[b->time].u.i;

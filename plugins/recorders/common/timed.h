@@ -35,6 +35,7 @@ enum timed_kind {
 struct timed_schema {
     const struct pikos_schema *schema;
     int type, function, filename, lineno, first_lineno, time, thread;
+    int line; /* line records: the line's source text */
     int rss, vms;
 };
 
@@ -48,6 +49,7 @@ struct timed_event {
     enum timed_kind kind;
     struct timed_text function;
     struct timed_text filename;
+    struct timed_text line; /* the source text (line records), or empty */
     int64_t lineno;       /* the line at the event; 0 if absent */
     int64_t first_lineno; /* the function's first line; 0: unknown or C */
     uint64_t time_ns;     /* since the run started */

@@ -95,7 +95,6 @@ struct perfetto_ctx {
 /* The context of one record schema. */
 struct perfetto_schema {
     struct timed_schema bound;
-    int line_text; /* the `line` field (line records), or -1 */
 };
 
 static const struct pikos_option perfetto_options[] = {
@@ -365,14 +364,9 @@ static void write_call_event(struct perfetto_ctx *self, struct thread_track *t,
 }
 
 /* The line's text without its indentation. */
-static struct timed_text line_label(const struct perfetto_schema *sc,
-                                    const struct pikos_record *rec)
+static struct timed_text line_label(const struct timed_event *e)
 {
-    struct timed_text text = {"", 0};
-    if (sc->line_text >= 0) {
-        text.ptr = rec->values[sc->line_text].u.s.ptr;
-        text.len = rec->values[sc->line_text].u.s.len;
-    }
+    struct timed_text text = e->line;
     while (text.len > 0 && (*text.ptr == ' ' || *text.ptr == '\t')) {
         text.ptr++;
         text.len--;
@@ -381,12 +375,10 @@ static struct timed_text line_label(const struct perfetto_schema *sc,
 }
 
 static void write_line(struct perfetto_ctx *self, struct thread_track *t,
-                       const struct perfetto_schema *sc,
-                       const struct pikos_record *rec,
                        const struct timed_event *e)
 {
     struct intern_key key = {INTERN_LINE, e->function, e->filename, e->lineno};
-    struct timed_text label = line_label(sc, rec);
+    struct timed_text label = line_label(e);
     char number[32];
 
     if (label.len == 0) { /* records without a line's text */
@@ -437,7 +429,7 @@ static int perfetto_record(struct pikos_instance *inst, void *ctx,
     }
     if (e.kind == TIMED_LINE) {
         if (self->lines)
-            write_line(self, t, sc, rec, &e);
+            write_line(self, t, &e);
     } else {
         write_call_event(self, t, &e);
     }
@@ -504,10 +496,6 @@ static int perfetto_prepare(struct pikos_instance *inst, void *ctx,
         free(sc);
         return rc;
     }
-    sc->line_text = pikos_schema_field_index(schema, "line");
-    if (sc->line_text >= 0 &&
-        schema->fields[sc->line_text].type != PIKOS_FIELD_STR)
-        sc->line_text = -1;
     if (sc->bound.rss >= 0 && sc->bound.vms >= 0)
         describe_counters(self);
     *schema_ctx = sc;
