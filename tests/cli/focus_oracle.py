@@ -19,14 +19,12 @@ A name is `f` (co_name or co_qualname), `Class.method` (co_qualname) or
 .../pkg/mod/__init__.py; __main__ -> the script).  Run it with the
 interpreter pikos embeds.
 """
-import builtins
 import csv
 import linecache
-import os
 import sys
 import threading
 
-from oracle import script_filename
+from oracle import load_main
 
 
 def module_file_matches(module, filename, main_filename):
@@ -87,14 +85,8 @@ def line_recorder(rows, names, main_filename):
 def main():
     mode, out_path, names, script = sys.argv[1:5]
     names = [name.strip() for name in names.split(",")]
-    filename = script_filename(script)
-    with open(script, "rb") as stream:
-        code = compile(stream.read(), filename, "exec", dont_inherit=True)
-    sys.argv[:] = sys.argv[4:]
-    sys.path[0] = os.path.dirname(os.path.realpath(script))
-    main_globals = {"__name__": "__main__", "__doc__": None,
-                    "__builtins__": builtins, "__file__": filename,
-                    "__cached__": None}
+    code, main_globals = load_main(script, sys.argv[4:])
+    filename = main_globals["__file__"]
     rows = []
     if mode == "functions":
         hook = function_recorder(rows, names, filename)

@@ -11,13 +11,11 @@ globals let it ask a loader, such as zipimport, for a source not on disk)
 with trailing whitespace removed, or "<compiled string>" where there is no
 such line.  Run it with the interpreter pikos embeds.
 """
-import builtins
 import csv
 import linecache
-import os
 import sys
 
-from oracle import script_filename
+from oracle import load_main
 
 
 def line_text(frame):
@@ -28,14 +26,7 @@ def line_text(frame):
 
 def main():
     out_path, script = sys.argv[1], sys.argv[2]
-    filename = script_filename(script)
-    with open(script, "rb") as stream:
-        code = compile(stream.read(), filename, "exec", dont_inherit=True)
-    sys.argv[:] = sys.argv[2:]
-    sys.path[0] = os.path.dirname(os.path.realpath(script))
-    main_globals = {"__name__": "__main__", "__doc__": None,
-                    "__builtins__": builtins, "__file__": filename,
-                    "__cached__": None}
+    code, main_globals = load_main(script, sys.argv[2:])
     events = []
 
     def trace(frame, event, arg):

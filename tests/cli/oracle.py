@@ -26,16 +26,24 @@ def script_filename(path):
     return path
 
 
-def main():
-    out_path, script = sys.argv[1], sys.argv[2]
+def load_main(script, argv):
+    """(code, globals) of `script` as `python3 script args...` runs it:
+    compiled from its bytes with the filename python3 gives it, fresh
+    __main__ globals; sys.argv becomes argv ([script, args...]) and
+    sys.path[0] the script's directory.  Every oracle runs scripts so."""
     filename = script_filename(script)
     with open(script, "rb") as stream:
         code = compile(stream.read(), filename, "exec", dont_inherit=True)
-    sys.argv[:] = sys.argv[2:]
+    sys.argv[:] = argv
     sys.path[0] = os.path.dirname(os.path.realpath(script))
-    main_globals = {"__name__": "__main__", "__doc__": None,
-                    "__builtins__": builtins, "__file__": filename,
-                    "__cached__": None}
+    return code, {"__name__": "__main__", "__doc__": None,
+                  "__builtins__": builtins, "__file__": filename,
+                  "__cached__": None}
+
+
+def main():
+    out_path, script = sys.argv[1], sys.argv[2]
+    code, main_globals = load_main(script, sys.argv[2:])
     events = []
 
     def profile(frame, event, arg):

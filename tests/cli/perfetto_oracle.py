@@ -12,25 +12,16 @@ filename and firstlineno those of the frame's code (for c_* events the
 caller's).  The first entry is ["main", the main thread's OS id].  Run it
 with the interpreter pikos embeds.
 """
-import builtins
 import json
-import os
 import sys
 import threading
 
-from oracle import script_filename
+from oracle import load_main
 
 
 def main():
     out_path, script = sys.argv[1], sys.argv[2]
-    filename = script_filename(script)
-    with open(script, "rb") as stream:
-        code = compile(stream.read(), filename, "exec", dont_inherit=True)
-    sys.argv[:] = sys.argv[2:]
-    sys.path[0] = os.path.dirname(os.path.realpath(script))
-    main_globals = {"__name__": "__main__", "__doc__": None,
-                    "__builtins__": builtins, "__file__": filename,
-                    "__cached__": None}
+    code, main_globals = load_main(script, sys.argv[2:])
     events = [["main", threading.get_native_id()]]
 
     def profile(frame, event, arg):

@@ -16,26 +16,13 @@ gives it, in fresh __main__ globals), under:
   wrapped to run under its own), merged with pstats.Stats.add and written
   with dump_stats.
 """
-import builtins
 import cProfile
 import json
-import os
 import pstats
 import sys
 import threading
 
-
-def load(script):
-    filename = script
-    if not os.path.isabs(script):
-        filename = os.getcwd() + os.sep + script
-    with open(script, "rb") as stream:
-        code = compile(stream.read(), filename, "exec", dont_inherit=True)
-    sys.argv[:] = [script]
-    sys.path[0] = os.path.dirname(os.path.realpath(script))
-    return code, {"__name__": "__main__", "__doc__": None,
-                  "__builtins__": builtins, "__file__": filename,
-                  "__cached__": None}
+from oracle import load_main
 
 
 class Tree:
@@ -115,7 +102,7 @@ def run_cprofile(out, code, main_globals):
 
 def main():
     mode, out, script = sys.argv[1:4]
-    code, main_globals = load(script)
+    code, main_globals = load_main(script, [script])
     {"tree": run_tree, "cprofile": run_cprofile}[mode](out, code, main_globals)
 
 

@@ -9,23 +9,17 @@ threading.get_native_id() (the OS thread id), firstLineNo the code's
 co_firstlineno for Python events and 0 for C events - what
 TimedFunctionRecord says (docs/records.md).
 """
-import builtins
 import csv
-import os
 import sys
 import threading
+
+from oracle import load_main
 
 
 def main():
     out_path, script = sys.argv[1], sys.argv[2]
-    filename = os.path.abspath(script)
-    with open(script, "rb") as stream:
-        code = compile(stream.read(), filename, "exec", dont_inherit=True)
-    sys.argv[:] = sys.argv[2:]
-    sys.path[0] = os.path.dirname(os.path.realpath(script))
-    main_globals = {"__name__": "__main__", "__doc__": None,
-                    "__builtins__": builtins, "__file__": filename,
-                    "__cached__": None}
+    code, main_globals = load_main(script, sys.argv[2:])
+    filename = main_globals["__file__"]
     events = []
 
     def profile(frame, event, arg):

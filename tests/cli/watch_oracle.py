@@ -20,18 +20,11 @@ caller's co_filename and 0.  `roots` are the functions of each thread's
 outermost calls.  The frames of this file's own code (the exec around the script)
 are left out.
 """
-import builtins
 import json
-import os
 import sys
 import threading
 
-
-def script_filename(path):
-    """co_filename of a script run as `python3 path` (3.9+: absolute)."""
-    if sys.version_info >= (3, 9) and not os.path.isabs(path):
-        return os.getcwd() + os.sep + path
-    return path
+from oracle import load_main
 
 
 class CallTree:
@@ -63,14 +56,7 @@ class CallTree:
 
 def main():
     out_path, script = sys.argv[1], sys.argv[2]
-    filename = script_filename(script)
-    with open(script, "rb") as stream:
-        code = compile(stream.read(), filename, "exec", dont_inherit=True)
-    sys.argv[:] = sys.argv[2:]
-    sys.path[0] = os.path.dirname(os.path.realpath(script))
-    main_globals = {"__name__": "__main__", "__doc__": None,
-                    "__builtins__": builtins, "__file__": filename,
-                    "__cached__": None}
+    code, main_globals = load_main(script, sys.argv[2:])
     trees = {}  # per thread
 
     def profile(frame, event, arg):
