@@ -47,7 +47,7 @@ struct pikos_code_entry *pikos_last_entry;
 int pikos_utf8_view_of_attr(PyObject *obj, const char *attr,
                             struct pikos_utf8_view *view)
 {
-    PyObject *value = PyObject_GetAttrString(obj, attr);
+    PyObject *value = pikos_py_attr(obj, attr);
 
     view->owner = NULL;
     if (value == NULL || !PyUnicode_Check(value)) {
@@ -140,7 +140,7 @@ static struct pikos_code_entry *entry_new(PyObject *code)
 {
     struct pikos_utf8_view name = {0}, qualname = {0}, filename = {0};
     struct pikos_code_entry *entry = NULL;
-    PyObject *firstlineno = PyObject_GetAttrString(code, "co_firstlineno");
+    PyObject *firstlineno = pikos_py_attr(code, "co_firstlineno");
 
     if (firstlineno != NULL &&
         pikos_utf8_view_of_attr(code, "co_name", &name) == 0 &&

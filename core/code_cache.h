@@ -10,6 +10,7 @@
 #include <Python.h>
 
 #include "internal.h"
+#include "py_attr.h"
 
 /*
  * One code object's entry, made the first time one of its frames has an

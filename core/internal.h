@@ -42,6 +42,8 @@
  *   monitoring.c  the program's start and end through sys.monitoring (3.12+)
  *   takeover.c  telling when the program takes CPython's hook from pikos
  *   python_module.c  whether an external monitor's Python module is there
+ *   py_attr.c   attributes named by a C string, through the interned name
+ *               (CPython's type cache keeps a fresh name string alive)
  *   memory.c    process memory for the memory monitors (memory_linux.c:
  *               reading it on Linux), the shared sampler thread
  *   version.c   pikos_version (in libpikos only)
@@ -49,8 +51,8 @@
  *
  * Headers beside this one, for the files that need Python.h or share
  * insides: code_cache.h, threads.h, program.h, source.h, monitor_limits.h,
- * pipeline.h; durable.h is shared with the pikos command.  docs/design.md
- * has the map of the whole tree.
+ * pipeline.h, py_attr.h; durable.h is shared with the pikos command.
+ * docs/design.md has the map of the whole tree.
  */
 #ifndef PIKOS_INTERNAL_H
 #define PIKOS_INTERNAL_H

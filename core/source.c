@@ -324,10 +324,16 @@ static PyObject *getlines(PyObject *filename, PyObject *globals)
     PyObject *modules = PySys_GetObject("modules"); /* borrowed */
     PyObject *linecache =
         modules ? PyDict_GetItemString(modules, "linecache") : NULL;
+    PyObject *method, *lines;
 
     if (linecache == NULL)
         return pikos_source_read_lines(filename, globals);
-    return PyObject_CallMethod(linecache, "getlines", "OO", filename, globals);
+    method = pikos_py_attr(linecache, "getlines");
+    lines = method != NULL
+                ? PyObject_CallFunctionObjArgs(method, filename, globals, NULL)
+                : NULL;
+    Py_XDECREF(method);
+    return lines;
 }
 
 /*
@@ -344,7 +350,7 @@ static PyObject *linecache_lines(const struct pikos_code *code)
 
     if (frame != NULL) {
         PyCodeObject *running = PyFrame_GetCode(frame);
-        filename = PyObject_GetAttrString((PyObject *)running, "co_filename");
+        filename = pikos_py_attr((PyObject *)running, "co_filename");
         Py_DECREF(running);
         globals = PyFrame_GetGlobals(frame);
     } else {

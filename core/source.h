@@ -8,6 +8,7 @@
 #include <Python.h>
 
 #include "internal.h"
+#include "py_attr.h"
 
 /* The lines linecache.getlines(filename, globals) would give (a new
    list), read without importing linecache; NULL with a Python exception

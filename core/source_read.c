@@ -170,7 +170,7 @@ static PyObject *file_lines(PyObject *data)
    as linecache splits it; NULL (no exception) when there is none. */
 static PyObject *loader_lines(PyObject *globals)
 {
-    PyObject *name, *loader, *spec, *source, *lines = NULL;
+    PyObject *name, *loader, *spec, *get_source, *source, *lines = NULL;
 
     if (globals == NULL || !PyDict_Check(globals) ||
         (name = PyDict_GetItemString(globals, "__name__")) == NULL)
@@ -179,12 +179,16 @@ static PyObject *loader_lines(PyObject *globals)
     spec = PyDict_GetItemString(globals, "__spec__");
     if ((loader == NULL || loader == Py_None) && spec != NULL &&
         spec != Py_None)
-        loader = PyObject_GetAttrString(spec, "loader");
+        loader = pikos_py_attr(spec, "loader");
     else
         Py_XINCREF(loader);
-    source = loader != NULL && loader != Py_None
-                 ? PyObject_CallMethod(loader, "get_source", "O", name)
+    get_source = loader != NULL && loader != Py_None
+                     ? pikos_py_attr(loader, "get_source")
+                     : NULL;
+    source = get_source != NULL
+                 ? PyObject_CallFunctionObjArgs(get_source, name, NULL)
                  : NULL;
+    Py_XDECREF(get_source);
     if (source != NULL && PyUnicode_Check(source))
         lines = PyUnicode_Splitlines(source, 1);
     Py_XDECREF(source);

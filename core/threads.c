@@ -223,9 +223,9 @@ static PyObject *new_thread_hook(int kind)
    its spec so): its functions may not be defined yet. */
 static int module_initializing(PyObject *module)
 {
-    PyObject *spec = PyObject_GetAttrString(module, "__spec__");
+    PyObject *spec = pikos_py_attr(module, "__spec__");
     PyObject *flag = spec != NULL && spec != Py_None
-                         ? PyObject_GetAttrString(spec, "_initializing")
+                         ? pikos_py_attr(spec, "_initializing")
                          : NULL;
     int initializing = flag != NULL && PyObject_IsTrue(flag) == 1;
 
@@ -249,6 +249,19 @@ static PyObject *imported_threading(void)
     return threading;
 }
 
+/* threading.NAME(arg), or threading.NAME() when arg is NULL. */
+static PyObject *threading_call(PyObject *threading, const char *name,
+                                PyObject *arg)
+{
+    PyObject *function = pikos_py_attr(threading, name);
+    PyObject *result =
+        function != NULL ? PyObject_CallFunctionObjArgs(function, arg, NULL)
+                         : NULL;
+
+    Py_XDECREF(function);
+    return result;
+}
+
 /* threading.setprofile(ours) (or settrace), keeping the hook it had.
    -1 with a Python exception set. */
 static int hook_new_threads(int kind, PyObject *threading)
@@ -256,11 +269,10 @@ static int hook_new_threads(int kind, PyObject *threading)
     struct installation *in = &installations[kind];
     PyObject *hook = new_thread_hook(kind);
     PyObject *previous =
-        hook ? PyObject_CallMethod(threading, threading_getter[kind], NULL)
-             : NULL;
+        hook ? threading_call(threading, threading_getter[kind], NULL) : NULL;
     PyObject *done =
         previous
-            ? PyObject_CallMethod(threading, threading_setter[kind], "O", hook)
+            ? threading_call(threading, threading_setter[kind], hook)
             : NULL;
 
     if (done == NULL) {
@@ -298,8 +310,7 @@ static void unhook_new_threads(int kind)
     in->pending = 0;
     if (in->threading == NULL)
         return;
-    done = PyObject_CallMethod(in->threading, threading_setter[kind], "O",
-                               in->previous);
+    done = threading_call(in->threading, threading_setter[kind], in->previous);
     if (done == NULL)
         PyErr_Clear();
     Py_XDECREF(done);

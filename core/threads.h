@@ -11,6 +11,7 @@
 #include <Python.h>
 
 #include "internal.h"
+#include "py_attr.h"
 
 enum pikos_hook_kind {
     PIKOS_HOOK_PROFILE = 0, /* PyEval_SetProfile: function events */

@@ -4,7 +4,8 @@
  * (<pikos/pikos.h>) and adds two built-in plugins that call Python objects:
  * recorders/python and filters/python.
  *
- *   module.c     module init, Error, the module's functions
+ *   module.c     module init, Error, the module's functions; attributes
+ *                by C string name
  *   registry.c   the process's registry, plugins() and load()
  *   errors.c     core errors as Python exceptions; exceptions kept aside
  *   options.c    Python option values as the core's text settings
@@ -24,6 +25,15 @@
 #include <Python.h>
 
 #include <pikos/pikos.h>
+
+/* ------------------------------------------------------------ module.c */
+
+/* obj.name, as PyObject_GetAttrString, but through the interned str of the
+   name: CPython's type attribute cache keeps alive the name string of each
+   lookup that lands in a new entry of it (4096), so a fresh name string per
+   call (PyObject_GetAttrString's) grows the heap by up to ~200 KB over
+   repeated runs.  New reference, or NULL with an exception set. */
+PyObject *pikos_ext_attr(PyObject *obj, const char *name);
 
 /* ------------------------------------------------------------ errors.c */
 

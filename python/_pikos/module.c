@@ -9,6 +9,16 @@
  */
 #include "ext.h"
 
+PyObject *pikos_ext_attr(PyObject *obj, const char *name)
+{
+    PyObject *interned = PyUnicode_InternFromString(name);
+    PyObject *value =
+        interned != NULL ? PyObject_GetAttr(obj, interned) : NULL;
+
+    Py_XDECREF(interned);
+    return value;
+}
+
 static PyMethodDef module_methods[] = {
     {"plugins", pikos_ext_plugins, METH_NOARGS,
      "plugins() -> list of dict\n\nEvery plugin found (name, kind, summary, "

@@ -99,7 +99,7 @@ static void set_main_filename(void)
 {
     PyObject *main = PyImport_ImportModule("__main__");
     PyObject *file =
-        main != NULL ? PyObject_GetAttrString(main, "__file__") : NULL;
+        main != NULL ? pikos_ext_attr(main, "__file__") : NULL;
     const char *path =
         file != NULL && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
 
@@ -173,12 +173,15 @@ static PyObject *pipeline_add_python_recorder(struct pikos_ext_pipeline *self,
     if (check_stopped(self) < 0)
         return NULL;
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-        int has = PyObject_HasAttrString(recorder, methods[i]);
-        if (!has)
+        PyObject *method = pikos_ext_attr(recorder, methods[i]);
+
+        PyErr_Clear(); /* as hasattr(): any error means "has none" */
+        if (method == NULL)
             return PyErr_Format(PyExc_TypeError,
                                 "a Python recorder needs prepare(), record() "
                                 "and finalize(): %.100s has no %s()",
                                 Py_TYPE(recorder)->tp_name, methods[i]);
+        Py_DECREF(method);
     }
     inst = python_instance(self, &pikos_ext_python_recorder, recorder);
     return inst != NULL ? adopt(self, inst) : NULL;

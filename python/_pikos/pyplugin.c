@@ -100,7 +100,7 @@ static PyObject *target_name(const struct pikos_ext_pyplugin *p,
     if (method != NULL)
         return PyUnicode_FromFormat("%s.%s()", Py_TYPE(p->target)->tp_name,
                                     method);
-    qualname = PyObject_GetAttrString(p->target, "__qualname__");
+    qualname = pikos_ext_attr(p->target, "__qualname__");
     if (qualname != NULL && PyUnicode_Check(qualname))
         name = PyUnicode_FromFormat("%U()", qualname);
     Py_XDECREF(qualname);

@@ -39,7 +39,7 @@ int pikos_ext_records_init(void)
     collections = PyImport_ImportModule("collections");
     if (collections == NULL)
         return -1;
-    namedtuple = PyObject_GetAttrString(collections, "namedtuple");
+    namedtuple = pikos_ext_attr(collections, "namedtuple");
     Py_DECREF(collections);
     record_classes = namedtuple != NULL ? PyDict_New() : NULL;
     return record_classes != NULL ? 0 : -1;
@@ -114,7 +114,7 @@ static PyObject *template_attribute(PyObject *base,
     if (pikos_schema_field_index(schema, attr) < 0)
         return PyUnicode_FromString(template);
     module = PyImport_ImportModule("pikos.monitors.records");
-    field = module ? PyObject_GetAttrString(base, attr) : NULL;
+    field = module ? pikos_ext_attr(base, attr) : NULL;
     value = field ? PyObject_CallMethod(module, "TemplateOrField", "sO",
                                         template, field)
                   : NULL;
@@ -180,7 +180,7 @@ static PyObject *class_of(const struct pikos_schema *schema)
 /* `name` from the class's own namespace (not its bases'); NULL if absent. */
 static PyObject *own_attribute(PyObject *cls, const char *name)
 {
-    PyObject *namespace = PyObject_GetAttrString(cls, "__dict__");
+    PyObject *namespace = pikos_ext_attr(cls, "__dict__");
     PyObject *value =
         namespace != NULL ? PyMapping_GetItemString(namespace, name) : NULL;
 
