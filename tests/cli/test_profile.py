@@ -32,6 +32,14 @@ APP_FUNCTIONS = ["<module>", "main", "work", "leaf", "fact", "even", "odd",
                  "outer", "inner", "parse"]
 
 
+def tool_env():
+    """The environment of the readers (protoc, go, npm, chromium): they
+    are no programs under test, and a sanitizer build's preloaded runtime
+    (run-tests.sh sets LD_PRELOAD) is not for them - it hangs chromium."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """The program profiled once, by four recorders (one per format) of
@@ -70,7 +78,8 @@ def read_pprof(path, tmp_path):
         pytest.skip("protoc is not installed (apt-get install protobuf-compiler)")
     pytest.importorskip("google.protobuf")
     subprocess.run(["protoc", f"-I{HERE}", f"--python_out={tmp_path}",
-                    os.path.join(HERE, "profile.proto")], check=True)
+                    os.path.join(HERE, "profile.proto")], check=True,
+                    env=tool_env())
     spec = importlib.util.spec_from_file_location(
         "profile_pb2", os.path.join(tmp_path, "profile_pb2.py"))
     profile_pb2 = importlib.util.module_from_spec(spec)
@@ -188,7 +197,7 @@ def go_pprof(args):
     if shutil.which("go") is None:
         pytest.skip("go is not installed (apt-get install golang-go)")
     proc = subprocess.run(["go", "tool", "pprof", *args], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=tool_env())
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -350,7 +359,8 @@ def npm_speedscope():
                     "not available")
     proc = subprocess.run(["npm", "install", "--no-audit", "--no-fund",
                            "--prefix", prefix, "speedscope"],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600,
+                          env=tool_env())
     if proc.returncode != 0 or not os.path.isdir(release):
         pytest.skip(f"npm could not install speedscope: {proc.stderr[-300:]}")
     return release
@@ -484,7 +494,7 @@ def dump_speedscope(browser, url, user_data):
         [browser, "--headless", "--no-sandbox", "--disable-gpu",
          f"--user-data-dir={user_data}", "--window-size=1280,8000",
          "--virtual-time-budget=15000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True, text=True, timeout=300, env=tool_env())
     assert proc.returncode == 0, proc.stderr[-2000:]
     title = re.search(r"<title>([^<]*)</title>", proc.stdout).group(1)
     shown = {html.unescape(m)
