@@ -39,8 +39,8 @@ static Py_ssize_t code_extra_index = -1;
 
 static struct pikos_code_entry *code_entries;
 
-PyCodeObject *pikos_last_code;
-struct pikos_code_entry *pikos_last_entry;
+struct pikos_recent_code pikos_last_code;
+struct pikos_recent_code pikos_recent_codes[PIKOS_RECENT_CODES];
 
 /* ------------------------------------------------------------ UTF-8 */
 
@@ -163,10 +163,11 @@ static void entry_free(void *extra)
 {
     struct pikos_code_entry *entry = extra;
 
-    if (entry == pikos_last_entry) {
-        pikos_last_code = NULL;
-        pikos_last_entry = NULL;
-    }
+    if (pikos_last_code.entry == entry)
+        pikos_last_code = (struct pikos_recent_code){0};
+    for (size_t i = 0; i < PIKOS_RECENT_CODES; i++)
+        if (pikos_recent_codes[i].entry == entry)
+            pikos_recent_codes[i] = (struct pikos_recent_code){0};
     entry_unlink(entry);
     free(entry);
 }
@@ -204,8 +205,8 @@ struct pikos_code_entry *pikos_code_entry_lookup(PyCodeObject *code)
         entry = entry_create((PyObject *)code);
     }
     if (entry != NULL) {
-        pikos_last_code = code;
-        pikos_last_entry = entry;
+        pikos_last_code = (struct pikos_recent_code){code, entry};
+        *pikos_recent_slot(code) = pikos_last_code;
     }
     return entry;
 }

@@ -52,19 +52,43 @@ int pikos_code_cache_reserve(const char *owner,
 struct pikos_code_entry *
 pikos_code_entry_lookup(PyCodeObject *code) PIKOS_HIDDEN;
 
-/* The code object of the last lookup and its entry: most events come from
-   the code object of the event before (a loop's lines, a recursion), so
-   that one is at hand without a call.  Forgotten when its entry is freed. */
-extern PyCodeObject *pikos_last_code PIKOS_HIDDEN;
-extern struct pikos_code_entry *pikos_last_entry PIKOS_HIDDEN;
+/* The code objects of recent lookups and their entries: most events come
+   from the code object of the event before (a loop's lines, a recursion),
+   and most others from one seen a few events before (caller and callee
+   taking turns).  The last one is compared first; the others have a
+   slot each in a small table indexed by a hash of the code's address.
+   Both are at hand without a call and without reading co_extra.  An
+   entry leaves them when it is freed. */
+#define PIKOS_RECENT_CODE_BITS 4
+#define PIKOS_RECENT_CODES (1u << PIKOS_RECENT_CODE_BITS)
+struct pikos_recent_code {
+    PyCodeObject *code;
+    struct pikos_code_entry *entry;
+};
+extern struct pikos_recent_code pikos_last_code PIKOS_HIDDEN;
+extern struct pikos_recent_code pikos_recent_codes[PIKOS_RECENT_CODES]
+    PIKOS_HIDDEN;
 
-/* pikos_code_entry_lookup, with the last one at hand (the hot path of
+static inline struct pikos_recent_code *pikos_recent_slot(PyCodeObject *code)
+{
+    /* Fibonacci hashing: the top bits of the address times 2^64/phi. */
+    uint64_t hash = (uint64_t)(uintptr_t)code * 0x9e3779b97f4a7c15u;
+    return &pikos_recent_codes[hash >> (64 - PIKOS_RECENT_CODE_BITS)];
+}
+
+/* pikos_code_entry_lookup, with the recent ones at hand (the hot path of
    every event). */
 static inline struct pikos_code_entry *pikos_code_entry_of(PyCodeObject *code)
 {
-    if (code == pikos_last_code)
-        return pikos_last_entry;
-    return pikos_code_entry_lookup(code);
+    struct pikos_recent_code *slot;
+
+    if (pikos_last_code.code == code)
+        return pikos_last_code.entry;
+    slot = pikos_recent_slot(code);
+    if (slot->code != code)
+        return pikos_code_entry_lookup(code); /* fills the slot */
+    pikos_last_code = *slot;
+    return slot->entry;
 }
 
 /* Clears the focus verdict bits `bits` of every entry. */

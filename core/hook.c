@@ -29,6 +29,7 @@
 #include "program.h"
 #include "threads.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,7 @@ struct active_monitor {
     uint32_t hook_mask;  /* the events it must see: its own, and calls and
                             returns when it follows a focus */
     int limit;           /* enum limit_kind */
+    int wants_time;      /* its events carry time_ns */
     struct pikos_monitor_limits limits;
 };
 
@@ -235,11 +237,14 @@ static int code_in_focus(struct pikos_code_entry *entry,
 }
 
 /* The calling thread's id, asked at most once per event and only when a
-   monitor's limits or a record need it. */
+   monitor's limits or a record need it.  It is PyThread_get_thread_ident()'s
+   value, which CPython's pthread build takes from pthread_self(): asked
+   directly, it skips that function's call and its "threads initialized?"
+   test. */
 static uint64_t current_thread(uint64_t *thread_id)
 {
     if (*thread_id == 0)
-        *thread_id = PyThread_get_thread_ident();
+        *thread_id = (uint64_t)pthread_self();
     return *thread_id;
 }
 
@@ -311,16 +316,18 @@ static void event_build(struct pikos_event *ev, PyFrameObject *frame,
                         const struct pikos_code *code, uint32_t type,
                         PyObject *arg, uint64_t thread_id)
 {
-    *ev = (struct pikos_event){
-        .type = type,
-        .code = code,
-        .function = code->name,
-        .function_len = code->name_len,
-        .function_id = code->id,
-        .lineno = PyFrame_GetLineNumber(frame),
-        .thread_id = thread_id,
-        .time_ns = active.want_time ? pikos_host_table.clock_ns() : 0,
-    };
+    /* Calls first: what is read after them needs no saving across them. */
+    int lineno = PyFrame_GetLineNumber(frame);
+    uint64_t time_ns = active.want_time ? pikos_clock_ns() : 0;
+
+    ev->type = type;
+    ev->code = code;
+    ev->function = code->name;
+    ev->function_len = code->name_len;
+    ev->function_id = code->id;
+    ev->lineno = lineno;
+    ev->thread_id = thread_id;
+    ev->time_ns = time_ns;
     if (is_c_event(type))
         event_set_callable(ev, arg);
 }
@@ -386,7 +393,7 @@ static void dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
     if (!built)
         return;
     dispatching = 0;
-    if (--threads_dispatching == 0)
+    if (--threads_dispatching == 0 && pikos_pipelines_deferred != NULL)
         pikos_pipelines_free_deferred();
     if (active.count == 0)
         release_when_idle(); /* a plugin removed the last monitor */
@@ -571,7 +578,7 @@ static int hooks_sync(const char *owner, struct pikos_error *err)
     active.want_time = 0;
     for (size_t i = 0; i < active.count; i++) {
         active.event_mask |= active.items[i].hook_mask;
-        if (active.items[i].plugin->monitor_flags & PIKOS_MONITOR_WANTS_TIME)
+        if (active.items[i].wants_time)
             active.want_time = 1;
     }
     active.line_focus_bits = line_focus_bits();
@@ -644,6 +651,7 @@ static int active_monitor_init(struct active_monitor *m,
     };
     if ((rc = pikos_monitor_limits_init(&m->limits, monitor, err)) < 0)
         return rc;
+    m->wants_time = pikos_monitor_wants_time(monitor);
     if (m->limits.focus != NULL && !m->limits.focus_frames_only)
         m->hook_mask |= FOCUS_EVENTS;
     if (m->limits.only_thread != 0)

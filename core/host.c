@@ -15,9 +15,7 @@
 
 static uint64_t host_clock_ns(void)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    return pikos_clock_ns();
 }
 
 static uint64_t host_run_started_ns(struct pikos_instance *inst)

@@ -60,6 +60,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <pikos/pikos.h>
 #include <pikos/plugin.h>
@@ -360,6 +361,9 @@ void pikos_hook_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
    defers freeing pipelines); and the deferred frees, run when none is. */
 int pikos_hook_dispatching(void) PIKOS_HIDDEN;
 void pikos_pipelines_free_deferred(void) PIKOS_HIDDEN;
+/* Whether frees wait (the hook tests this after every event it
+   dispatched; the frees are rare, the test is inline). */
+extern struct pikos_pipeline *pikos_pipelines_deferred PIKOS_HIDDEN;
 
 /* ------------------------------------------------------ monitor_limits.c */
 
@@ -417,6 +421,15 @@ int pikos_focus_matches(struct pikos_focus *focus,
 int pikos_focus_match_names(const struct pikos_strlist *names,
                             const struct pikos_code *code,
                             unsigned char *matched) PIKOS_HIDDEN;
+/* host->clock_ns: CLOCK_MONOTONIC in ns.  Inline so that the hook reads
+   the clock for the timed monitors without two calls through tables. */
+static inline uint64_t pikos_clock_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
 /* The calling thread's OS id (gettid), cached per thread (host->os_thread_id). */
 uint64_t pikos_os_thread_id(void) PIKOS_HIDDEN;
 /* The names that matched no code object that ran, as "'a', 'b'"

@@ -6,6 +6,8 @@
  *                    the focus functions' own frames, any other monitor
  *                    those that happen while a focus function is on the
  *                    thread's stack.
+ * and, not a limit but read from the context the same way, whether a
+ * monitor with PIKOS_MONITOR_TIME_OPTION asked for time (its `time`).
  *
  * This file checks the options when a monitor is made, reads them into
  * the monitor's limits when it is added to the hook, and hands out the 64
@@ -107,6 +109,19 @@ int pikos_monitor_limits_init(struct pikos_monitor_limits *limits,
     if ((rc = limit_threads(limits, monitor, err)) < 0)
         return rc;
     return limit_focus(limits, monitor, err);
+}
+
+int pikos_monitor_wants_time(struct pikos_instance *monitor)
+{
+    uint32_t flags = monitor->plugin->monitor_flags;
+    int *time;
+
+    if (flags & PIKOS_MONITOR_WANTS_TIME)
+        return 1;
+    if (!(flags & PIKOS_MONITOR_TIME_OPTION))
+        return 0;
+    time = declared_option(monitor, PIKOS_MONITOR_OPTION_TIME, PIKOS_OPT_BOOL);
+    return time != NULL && *time != 0;
 }
 
 void pikos_monitor_limits_release(struct pikos_monitor_limits *limits,

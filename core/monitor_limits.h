@@ -25,6 +25,10 @@ struct pikos_monitor_limits {
 int pikos_monitor_limits_init(struct pikos_monitor_limits *limits,
                               struct pikos_instance *monitor,
                               struct pikos_error *err) PIKOS_HIDDEN;
+/* Whether the monitor's events must carry time_ns: it sets
+   PIKOS_MONITOR_WANTS_TIME, or PIKOS_MONITOR_TIME_OPTION and its option
+   time is true. */
+int pikos_monitor_wants_time(struct pikos_instance *monitor) PIKOS_HIDDEN;
 /* Keeps the focus names that matched nothing in the monitor (for
    pikos_pipeline_check_focus), gives the bit back and frees the focus. */
 void pikos_monitor_limits_release(struct pikos_monitor_limits *limits,

@@ -7,6 +7,11 @@
  * storage.  A forked child's only thread inherits its parent thread's
  * copy, so fork forgets it (pthread_atfork, registered once: libpikos is
  * never unloaded while a plugin can call this).
+ *
+ * libpikos is dlopen'ed, so a plain __thread variable would cost a
+ * __tls_get_addr call per reading (about 11 instructions); the
+ * initial-exec model makes it one %fs-relative load, as for the hook's
+ * re-entrancy flag (glibc keeps static TLS room for such libraries).
  */
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -14,7 +19,7 @@
 
 #include "internal.h"
 
-static __thread uint64_t cached_id;
+static __thread uint64_t cached_id __attribute__((tls_model("initial-exec")));
 static pthread_once_t watch_fork_once = PTHREAD_ONCE_INIT;
 
 static void forget_in_child(void)

@@ -547,13 +547,13 @@ static void skip_fini(const struct instance_list *list)
 /* Pipelines freed during a dispatch (by Python code a plugin ran: a
    recorder dropping its monitor, the garbage collector, another thread
    meanwhile), still whole and running until no thread dispatches. */
-static struct pikos_pipeline *deferred;
+struct pikos_pipeline *pikos_pipelines_deferred;
 
 void pikos_pipelines_free_deferred(void)
 {
-    while (deferred != NULL) {
-        struct pikos_pipeline *pipe = deferred;
-        deferred = pipe->next_deferred;
+    while (pikos_pipelines_deferred != NULL) {
+        struct pikos_pipeline *pipe = pikos_pipelines_deferred;
+        pikos_pipelines_deferred = pipe->next_deferred;
         pikos_pipeline_free(pipe);
     }
 }
@@ -563,8 +563,8 @@ PIKOS_EXPORT void pikos_pipeline_free(struct pikos_pipeline *pipe)
     if (pipe == NULL)
         return;
     if (pikos_hook_dispatching()) {
-        pipe->next_deferred = deferred;
-        deferred = pipe;
+        pipe->next_deferred = pikos_pipelines_deferred;
+        pikos_pipelines_deferred = pipe;
         return;
     }
     if (pipe->start_count > 0) {
@@ -617,8 +617,8 @@ static int apply_filter(struct pikos_instance *filter,
     return verdict < 0 ? callback_failed(filter, verdict, "filter") : verdict;
 }
 
-static int record_into(struct pikos_instance *recorder,
-                       const struct pikos_record *rec)
+__attribute__((noinline)) static int
+record_into(struct pikos_instance *recorder, const struct pikos_record *rec)
 {
     void *schema_ctx;
     int rc = find_prepared(recorder, rec->schema, &schema_ctx);
@@ -634,14 +634,14 @@ static int record_into(struct pikos_instance *recorder,
     return rc < 0 ? callback_failed(recorder, rc, "record") : 0;
 }
 
-int pikos_pipeline_emit(struct pikos_instance *monitor,
+/* Any pipeline: the filters in order, then every recorder.  (Not inlined:
+   its loops would put their register saves on pikos_pipeline_emit's
+   short path.) */
+__attribute__((noinline)) static int emit_through(const struct pikos_pipeline *pipe,
                         const struct pikos_record *rec)
 {
-    const struct pikos_pipeline *pipe = monitor->pipeline;
     int rc = 0;
 
-    if (pipe == NULL)
-        return PIKOS_ESTATE;
     for (size_t i = 0; i < pipe->filters.count; i++) {
         int verdict = apply_filter(pipe->filters.items[i], rec);
         if (verdict <= PIKOS_DROP)
@@ -653,4 +653,18 @@ int pikos_pipeline_emit(struct pikos_instance *monitor,
             rc = failed;
     }
     return rc;
+}
+
+int pikos_pipeline_emit(struct pikos_instance *monitor,
+                        const struct pikos_record *rec)
+{
+    const struct pikos_pipeline *pipe = monitor->pipeline;
+
+    if (pipe == NULL)
+        return PIKOS_ESTATE;
+    /* The usual pipeline, one recorder and no filter, is a tail call: no
+       loop, no registers to save here. */
+    if (pipe->filters.count == 0 && pipe->recorders.count == 1)
+        return record_into(pipe->recorders.items[0], rec);
+    return emit_through(pipe, rec);
 }

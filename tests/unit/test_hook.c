@@ -159,6 +159,90 @@ Test(hook, events_carry_a_time_only_when_a_monitor_wants_it)
     pikos_pipeline_free(pipe);
 }
 
+/* A monitor whose wish for time is its option `time`
+   (PIKOS_MONITOR_TIME_OPTION): it counts its events and those that came
+   without a timestamp. */
+struct time_option_ctx {
+    struct probe_monitor_ctx seen;
+    int time; /* the option */
+};
+
+static const struct pikos_option time_option_options[] = {
+    {PIKOS_MONITOR_OPTION_TIME, PIKOS_OPT_BOOL, 0, "false", "timestamps",
+     offsetof(struct time_option_ctx, time)},
+    {0},
+};
+
+static const struct pikos_field count_fields[] = {{"n", PIKOS_FIELD_INT}};
+static const struct pikos_schema count_schema = {
+    .name = "CountRecord",
+    .nfields = 1,
+    .fields = count_fields,
+    .header_template = "{}",
+    .line_template = "{}",
+};
+
+static void time_option_on_event(struct pikos_instance *inst, void *ctx,
+                                 const struct pikos_event *ev)
+{
+    struct time_option_ctx *self = ctx;
+
+    (void)inst;
+    self->seen.events++;
+    self->seen.zero_times += ev->time_ns == 0;
+}
+
+static const struct pikos_plugin time_option_probe = {
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_MONITOR,
+    .name = "time_option_probe",
+    .options = time_option_options,
+    .ctx_size = sizeof(struct time_option_ctx),
+    .event_mask = PIKOS_EVENT_BIT(PIKOS_EVENT_CALL),
+    .monitor_flags = PIKOS_MONITOR_TIME_OPTION,
+    .schema = &count_schema,
+    .on_event = time_option_on_event,
+};
+
+static struct time_option_ctx *time_option_instance(struct pikos_pipeline *pipe,
+                                                    int time)
+{
+    struct pikos_instance *inst =
+        local_instance(&time_option_probe, "monitors/time_option_probe");
+    struct time_option_ctx *ctx = pikos_instance_ctx(inst);
+
+    ctx->time = time;
+    pipeline_add_ok(pipe, inst);
+    return ctx;
+}
+
+/* Each instance's option decides: time=false alone gets no time, a
+   time=true instance gets one on every event. */
+Test(hook, a_time_option_asks_for_time_per_instance)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct time_option_ctx *untimed = time_option_instance(pipe, 0);
+    struct time_option_ctx *timed;
+
+    pipeline_add_ok(pipe,
+                    local_instance(&collect_recorder, "recorders/collect"));
+    start_ok(pipe);
+    py_call("workload", "run");
+    stop_ok(pipe);
+    cr_assert_gt(untimed->seen.events, 5);
+    cr_assert_eq(untimed->seen.zero_times, untimed->seen.events);
+
+    timed = time_option_instance(pipe, 1);
+    start_ok(pipe);
+    py_call("workload", "run");
+    stop_ok(pipe);
+    cr_assert_gt(timed->seen.events, 5);
+    cr_assert_eq(timed->seen.zero_times, 0);
+    pikos_pipeline_free(pipe);
+}
+
 /* Calls the installed profile callback as CPython would, with callables
    CPython itself never reports, and with a pending exception. */
 Test(hook, other_callables_are_named_like_python_does)

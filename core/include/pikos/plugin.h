@@ -200,7 +200,9 @@ struct pikos_event {
     uintptr_t function_id; /* code->id, or the identity of the C function */
     int lineno;            /* frame.f_lineno at the event */
     uint64_t thread_id;
-    uint64_t time_ns; /* monotonic; 0 unless the monitor sets PIKOS_MONITOR_WANTS_TIME */
+    uint64_t time_ns; /* monotonic (clock_ns); 0 unless the monitor sets
+                         PIKOS_MONITOR_WANTS_TIME, or (since 1.3)
+                         PIKOS_MONITOR_TIME_OPTION with time=true */
 };
 
 /* monitor_flags */
@@ -211,6 +213,13 @@ struct pikos_event {
    their values itself and the monitor's context holds no slot for them.
    Its option table must not declare them. */
 #define PIKOS_MONITOR_HOST_OPTIONS 0x2u
+/* (since 1.3) The monitor declares a PIKOS_OPT_BOOL option `time`: the
+   instances where it is true get ev->time_ns, read once per event for all
+   the monitors that want it (cheaper than each calling host->clock_ns).
+   A host older than this flag ignores it and leaves time_ns 0: such a
+   monitor reads host->clock_ns() when ev->time_ns is 0. */
+#define PIKOS_MONITOR_TIME_OPTION 0x4u
+#define PIKOS_MONITOR_OPTION_TIME "time"
 
 /*
  * Options the host handles for every monitor that sets

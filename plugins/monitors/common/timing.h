@@ -14,8 +14,11 @@
  * event is dispatched, and a thread's events are dispatched in order.
  *
  * A monitor embeds a struct timing in its context, lists the option
- * (TIMING_OPTION) and calls timing_init from its init and timing_start
- * from its start; per event, when `enabled`, timing_fill.
+ * (TIMING_OPTION), sets PIKOS_MONITOR_TIME_OPTION in its monitor_flags and
+ * calls timing_init from its init and timing_start from its start; per
+ * event, when `enabled`, timing_fill.  With the flag the host reads the
+ * clock once per event for every timed monitor (ev->time_ns); a host
+ * older than the flag leaves time_ns 0, and then the clock is read here.
  */
 #ifndef PIKOS_MONITORS_TIMING_H
 #define PIKOS_MONITORS_TIMING_H
@@ -35,7 +38,7 @@ struct timing {
     "each record: the Timed* schema"
 /* The option's entry in a monitor's table; `ctx_type` embeds `member`. */
 #define TIMING_OPTION(ctx_type, member)                                        \
-    {"time", PIKOS_OPT_BOOL, 0, "false", TIMING_TIME_HELP,                     \
+    {PIKOS_MONITOR_OPTION_TIME, PIKOS_OPT_BOOL, 0, "false", TIMING_TIME_HELP,  \
      offsetof(ctx_type, member.enabled)}
 
 /* Checks that the host can time records when asked to. */
@@ -45,10 +48,14 @@ int timing_init(struct timing *t, struct pikos_instance *inst,
 void timing_start(struct timing *t, struct pikos_instance *inst);
 
 /* The hot path: the two timed values of a record. */
-static inline void timing_fill(const struct timing *t, struct pikos_value *time,
+static inline void timing_fill(const struct timing *t,
+                               const struct pikos_event *ev,
+                               struct pikos_value *time,
                                struct pikos_value *thread)
 {
-    time->u.i = (int64_t)(t->host->clock_ns() - t->origin_ns);
+    uint64_t now = ev->time_ns != 0 ? ev->time_ns : t->host->clock_ns();
+
+    time->u.i = (int64_t)(now - t->origin_ns);
     thread->u.i = (int64_t)t->host->os_thread_id();
 }
 

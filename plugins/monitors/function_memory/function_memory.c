@@ -165,7 +165,8 @@ static void function_memory_on_event(struct pikos_instance *inst, void *ctx,
         record.schema = &timed_function_memory_record;
         values[FIELD_FIRST_LINENO].u.i =
             is_c_event(ev->type) ? 0 : ev->code->firstlineno;
-        timing_fill(&self->timing, &values[FIELD_TIME], &values[FIELD_THREAD]);
+        timing_fill(&self->timing, ev, &values[FIELD_TIME],
+                    &values[FIELD_THREAD]);
     }
     self->host->emit(inst, &record);
 }
@@ -185,7 +186,7 @@ PIKOS_PLUGIN_DEFINE({
     .start = function_memory_start,
     .stop = function_memory_stop,
     .event_mask = PIKOS_EVENTS_FUNCTION,
-    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
+    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS | PIKOS_MONITOR_TIME_OPTION,
     .schema = &function_memory_record,
     .instance_schema = function_memory_schema,
     .on_event = function_memory_on_event,

@@ -142,7 +142,8 @@ static void functions_on_event(struct pikos_instance *inst, void *ctx,
         values[FIELD_FIRST_LINENO].u.i =
             ev->code != NULL && !is_c_event(ev->type) ? ev->code->firstlineno
                                                       : 0;
-        timing_fill(&self->timing, &values[FIELD_TIME], &values[FIELD_THREAD]);
+        timing_fill(&self->timing, ev, &values[FIELD_TIME],
+                    &values[FIELD_THREAD]);
     }
     self->host->emit(inst, &record);
 }
@@ -161,7 +162,7 @@ PIKOS_PLUGIN_DEFINE({
     .init = functions_init,
     .start = functions_start,
     .event_mask = PIKOS_EVENTS_FUNCTION,
-    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
+    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS | PIKOS_MONITOR_TIME_OPTION,
     .schema = &function_record,
     .on_event = functions_on_event,
     .instance_schema = functions_schema,

@@ -158,7 +158,8 @@ static void line_memory_on_event(struct pikos_instance *inst, void *ctx,
     set_text(&values[FIELD_FILENAME], code->filename, code->filename_len);
     if (self->timing.enabled) {
         record.schema = &timed_line_memory_record;
-        timing_fill(&self->timing, &values[FIELD_TIME], &values[FIELD_THREAD]);
+        timing_fill(&self->timing, ev, &values[FIELD_TIME],
+                    &values[FIELD_THREAD]);
     }
     self->host->emit(inst, &record);
 }
@@ -178,7 +179,7 @@ PIKOS_PLUGIN_DEFINE({
     .start = line_memory_start,
     .stop = line_memory_stop,
     .event_mask = PIKOS_EVENT_BIT(PIKOS_EVENT_LINE),
-    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
+    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS | PIKOS_MONITOR_TIME_OPTION,
     .schema = &line_memory_record,
     .instance_schema = line_memory_schema,
     .on_event = line_memory_on_event,

@@ -129,7 +129,8 @@ static void lines_on_event(struct pikos_instance *inst, void *ctx,
     set_text(&values[FIELD_FILENAME], code->filename, code->filename_len);
     if (self->timing.enabled) {
         record.schema = &timed_line_record;
-        timing_fill(&self->timing, &values[FIELD_TIME], &values[FIELD_THREAD]);
+        timing_fill(&self->timing, ev, &values[FIELD_TIME],
+                    &values[FIELD_THREAD]);
     }
     self->host->emit(inst, &record);
 }
@@ -148,7 +149,7 @@ PIKOS_PLUGIN_DEFINE({
     .init = lines_init,
     .start = lines_start,
     .event_mask = PIKOS_EVENT_BIT(PIKOS_EVENT_LINE),
-    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS,
+    .monitor_flags = PIKOS_MONITOR_HOST_OPTIONS | PIKOS_MONITOR_TIME_OPTION,
     .schema = &line_record,
     .on_event = lines_on_event,
     .instance_schema = lines_schema,
