@@ -12,9 +12,10 @@ gives it, in fresh __main__ globals), under:
   and counts the calls that end on each call path.  OUT.json is a list,
   one item per thread in the order first seen, of [path, calls] pairs; a
   frame is ["py", co_filename, co_firstlineno, co_name] or ["c", name].
-- cprofile: cProfile, one Profile per thread (threading.Thread.run is
-  wrapped to run under its own), merged with pstats.Stats.add and written
-  with dump_stats.
+- cprofile: cProfile, one Profile per thread before 3.12
+  (threading.Thread.run is wrapped to run under its own; merged with
+  pstats.Stats.add), one for every thread from 3.12 (sys.monitoring);
+  written with dump_stats.
 """
 import cProfile
 import json
@@ -87,7 +88,11 @@ def run_cprofile(out, code, main_globals):
         finally:
             profile.disable()
 
-    threading.Thread.run = run
+    # Before 3.12 a Profile sees the thread that enabled it only; from 3.12
+    # it is a sys.monitoring tool, one for the whole interpreter, that sees
+    # every thread (and a second one cannot be enabled).
+    if sys.version_info < (3, 12):
+        threading.Thread.run = run
     profiles[0].enable()
     try:
         exec(code, main_globals)
