@@ -225,6 +225,51 @@ Test(tree, functions_are_keyed_as_cprofile_keys_them)
     call_tree_free(tree);
 }
 
+/* The monitor's buffers outlive no code object: one freed with its code
+   may hold another function's name at the same address later. */
+Test(tree, strings_at_a_known_address_are_confirmed_by_content)
+{
+    struct call_tree *tree = call_tree_new();
+    uint32_t root = call_tree_thread_root(tree, 1);
+    char name[8] = "f", file[16] = "a.py";
+    struct timed_event e = call_of(name, file, 1, 0);
+    uint32_t f = call_tree_child(tree, root, &e);
+    strcpy(name, "g"); /* same address, same length, other function */
+    uint32_t g = call_tree_child(tree, root, &e);
+    cr_assert_neq(g, f);
+    strcpy(file, "b.py"); /* and another file */
+    uint32_t g_b = call_tree_child(tree, root, &e);
+    cr_assert_neq(g_b, g);
+    cr_assert_eq(tree->nfunctions, 3);
+    strcpy(name, "f");
+    strcpy(file, "a.py");
+    cr_assert_eq(call_tree_child(tree, root, &e), f);
+    call_tree_free(tree);
+}
+
+/* A loop's body calls its children in turn: the child found last is
+   tried first, and a miss still finds the right one. */
+Test(tree, children_called_in_turn_keep_their_own_nodes)
+{
+    struct driver d = {.tree = call_tree_new()};
+    call(&d, "loop", 0, 0);
+    for (uint64_t i = 0; i < 4; i++) {
+        call(&d, i % 2 ? "b" : "a", 0, 10 * i);
+        ret(&d, 10 * i + 1 + i % 2);
+    }
+    ret(&d, 50);
+    cr_assert_eq(d.tree->nnodes, 4); /* the root, loop, a, b */
+    uint32_t a, b;
+    function_named(d.tree, "a", &a);
+    function_named(d.tree, "b", &b);
+    cr_assert_eq(d.tree->nodes[2].function, a);
+    cr_assert_eq(d.tree->nodes[2].calls, 2);
+    cr_assert_eq(d.tree->nodes[2].inclusive_ns, 2);
+    cr_assert_eq(d.tree->nodes[3].function, b);
+    cr_assert_eq(d.tree->nodes[3].inclusive_ns, 4);
+    call_tree_free(d.tree);
+}
+
 Test(tree, many_paths_and_functions_grow_their_tables)
 {
     struct call_tree *tree = call_tree_new();

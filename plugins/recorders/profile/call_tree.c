@@ -111,12 +111,12 @@ static uint64_t function_hash_at(const void *owner, uint32_t i)
     return ((const struct call_tree *)owner)->functions[i].hash;
 }
 
-static int same_function(const struct tree_function *f, uint64_t hash,
-                         const struct timed_event *e)
+/* Whether `f` is the function a call event names, by content. */
+static int names_function(const struct tree_function *f,
+                          const struct timed_event *e)
 {
     int c = e->kind == TIMED_C_CALL;
-    if (f->hash != hash || f->c_function != c ||
-        f->name_len != e->function.len ||
+    if (f->c_function != c || f->name_len != e->function.len ||
         memcmp(f->name, e->function.ptr, f->name_len) != 0)
         return 0;
     return c || (f->first_lineno == e->first_lineno &&
@@ -158,9 +158,10 @@ static uint32_t add_function(struct call_tree *tree, uint64_t hash,
     return tree->nfunctions++;
 }
 
-/* The function a call event names, interned; CALL_TREE_NONE when out of
-   memory. */
-static uint32_t function_of(struct call_tree *tree, const struct timed_event *e)
+/* The function a call event names, found by the hash of its content or
+   added; CALL_TREE_NONE when out of memory. */
+static uint32_t intern_function(struct call_tree *tree,
+                                const struct timed_event *e)
 {
     if (2 * (tree->nfunctions + 1) > tree->function_slots_cap &&
         grow_slots(&tree->function_slots, &tree->function_slots_cap, tree,
@@ -171,12 +172,38 @@ static uint32_t function_of(struct call_tree *tree, const struct timed_event *e)
     uint32_t at = (uint32_t)hash & mask;
     for (; tree->function_slots[at] != 0; at = (at + 1) & mask) {
         uint32_t i = tree->function_slots[at] - 1;
-        if (same_function(&tree->functions[i], hash, e))
+        if (tree->functions[i].hash == hash &&
+            names_function(&tree->functions[i], e))
             return i;
     }
     uint32_t i = add_function(tree, hash, e);
     if (i != CALL_TREE_NONE)
         tree->function_slots[at] = i + 1;
+    return i;
+}
+
+/* The slot of tree->recent for where a call's strings are. */
+static uint32_t *recent_slot(struct call_tree *tree,
+                             const struct timed_event *e)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)e->function.ptr ^
+                  (uint64_t)(uintptr_t)e->filename.ptr * 31) *
+                 0x9e3779b97f4a7c15ull;
+    return &tree->recent[h >> (64 - CALL_TREE_RECENT_BITS)];
+}
+
+/* The function a call event names, interned; CALL_TREE_NONE when out of
+   memory.  The strings' addresses only guess: a buffer freed with its
+   code object may hold another function's name later, so the guess is
+   confirmed by content (cheaper than hashing it). */
+static uint32_t function_of(struct call_tree *tree, const struct timed_event *e)
+{
+    uint32_t *recent = recent_slot(tree, e);
+    if (*recent != 0 && names_function(&tree->functions[*recent - 1], e))
+        return *recent - 1;
+    uint32_t i = intern_function(tree, e);
+    if (i != CALL_TREE_NONE)
+        *recent = i + 1;
     return i;
 }
 
@@ -201,7 +228,8 @@ static uint32_t add_node(struct call_tree *tree, uint32_t parent,
                                         .parent = parent,
                                         .first_child = CALL_TREE_NONE,
                                         .last_child = CALL_TREE_NONE,
-                                        .next_sibling = CALL_TREE_NONE};
+                                        .next_sibling = CALL_TREE_NONE,
+                                        .last_found = CALL_TREE_NONE};
     if (parent == CALL_TREE_NONE)
         return i;
     struct tree_node *p = &tree->nodes[parent];
@@ -213,12 +241,11 @@ static uint32_t add_node(struct call_tree *tree, uint32_t parent,
     return i;
 }
 
-uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
-                         const struct timed_event *call)
+/* The child of `parent` for `function` in the node table, made the first
+   time; CALL_TREE_NONE when out of memory. */
+static uint32_t find_child(struct call_tree *tree, uint32_t parent,
+                           uint32_t function)
 {
-    uint32_t function = function_of(tree, call);
-    if (function == CALL_TREE_NONE)
-        return CALL_TREE_NONE;
     if (2 * (tree->nnodes + 1) > tree->node_slots_cap &&
         grow_slots(&tree->node_slots, &tree->node_slots_cap, tree,
                    node_hash_at) < 0)
@@ -234,6 +261,23 @@ uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
     if (i != CALL_TREE_NONE)
         tree->node_slots[at] = i + 1;
     return i;
+}
+
+/* A parent mostly calls what it called last (a loop's body, recursion),
+   so that child is tried before the table. */
+uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
+                         const struct timed_event *call)
+{
+    uint32_t function = function_of(tree, call);
+    if (function == CALL_TREE_NONE)
+        return CALL_TREE_NONE;
+    uint32_t last = tree->nodes[parent].last_found;
+    if (last != CALL_TREE_NONE && tree->nodes[last].function == function)
+        return last;
+    uint32_t child = find_child(tree, parent, function);
+    if (child != CALL_TREE_NONE)
+        tree->nodes[parent].last_found = child;
+    return child;
 }
 
 uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread)
