@@ -294,15 +294,6 @@ uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread)
     return root;
 }
 
-void call_tree_end_call(struct call_tree *tree, uint32_t node,
-                        uint64_t duration_ns)
-{
-    struct tree_node *n = &tree->nodes[node];
-    n->calls++;
-    n->inclusive_ns += duration_ns;
-    tree->nodes[n->parent].children_ns += duration_ns;
-}
-
 uint64_t call_tree_exclusive_ns(const struct call_tree *tree, uint32_t node)
 {
     const struct tree_node *n = &tree->nodes[node];

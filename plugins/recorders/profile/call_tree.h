@@ -87,9 +87,16 @@ uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread);
 uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
                          const struct timed_event *call);
 
-/* A call on the path `node` ended after `duration_ns`. */
-void call_tree_end_call(struct call_tree *tree, uint32_t node,
-                        uint64_t duration_ns);
+/* A call on the path `node` ended after `duration_ns`.  Inline: the hot
+   path calls it for every end. */
+static inline void call_tree_end_call(struct call_tree *tree, uint32_t node,
+                                      uint64_t duration_ns)
+{
+    struct tree_node *n = &tree->nodes[node];
+    n->calls++;
+    n->inclusive_ns += duration_ns;
+    tree->nodes[n->parent].children_ns += duration_ns;
+}
 
 /* What the node's children leave of its inclusive time. */
 uint64_t call_tree_exclusive_ns(const struct call_tree *tree, uint32_t node);
