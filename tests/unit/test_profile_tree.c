@@ -249,6 +249,34 @@ Test(tree, strings_at_a_known_address_are_confirmed_by_content)
     call_tree_free(tree);
 }
 
+/* Names and paths are compared inline a word at a time: a difference at
+   any byte of any length tells two functions apart. */
+Test(tree, a_name_or_file_differing_in_any_byte_is_another_function)
+{
+    for (size_t n = 1; n <= 40; n++)
+        for (size_t at = 0; at < n; at++) {
+            struct call_tree *tree = call_tree_new();
+            uint32_t root = call_tree_thread_root(tree, 1);
+            char name[41], file[41];
+            memset(name, 'a', n);
+            memset(file, 'a', n);
+            name[n] = file[n] = '\0';
+            struct timed_event e = call_of(name, file, 1, 0);
+            uint32_t first = call_tree_child(tree, root, &e);
+            name[at] = 'b';
+            uint32_t other_name = call_tree_child(tree, root, &e);
+            name[at] = 'a';
+            file[at] = 'b';
+            uint32_t other_file = call_tree_child(tree, root, &e);
+            file[at] = 'a';
+            cr_assert_eq(call_tree_child(tree, root, &e), first);
+            cr_assert_neq(other_name, first, "length %zu, byte %zu", n, at);
+            cr_assert_neq(other_file, first, "length %zu, byte %zu", n, at);
+            cr_assert_neq(other_file, other_name);
+            call_tree_free(tree);
+        }
+}
+
 /* A loop's body calls its children in turn: the child found last is
    tried first, and a miss still finds the right one. */
 Test(tree, children_called_in_turn_keep_their_own_nodes)

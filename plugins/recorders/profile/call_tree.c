@@ -111,17 +111,50 @@ static uint64_t function_hash_at(const void *owner, uint32_t i)
     return ((const struct call_tree *)owner)->functions[i].hash;
 }
 
+static uint64_t load8(const char *p)
+{
+    uint64_t word;
+    memcpy(&word, p, 8);
+    return word;
+}
+
+static uint32_t load4(const char *p)
+{
+    uint32_t word;
+    memcpy(&word, p, 4);
+    return word;
+}
+
+/* memcmp(a, b, n) == 0 inline, for the names and paths compared on
+   every call (cheaper than calling memcmp at these lengths): whole words,
+   the last one overlapping the one before; below eight bytes two
+   overlapping halves; below four the first, middle and last bytes (which
+   are all of them). */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (load8(a + i) != load8(b + i))
+                return 0;
+        return load8(a + n - 8) == load8(b + n - 8);
+    }
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] &&
+                      a[n - 1] == b[n - 1]);
+}
+
 /* Whether `f` is the function a call event names, by content. */
-static int names_function(const struct tree_function *f,
-                          const struct timed_event *e)
+static inline int names_function(const struct tree_function *f,
+                                 const struct timed_event *e)
 {
     int c = e->kind == TIMED_C_CALL;
     if (f->c_function != c || f->name_len != e->function.len ||
-        memcmp(f->name, e->function.ptr, f->name_len) != 0)
+        !same_bytes(f->name, e->function.ptr, f->name_len))
         return 0;
     return c || (f->first_lineno == e->first_lineno &&
                  f->filename_len == e->filename.len &&
-                 memcmp(f->filename, e->filename.ptr, f->filename_len) == 0);
+                 same_bytes(f->filename, e->filename.ptr, f->filename_len));
 }
 
 static char *copy_text(const char *text, size_t len)
@@ -263,21 +296,33 @@ static uint32_t find_child(struct call_tree *tree, uint32_t parent,
     return i;
 }
 
-/* A parent mostly calls what it called last (a loop's body, recursion),
-   so that child is tried before the table. */
-uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
-                         const struct timed_event *call)
+/* The child of `parent` for a call event's function, through the
+   caches and tables; made the first time; CALL_TREE_NONE when out of
+   memory.  Kept out of call_tree_child, whose common case needs few
+   registers. */
+static __attribute__((noinline)) uint32_t
+look_up_child(struct call_tree *tree, uint32_t parent,
+              const struct timed_event *call)
 {
     uint32_t function = function_of(tree, call);
     if (function == CALL_TREE_NONE)
         return CALL_TREE_NONE;
-    uint32_t last = tree->nodes[parent].last_found;
-    if (last != CALL_TREE_NONE && tree->nodes[last].function == function)
-        return last;
     uint32_t child = find_child(tree, parent, function);
     if (child != CALL_TREE_NONE)
         tree->nodes[parent].last_found = child;
     return child;
+}
+
+/* A parent mostly calls what it called last (a loop's body, recursion),
+   so that child's function is compared with the call's first. */
+uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
+                         const struct timed_event *call)
+{
+    uint32_t last = tree->nodes[parent].last_found;
+    if (last != CALL_TREE_NONE &&
+        names_function(&tree->functions[tree->nodes[last].function], call))
+        return last;
+    return look_up_child(tree, parent, call);
 }
 
 uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread)

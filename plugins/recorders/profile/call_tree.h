@@ -11,10 +11,11 @@
  * of distinct call paths, never with the length of the run.
  *
  * Hashing a function's strings on every call costs more than the rest of
- * the hot path, so two caches come first (call_tree.c): a function is
- * looked up by where its strings are (the monitor hands the same buffers
- * for the same code) and confirmed by their content, and a node first
- * tries the child its parent found last.
+ * the hot path, so two caches come first (call_tree.c): a node first
+ * tries the child its parent found last, comparing its function with the
+ * call's, and a function is looked up by where its strings are (the
+ * monitor hands the same buffers for the same code), confirmed by their
+ * content.
  *
  * Functions are told apart as cProfile tells them: a Python function by
  * (filename, first line, name), a C function by its name only (a c_call
