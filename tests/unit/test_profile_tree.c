@@ -326,8 +326,8 @@ Test(tree, many_paths_and_functions_grow_their_tables)
 /* ------------------------------------------------------------ open calls */
 
 /* call_stacks' end of a call: its duration, summed. */
-static void sum_duration(struct call_stack *stack, void *frame,
-                         uint64_t end_ns, void *arg)
+static void sum_duration(struct call_stack *stack, void *frame, uint64_t end_ns,
+                         void *arg)
 {
     (void)stack;
     *(uint64_t *)arg += end_ns - ((struct call_frame *)frame)->start_ns;
@@ -366,9 +366,9 @@ static uint64_t counted_ns(const struct call_tree *tree)
    event and end the same calls at the same times. */
 Test(open_calls, agree_with_the_shared_call_stacks)
 {
-    static const enum timed_kind kinds[] = {
-        TIMED_CALL,     TIMED_RETURN,      TIMED_C_CALL,
-        TIMED_C_RETURN, TIMED_C_EXCEPTION, TIMED_OTHER};
+    static const enum timed_kind kinds[] = {TIMED_CALL,        TIMED_RETURN,
+                                            TIMED_C_CALL,      TIMED_C_RETURN,
+                                            TIMED_C_EXCEPTION, TIMED_OTHER};
     struct call_tree *tree = call_tree_new();
     struct open_calls *calls = open_calls_new(tree);
     struct call_stacks *stacks = call_stacks_new(sizeof(struct call_frame));
@@ -376,8 +376,8 @@ Test(open_calls, agree_with_the_shared_call_stacks)
     for (uint64_t now = 1; now <= 20000; now++) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         enum timed_kind kind = kinds[(seed >> 33) % 6];
-        struct timed_event e = call_of((seed >> 40) % 2 ? "f" : "len",
-                                       "app.py", 1, kind == TIMED_C_CALL);
+        struct timed_event e = call_of((seed >> 40) % 2 ? "f" : "len", "app.py",
+                                       1, kind == TIMED_C_CALL);
         e.kind = kind;
         e.time_ns = now;
         e.thread = 1 + (seed >> 50) % 2;

@@ -140,8 +140,8 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     }
     if (n >= 4)
         return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
-    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] &&
-                      a[n - 1] == b[n - 1]);
+    return n == 0 ||
+           (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
 /* Whether `f` is the function a call event names, by content. */
@@ -313,15 +313,31 @@ look_up_child(struct call_tree *tree, uint32_t parent,
     return child;
 }
 
-/* A parent mostly calls what it called last (a loop's body, recursion),
-   so that child's function is compared with the call's first. */
+/* Whether `node` is for the function a call event names. */
+static inline int is_for(const struct call_tree *tree, uint32_t node,
+                         const struct timed_event *call)
+{
+    return names_function(&tree->functions[tree->nodes[node].function], call);
+}
+
+/* A parent mostly calls what it called last (recursion, a loop calling
+   one function), or else the child after it (a loop's body calling its
+   functions in turn): those two are compared with the call before the
+   tables are looked up. */
 uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
                          const struct timed_event *call)
 {
-    uint32_t last = tree->nodes[parent].last_found;
-    if (last != CALL_TREE_NONE &&
-        names_function(&tree->functions[tree->nodes[last].function], call))
+    struct tree_node *p = &tree->nodes[parent];
+    uint32_t last = p->last_found;
+    if (last == CALL_TREE_NONE)
+        return look_up_child(tree, parent, call);
+    if (is_for(tree, last, call))
         return last;
+    uint32_t next = tree->nodes[last].next_sibling;
+    if (next == CALL_TREE_NONE)
+        next = p->first_child; /* around to the first */
+    if (next != last && is_for(tree, next, call))
+        return p->last_found = next;
     return look_up_child(tree, parent, call);
 }
 

@@ -44,7 +44,7 @@ struct tree_node {
     uint32_t function; /* CALL_TREE_NONE for a thread's root */
     uint32_t parent;   /* CALL_TREE_NONE for a thread's root */
     uint32_t first_child, last_child, next_sibling; /* in first-call order */
-    uint32_t last_found; /* the child call_tree_child found last, or NONE */
+    uint32_t last_found;   /* the child call_tree_child found last, or NONE */
     uint64_t calls;        /* calls that ended on this path */
     uint64_t inclusive_ns; /* their summed durations */
     uint64_t children_ns;  /* the children's summed inclusive times */

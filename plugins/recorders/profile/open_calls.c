@@ -26,8 +26,7 @@ void open_calls_free(struct open_calls *calls)
 /* ------------------------------------------------------------ threads */
 
 /* A new thread without open calls, appended; NULL when out of memory. */
-static struct open_thread *add_thread(struct open_calls *calls,
-                                      uint64_t thread)
+static struct open_thread *add_thread(struct open_calls *calls, uint64_t thread)
 {
     if (calls->count == calls->cap) {
         size_t cap = calls->cap ? 2 * calls->cap : 8;
@@ -49,8 +48,7 @@ static struct open_thread *add_thread(struct open_calls *calls,
 
 /* The thread's open calls, made the first time; NULL when out of memory.
    A program has few threads: a scan is cheaper than a hash here. */
-static struct open_thread *thread_of(struct open_calls *calls,
-                                     uint64_t thread)
+static struct open_thread *thread_of(struct open_calls *calls, uint64_t thread)
 {
     if (calls->last != NULL && calls->last->thread == thread)
         return calls->last;
@@ -95,36 +93,29 @@ static int open_call(struct open_calls *calls, struct open_thread *t,
     uint32_t node = parent == CALL_TREE_NONE
                         ? CALL_TREE_NONE
                         : call_tree_child(calls->tree, parent, e);
+    int c_function = e->kind == TIMED_C_CALL;
     t->calls[t->depth++] = (struct open_call){
-        .node = node, .c_function = e->kind == TIMED_C_CALL,
-        .start_ns = e->time_ns};
+        .node = node, .c_function = c_function, .start_ns = e->time_ns};
+    t->python_depth += !c_function;
     return node != CALL_TREE_NONE ? 0 : -1;
 }
 
 /* Ends the innermost open call at `end_ns`. */
-static void end_call(struct open_calls *calls, struct open_thread *t,
-                     uint64_t end_ns)
+static inline void end_call(struct open_calls *calls, struct open_thread *t,
+                            uint64_t end_ns)
 {
     const struct open_call *c = &t->calls[--t->depth];
+    t->python_depth -= !c->c_function;
     if (c->node != CALL_TREE_NONE)
         call_tree_end_call(calls->tree, c->node,
                            end_ns > c->start_ns ? end_ns - c->start_ns : 0);
 }
 
-/* Whether a Python call is open (a return has one to end). */
-static int python_call_open(const struct open_thread *t)
-{
-    for (uint32_t i = t->depth; i > 0; i--)
-        if (!t->calls[i - 1].c_function)
-            return 1;
-    return 0;
-}
-
 static void end_python_call(struct open_calls *calls, struct open_thread *t,
                             uint64_t end_ns)
 {
-    if (!python_call_open(t))
-        return;
+    if (t->python_depth == 0)
+        return; /* nothing for the return to end */
     while (t->calls[t->depth - 1].c_function)
         end_call(calls, t, end_ns);
     end_call(calls, t, end_ns);

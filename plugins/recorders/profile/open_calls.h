@@ -37,6 +37,7 @@ struct open_thread {
     uint64_t thread; /* OS thread id */
     uint32_t root;   /* its root node, CALL_TREE_NONE until its first call */
     uint32_t depth, cap;
+    uint32_t python_depth;   /* the open calls that are Python's */
     struct open_call *calls; /* innermost last */
 };
 

@@ -11,8 +11,8 @@
  *
  * The hot path only walks and updates the tree (open_calls.h,
  * call_tree.h): it allocates when a call path is met for the first time,
- * never again for it.  Calls still open when the run ends are closed at its last
- * timestamp (docs/decisions.md).
+ * never again for it.  Calls still open when the run ends are closed at its
+ * last timestamp (docs/decisions.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -168,7 +168,9 @@ static struct timed_text text_at(const struct pikos_value *values, int i)
 static enum timed_kind kind_at(const struct timed_schema *bound,
                                const struct pikos_value *values)
 {
-    struct timed_text type = text_at(values, bound->type);
+    /* prepare_schema refused schemas without a type */
+    struct timed_text type = {values[bound->type].u.s.ptr,
+                              values[bound->type].u.s.len};
 #define IS(name)                                                               \
     (type.len == sizeof(name) - 1 && memcmp(type.ptr, name, type.len) == 0)
     return IS("call")          ? TIMED_CALL
@@ -224,8 +226,7 @@ static int profile_record(struct pikos_instance *inst, void *ctx,
     read_event(schema_ctx, rec->values, &e);
     if (e.time_ns > self->last_ns)
         self->last_ns = e.time_ns;
-    return open_calls_event(self->calls, &e) == 0 ? PIKOS_OK
-                                                  : lose(inst, self);
+    return open_calls_event(self->calls, &e) == 0 ? PIKOS_OK : lose(inst, self);
 }
 
 /* ------------------------------------------------------------ writing */
