@@ -12,10 +12,10 @@
  *
  * Hashing a function's strings on every call costs more than the rest of
  * the hot path, so two caches come first (call_tree.c): a node first
- * tries the child its parent found last, comparing its function with the
- * call's, and a function is looked up by where its strings are (the
- * monitor hands the same buffers for the same code), confirmed by their
- * content.
+ * tries the child its parent found last and the sibling after that one,
+ * comparing their functions with the call's, and a function is looked up
+ * by where its strings are (the monitor hands the same buffers for the
+ * same code), confirmed by their content.
  *
  * Functions are told apart as cProfile tells them: a Python function by
  * (filename, first line, name), a C function by its name only (a c_call
