@@ -111,6 +111,8 @@ static inline void end_call(struct open_calls *calls, struct open_thread *t,
                            end_ns > c->start_ns ? end_ns - c->start_ns : 0);
 }
 
+/* A return ends the innermost Python call, and first the C calls above it
+   whose end was not seen. */
 static void end_python_call(struct open_calls *calls, struct open_thread *t,
                             uint64_t end_ns)
 {
