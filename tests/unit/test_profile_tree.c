@@ -7,7 +7,9 @@
 
 #include <criterion/criterion.h>
 
+#include "../../plugins/recorders/common/call_stacks.h"
 #include "../../plugins/recorders/profile/call_tree.h"
+#include "../../plugins/recorders/profile/open_calls.h"
 #include "../../plugins/recorders/profile/stats.h"
 #include "fakehost.h"
 
@@ -225,6 +227,79 @@ Test(tree, functions_are_keyed_as_cprofile_keys_them)
     call_tree_free(tree);
 }
 
+/* The monitor's buffers outlive no code object: one freed with its code
+   may hold another function's name at the same address later. */
+Test(tree, strings_at_a_known_address_are_confirmed_by_content)
+{
+    struct call_tree *tree = call_tree_new();
+    uint32_t root = call_tree_thread_root(tree, 1);
+    char name[8] = "f", file[16] = "a.py";
+    struct timed_event e = call_of(name, file, 1, 0);
+    uint32_t f = call_tree_child(tree, root, &e);
+    strcpy(name, "g"); /* same address, same length, other function */
+    uint32_t g = call_tree_child(tree, root, &e);
+    cr_assert_neq(g, f);
+    strcpy(file, "b.py"); /* and another file */
+    uint32_t g_b = call_tree_child(tree, root, &e);
+    cr_assert_neq(g_b, g);
+    cr_assert_eq(tree->nfunctions, 3);
+    strcpy(name, "f");
+    strcpy(file, "a.py");
+    cr_assert_eq(call_tree_child(tree, root, &e), f);
+    call_tree_free(tree);
+}
+
+/* Names and paths are compared inline a word at a time: a difference at
+   any byte of any length tells two functions apart. */
+Test(tree, a_name_or_file_differing_in_any_byte_is_another_function)
+{
+    for (size_t n = 1; n <= 40; n++)
+        for (size_t at = 0; at < n; at++) {
+            struct call_tree *tree = call_tree_new();
+            uint32_t root = call_tree_thread_root(tree, 1);
+            char name[41], file[41];
+            memset(name, 'a', n);
+            memset(file, 'a', n);
+            name[n] = file[n] = '\0';
+            struct timed_event e = call_of(name, file, 1, 0);
+            uint32_t first = call_tree_child(tree, root, &e);
+            name[at] = 'b';
+            uint32_t other_name = call_tree_child(tree, root, &e);
+            name[at] = 'a';
+            file[at] = 'b';
+            uint32_t other_file = call_tree_child(tree, root, &e);
+            file[at] = 'a';
+            cr_assert_eq(call_tree_child(tree, root, &e), first);
+            cr_assert_neq(other_name, first, "length %zu, byte %zu", n, at);
+            cr_assert_neq(other_file, first, "length %zu, byte %zu", n, at);
+            cr_assert_neq(other_file, other_name);
+            call_tree_free(tree);
+        }
+}
+
+/* A loop's body calls its children in turn: the child found last is
+   tried first, and a miss still finds the right one. */
+Test(tree, children_called_in_turn_keep_their_own_nodes)
+{
+    struct driver d = {.tree = call_tree_new()};
+    call(&d, "loop", 0, 0);
+    for (uint64_t i = 0; i < 4; i++) {
+        call(&d, i % 2 ? "b" : "a", 0, 10 * i);
+        ret(&d, 10 * i + 1 + i % 2);
+    }
+    ret(&d, 50);
+    cr_assert_eq(d.tree->nnodes, 4); /* the root, loop, a, b */
+    uint32_t a, b;
+    function_named(d.tree, "a", &a);
+    function_named(d.tree, "b", &b);
+    cr_assert_eq(d.tree->nodes[2].function, a);
+    cr_assert_eq(d.tree->nodes[2].calls, 2);
+    cr_assert_eq(d.tree->nodes[2].inclusive_ns, 2);
+    cr_assert_eq(d.tree->nodes[3].function, b);
+    cr_assert_eq(d.tree->nodes[3].inclusive_ns, 4);
+    call_tree_free(d.tree);
+}
+
 Test(tree, many_paths_and_functions_grow_their_tables)
 {
     struct call_tree *tree = call_tree_new();
@@ -245,6 +320,80 @@ Test(tree, many_paths_and_functions_grow_their_tables)
         cr_assert_eq(tree->nodes[n].parent, root);
         cr_assert_str_eq(tree->functions[tree->nodes[n].function].name, name);
     }
+    call_tree_free(tree);
+}
+
+/* ------------------------------------------------------------ open calls */
+
+/* call_stacks' end of a call: its duration, summed. */
+static void sum_duration(struct call_stack *stack, void *frame, uint64_t end_ns,
+                         void *arg)
+{
+    (void)stack;
+    *(uint64_t *)arg += end_ns - ((struct call_frame *)frame)->start_ns;
+}
+
+/* The thread's open calls hold what its shared call stack holds. */
+static void assert_same_calls(const struct call_stacks *stacks,
+                              const struct open_calls *calls, uint64_t thread)
+{
+    const struct call_stack *stack = NULL;
+    for (size_t i = 0; call_stacks_at(stacks, i) != NULL; i++)
+        if (call_stacks_at(stacks, i)->thread == thread)
+            stack = call_stacks_at(stacks, i);
+    const struct open_thread *t = calls->last;
+    cr_assert_eq(t->thread, thread);
+    cr_assert_eq(t->depth, stack->depth);
+    for (size_t i = 0; i < stack->depth; i++) {
+        const struct call_frame *f = call_stack_frame(stacks, stack, i);
+        cr_assert_eq(t->calls[i].c_function, (uint32_t)f->c_function);
+        cr_assert_eq(t->calls[i].start_ns, f->start_ns);
+    }
+}
+
+/* The sum of every node's calls' durations. */
+static uint64_t counted_ns(const struct call_tree *tree)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < tree->nnodes; i++)
+        sum += tree->nodes[i].inclusive_ns;
+    return sum;
+}
+
+/* open_calls keeps call_stacks' rules (open_calls.h): on a random
+   unbalanced stream of two threads, with ends that match nothing and C
+   calls left open under returns, both hold the same calls after every
+   event and end the same calls at the same times. */
+Test(open_calls, agree_with_the_shared_call_stacks)
+{
+    static const enum timed_kind kinds[] = {TIMED_CALL,        TIMED_RETURN,
+                                            TIMED_C_CALL,      TIMED_C_RETURN,
+                                            TIMED_C_EXCEPTION, TIMED_OTHER};
+    struct call_tree *tree = call_tree_new();
+    struct open_calls *calls = open_calls_new(tree);
+    struct call_stacks *stacks = call_stacks_new(sizeof(struct call_frame));
+    uint64_t seed = 14, ended_ns = 0;
+    for (uint64_t now = 1; now <= 20000; now++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        enum timed_kind kind = kinds[(seed >> 33) % 6];
+        struct timed_event e = call_of((seed >> 40) % 2 ? "f" : "len", "app.py",
+                                       1, kind == TIMED_C_CALL);
+        e.kind = kind;
+        e.time_ns = now;
+        e.thread = 1 + (seed >> 50) % 2;
+        struct call_stack *stack;
+        call_stacks_event(stacks, &e, &stack, sum_duration, &ended_ns);
+        cr_assert_eq(open_calls_event(calls, &e), 0);
+        assert_same_calls(stacks, calls, e.thread);
+        cr_assert_eq(counted_ns(tree), ended_ns, "after event %llu",
+                     (unsigned long long)now);
+    }
+    cr_assert_gt(ended_ns, 0);
+    call_stacks_close_all(stacks, 30000, sum_duration, &ended_ns);
+    open_calls_close_all(calls, 30000);
+    cr_assert_eq(counted_ns(tree), ended_ns);
+    call_stacks_free(stacks);
+    open_calls_free(calls);
     call_tree_free(tree);
 }
 

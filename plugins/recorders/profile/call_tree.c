@@ -111,17 +111,50 @@ static uint64_t function_hash_at(const void *owner, uint32_t i)
     return ((const struct call_tree *)owner)->functions[i].hash;
 }
 
-static int same_function(const struct tree_function *f, uint64_t hash,
-                         const struct timed_event *e)
+static uint64_t load8(const char *p)
+{
+    uint64_t word;
+    memcpy(&word, p, 8);
+    return word;
+}
+
+static uint32_t load4(const char *p)
+{
+    uint32_t word;
+    memcpy(&word, p, 4);
+    return word;
+}
+
+/* memcmp(a, b, n) == 0 inline, for the names and paths compared on
+   every call (cheaper than calling memcmp at these lengths): whole words,
+   the last one overlapping the one before; below eight bytes two
+   overlapping halves; below four the first, middle and last bytes (which
+   are all of them). */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (load8(a + i) != load8(b + i))
+                return 0;
+        return load8(a + n - 8) == load8(b + n - 8);
+    }
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    return n == 0 ||
+           (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+/* Whether `f` is the function a call event names, by content. */
+static inline int names_function(const struct tree_function *f,
+                                 const struct timed_event *e)
 {
     int c = e->kind == TIMED_C_CALL;
-    if (f->hash != hash || f->c_function != c ||
-        f->name_len != e->function.len ||
-        memcmp(f->name, e->function.ptr, f->name_len) != 0)
+    if (f->c_function != c || f->name_len != e->function.len ||
+        !same_bytes(f->name, e->function.ptr, f->name_len))
         return 0;
     return c || (f->first_lineno == e->first_lineno &&
                  f->filename_len == e->filename.len &&
-                 memcmp(f->filename, e->filename.ptr, f->filename_len) == 0);
+                 same_bytes(f->filename, e->filename.ptr, f->filename_len));
 }
 
 static char *copy_text(const char *text, size_t len)
@@ -158,9 +191,10 @@ static uint32_t add_function(struct call_tree *tree, uint64_t hash,
     return tree->nfunctions++;
 }
 
-/* The function a call event names, interned; CALL_TREE_NONE when out of
-   memory. */
-static uint32_t function_of(struct call_tree *tree, const struct timed_event *e)
+/* The function a call event names, found by the hash of its content or
+   added; CALL_TREE_NONE when out of memory. */
+static uint32_t intern_function(struct call_tree *tree,
+                                const struct timed_event *e)
 {
     if (2 * (tree->nfunctions + 1) > tree->function_slots_cap &&
         grow_slots(&tree->function_slots, &tree->function_slots_cap, tree,
@@ -171,12 +205,38 @@ static uint32_t function_of(struct call_tree *tree, const struct timed_event *e)
     uint32_t at = (uint32_t)hash & mask;
     for (; tree->function_slots[at] != 0; at = (at + 1) & mask) {
         uint32_t i = tree->function_slots[at] - 1;
-        if (same_function(&tree->functions[i], hash, e))
+        if (tree->functions[i].hash == hash &&
+            names_function(&tree->functions[i], e))
             return i;
     }
     uint32_t i = add_function(tree, hash, e);
     if (i != CALL_TREE_NONE)
         tree->function_slots[at] = i + 1;
+    return i;
+}
+
+/* The slot of tree->recent for where a call's strings are. */
+static uint32_t *recent_slot(struct call_tree *tree,
+                             const struct timed_event *e)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)e->function.ptr ^
+                  (uint64_t)(uintptr_t)e->filename.ptr * 31) *
+                 0x9e3779b97f4a7c15ull;
+    return &tree->recent[h >> (64 - CALL_TREE_RECENT_BITS)];
+}
+
+/* The function a call event names, interned; CALL_TREE_NONE when out of
+   memory.  The strings' addresses only guess: a buffer freed with its
+   code object may hold another function's name later, so the guess is
+   confirmed by content (cheaper than hashing it). */
+static uint32_t function_of(struct call_tree *tree, const struct timed_event *e)
+{
+    uint32_t *recent = recent_slot(tree, e);
+    if (*recent != 0 && names_function(&tree->functions[*recent - 1], e))
+        return *recent - 1;
+    uint32_t i = intern_function(tree, e);
+    if (i != CALL_TREE_NONE)
+        *recent = i + 1;
     return i;
 }
 
@@ -201,7 +261,8 @@ static uint32_t add_node(struct call_tree *tree, uint32_t parent,
                                         .parent = parent,
                                         .first_child = CALL_TREE_NONE,
                                         .last_child = CALL_TREE_NONE,
-                                        .next_sibling = CALL_TREE_NONE};
+                                        .next_sibling = CALL_TREE_NONE,
+                                        .last_found = CALL_TREE_NONE};
     if (parent == CALL_TREE_NONE)
         return i;
     struct tree_node *p = &tree->nodes[parent];
@@ -213,12 +274,11 @@ static uint32_t add_node(struct call_tree *tree, uint32_t parent,
     return i;
 }
 
-uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
-                         const struct timed_event *call)
+/* The child of `parent` for `function` in the node table, made the first
+   time; CALL_TREE_NONE when out of memory. */
+static uint32_t find_child(struct call_tree *tree, uint32_t parent,
+                           uint32_t function)
 {
-    uint32_t function = function_of(tree, call);
-    if (function == CALL_TREE_NONE)
-        return CALL_TREE_NONE;
     if (2 * (tree->nnodes + 1) > tree->node_slots_cap &&
         grow_slots(&tree->node_slots, &tree->node_slots_cap, tree,
                    node_hash_at) < 0)
@@ -236,6 +296,51 @@ uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
     return i;
 }
 
+/* The child of `parent` for a call event's function, through the
+   caches and tables; made the first time; CALL_TREE_NONE when out of
+   memory.  Kept out of call_tree_child, whose common case needs few
+   registers. */
+static __attribute__((noinline)) uint32_t
+look_up_child(struct call_tree *tree, uint32_t parent,
+              const struct timed_event *call)
+{
+    uint32_t function = function_of(tree, call);
+    if (function == CALL_TREE_NONE)
+        return CALL_TREE_NONE;
+    uint32_t child = find_child(tree, parent, function);
+    if (child != CALL_TREE_NONE)
+        tree->nodes[parent].last_found = child;
+    return child;
+}
+
+/* Whether `node` is for the function a call event names. */
+static inline int is_for(const struct call_tree *tree, uint32_t node,
+                         const struct timed_event *call)
+{
+    return names_function(&tree->functions[tree->nodes[node].function], call);
+}
+
+/* A parent mostly calls what it called last (recursion, a loop calling
+   one function), or else the child after it (a loop's body calling its
+   functions in turn): those two are compared with the call before the
+   tables are looked up. */
+uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
+                         const struct timed_event *call)
+{
+    struct tree_node *p = &tree->nodes[parent];
+    uint32_t last = p->last_found;
+    if (last == CALL_TREE_NONE)
+        return look_up_child(tree, parent, call);
+    if (is_for(tree, last, call))
+        return last;
+    uint32_t next = tree->nodes[last].next_sibling;
+    if (next == CALL_TREE_NONE)
+        next = p->first_child; /* around to the first */
+    if (next != last && is_for(tree, next, call))
+        return p->last_found = next;
+    return look_up_child(tree, parent, call);
+}
+
 uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread)
 {
     for (uint32_t i = 0; i < tree->nthreads; i++)
@@ -248,15 +353,6 @@ uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread)
     if (root != CALL_TREE_NONE)
         tree->threads[tree->nthreads++] = (struct tree_thread){thread, root};
     return root;
-}
-
-void call_tree_end_call(struct call_tree *tree, uint32_t node,
-                        uint64_t duration_ns)
-{
-    struct tree_node *n = &tree->nodes[node];
-    n->calls++;
-    n->inclusive_ns += duration_ns;
-    tree->nodes[n->parent].children_ns += duration_ns;
 }
 
 uint64_t call_tree_exclusive_ns(const struct call_tree *tree, uint32_t node)

@@ -10,6 +10,13 @@
  * it meets a call path for the first time: memory grows with the number
  * of distinct call paths, never with the length of the run.
  *
+ * Hashing a function's strings on every call costs more than the rest of
+ * the hot path, so two caches come first (call_tree.c): a node first
+ * tries the child its parent found last and the sibling after that one,
+ * comparing their functions with the call's, and a function is looked up
+ * by where its strings are (the monitor hands the same buffers for the
+ * same code), confirmed by their content.
+ *
  * Functions are told apart as cProfile tells them: a Python function by
  * (filename, first line, name), a C function by its name only (a c_call
  * record gives the C function's bare __name__, with the caller's file).
@@ -37,6 +44,7 @@ struct tree_node {
     uint32_t function; /* CALL_TREE_NONE for a thread's root */
     uint32_t parent;   /* CALL_TREE_NONE for a thread's root */
     uint32_t first_child, last_child, next_sibling; /* in first-call order */
+    uint32_t last_found;   /* the child call_tree_child found last, or NONE */
     uint64_t calls;        /* calls that ended on this path */
     uint64_t inclusive_ns; /* their summed durations */
     uint64_t children_ns;  /* the children's summed inclusive times */
@@ -47,11 +55,16 @@ struct tree_thread {
     uint32_t root;   /* its root node */
 };
 
+#define CALL_TREE_RECENT_BITS 8 /* the cache by string address: 256 slots */
+
 struct call_tree {
     struct tree_function *functions;
     uint32_t nfunctions, functions_cap;
     uint32_t *function_slots; /* open addressing: function index + 1 */
     uint32_t function_slots_cap;
+    /* By the address of a call's strings: the function index + 1 last
+       met with them; a guess, confirmed by content before it is used. */
+    uint32_t recent[1u << CALL_TREE_RECENT_BITS];
 
     struct tree_node *nodes;
     uint32_t nnodes, nodes_cap;
@@ -75,9 +88,16 @@ uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread);
 uint32_t call_tree_child(struct call_tree *tree, uint32_t parent,
                          const struct timed_event *call);
 
-/* A call on the path `node` ended after `duration_ns`. */
-void call_tree_end_call(struct call_tree *tree, uint32_t node,
-                        uint64_t duration_ns);
+/* A call on the path `node` ended after `duration_ns`.  Inline: the hot
+   path calls it for every end. */
+static inline void call_tree_end_call(struct call_tree *tree, uint32_t node,
+                                      uint64_t duration_ns)
+{
+    struct tree_node *n = &tree->nodes[node];
+    n->calls++;
+    n->inclusive_ns += duration_ns;
+    tree->nodes[n->parent].children_ns += duration_ns;
+}
 
 /* What the node's children leave of its inclusive time. */
 uint64_t call_tree_exclusive_ns(const struct call_tree *tree, uint32_t node);

@@ -9,20 +9,20 @@
  *   format=pprof       pprof's gzipped profile.proto (go tool pprof)
  *   format=pstats      cProfile's marshalled stats (pstats, snakeviz)
  *
- * The hot path only walks and updates the tree (call_tree.h): it
- * allocates when a call path is met for the first time, never again for
- * it.  Calls still open when the run ends are closed at its last
- * timestamp (docs/decisions.md).
+ * The hot path only walks and updates the tree (open_calls.h,
+ * call_tree.h): it allocates when a call path is met for the first time,
+ * never again for it.  Calls still open when the run ends are closed at its
+ * last timestamp (docs/decisions.md).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <pikos/plugin.h>
 
-#include "../common/call_stacks.h"
 #include "../common/timed.h"
 #include "call_tree.h"
 #include "formats.h"
+#include "open_calls.h"
 
 /* What takes timed records, in refusals (the host prefixes them with
    "[recorders/profile]"). */
@@ -51,16 +51,10 @@ struct profile_ctx {
     const char *path; /* filename, or the format's default */
     struct pikos_output *out;
     struct call_tree *tree;
-    struct call_stacks *stacks;
+    struct open_calls *calls;
     uint64_t last_ns;     /* the run's latest event */
     uint64_t recorded_ns; /* the finished runs' lengths, summed */
     int lost;             /* out of memory on the hot path (reported) */
-};
-
-/* A frame of the call stacks: where in the tree its call is. */
-struct profile_frame {
-    struct call_frame base;
-    uint32_t node;
 };
 
 static const struct pikos_option profile_options[] = {
@@ -103,8 +97,8 @@ static int profile_init(struct pikos_instance *inst, void *ctx,
                      ? self->filename
                      : self->writes->default_filename;
     self->tree = call_tree_new();
-    self->stacks = call_stacks_new(sizeof(struct profile_frame));
-    if (self->tree == NULL || self->stacks == NULL)
+    self->calls = self->tree != NULL ? open_calls_new(self->tree) : NULL;
+    if (self->calls == NULL)
         return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
     /* Opened now, so that an unwritable path fails before the program
        runs; the host has set the error. */
@@ -119,8 +113,8 @@ static void profile_fini(struct pikos_instance *inst, void *ctx)
     if (self->out != NULL)
         self->host->output_close(self->out);
     self->out = NULL;
-    call_stacks_free(self->stacks);
-    self->stacks = NULL;
+    open_calls_free(self->calls);
+    self->calls = NULL;
     call_tree_free(self->tree);
     self->tree = NULL;
 }
@@ -156,36 +150,60 @@ static void profile_release(struct pikos_instance *inst, void *ctx,
     free(schema_ctx);
 }
 
-/* ------------------------------------------------------------ the tree */
+/* ------------------------------------------------------------ reading */
 
-static void end_call(struct call_stack *stack, void *frame, uint64_t end_ns,
-                     void *arg)
+/* A string of a record, as timed.c reads it: empty when absent. */
+static struct timed_text text_at(const struct pikos_value *values, int i)
 {
-    struct profile_ctx *self = arg;
-    struct profile_frame *f = frame;
-    (void)stack;
-    if (f->node != CALL_TREE_NONE)
-        call_tree_end_call(self->tree, f->node,
-                           end_ns > f->base.start_ns ? end_ns - f->base.start_ns
-                                                     : 0);
-}
-
-/* The node under which a call just pushed on `stack` goes: the frame
-   below it, or the thread's root (kept in the stack's user pointer). */
-static uint32_t parent_of(struct profile_ctx *self, struct call_stack *stack)
-{
-    if (stack->depth >= 2)
-        return ((struct profile_frame *)call_stack_frame(self->stacks, stack,
-                                                         stack->depth - 2))
-            ->node;
-    if (stack->user == NULL) {
-        uint32_t root = call_tree_thread_root(self->tree, stack->thread);
-        if (root == CALL_TREE_NONE)
-            return CALL_TREE_NONE;
-        stack->user = (void *)((uintptr_t)root + 1);
+    struct timed_text t = {"", 0};
+    if (i >= 0 && values[i].u.s.len > 0) {
+        t.ptr = values[i].u.s.ptr;
+        t.len = values[i].u.s.len;
     }
-    return (uint32_t)((uintptr_t)stack->user - 1);
+    return t;
 }
+
+/* The event a record's `type` names, as timed.c reads it; the commonest
+   first. */
+static enum timed_kind kind_at(const struct timed_schema *bound,
+                               const struct pikos_value *values)
+{
+    /* prepare_schema refused schemas without a type */
+    struct timed_text type = {values[bound->type].u.s.ptr,
+                              values[bound->type].u.s.len};
+#define IS(name)                                                               \
+    (type.len == sizeof(name) - 1 && memcmp(type.ptr, name, type.len) == 0)
+    return IS("call")          ? TIMED_CALL
+           : IS("return")      ? TIMED_RETURN
+           : IS("c_call")      ? TIMED_C_CALL
+           : IS("c_return")    ? TIMED_C_RETURN
+           : IS("c_exception") ? TIMED_C_EXCEPTION
+                               : TIMED_OTHER;
+#undef IS
+}
+
+/*
+ * The hot path's timed_event_read: the same event, but only the fields a
+ * profile uses - the kind, time and thread of every record, the function
+ * of a call.  timed_event_read fills every field for every recorder (the
+ * line's text, memory), which cost more per record than the rest of the
+ * profile.
+ */
+static void read_event(const struct timed_schema *bound,
+                       const struct pikos_value *values, struct timed_event *e)
+{
+    e->kind = kind_at(bound, values);
+    e->time_ns = (uint64_t)values[bound->time].u.i;
+    e->thread = (uint64_t)values[bound->thread].u.i;
+    if (e->kind != TIMED_CALL && e->kind != TIMED_C_CALL)
+        return;
+    e->function = text_at(values, bound->function);
+    e->filename = text_at(values, bound->filename);
+    e->first_lineno =
+        bound->first_lineno >= 0 ? values[bound->first_lineno].u.i : 0;
+}
+
+/* ------------------------------------------------------------ the hot path */
 
 /* Out of memory on the hot path: the call is not counted, and the run
    fails at stop with this one error. */
@@ -204,25 +222,11 @@ static int profile_record(struct pikos_instance *inst, void *ctx,
 {
     struct profile_ctx *self = ctx;
     struct timed_event e;
-    struct call_stack *stack;
 
-    timed_event_read(schema_ctx, rec->values, &e);
+    read_event(schema_ctx, rec->values, &e);
     if (e.time_ns > self->last_ns)
         self->last_ns = e.time_ns;
-    switch (call_stacks_event(self->stacks, &e, &stack, end_call, self)) {
-    case CALL_STACK_NOMEM:
-        return lose(inst, self);
-    case CALL_STACK_PUSHED: {
-        struct profile_frame *f = call_stack_top(self->stacks, stack);
-        uint32_t parent = parent_of(self, stack);
-        f->node = parent == CALL_TREE_NONE
-                      ? CALL_TREE_NONE
-                      : call_tree_child(self->tree, parent, &e);
-        return f->node != CALL_TREE_NONE ? PIKOS_OK : lose(inst, self);
-    }
-    default:
-        return PIKOS_OK;
-    }
+    return open_calls_event(self->calls, &e) == 0 ? PIKOS_OK : lose(inst, self);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -262,7 +266,7 @@ static int write_profile(struct pikos_instance *inst, struct profile_ctx *self)
 static int profile_finalize(struct pikos_instance *inst, void *ctx)
 {
     struct profile_ctx *self = ctx;
-    call_stacks_close_all(self->stacks, self->last_ns, end_call, self);
+    open_calls_close_all(self->calls, self->last_ns);
     self->recorded_ns += self->last_ns;
     self->last_ns = 0;
     if (self->out == NULL)
