@@ -244,6 +244,32 @@ Test(intern, one_entry_per_function_file_and_line)
     intern_free(t);
 }
 
+/* A record's strings are borrowed: the same buffer may come back holding
+   another function's name, of the same length, at the same address. */
+Test(intern, a_buffer_reused_for_other_text_is_another_entry)
+{
+    struct intern_table *t = intern_new();
+    char function[8] = "f_one", file[16] = "a.py";
+    struct intern_key k = {INTERN_PYTHON, {function, 5}, {file, 4}, 3};
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 1);
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 1);
+    memcpy(function, "f_two", 5);
+    const struct intern_entry *two = intern_get(t, &k, NULL);
+    cr_assert_eq(two->iid, 2);
+    cr_assert_str_eq(two->function, "f_two");
+    memcpy(file, "b.py", 4);
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 3);
+    memcpy(function, "f_one", 5);
+    memcpy(file, "a.py", 4);
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 1);
+    k.line = 4; /* the same strings, another line */
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 4);
+    k.kind = INTERN_LINE;
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 5);
+    cr_assert_eq(intern_count(t), 5);
+    intern_free(t);
+}
+
 Test(intern, thousands_of_entries_keep_their_ids_through_growth)
 {
     struct intern_table *t = intern_new();

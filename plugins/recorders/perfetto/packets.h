@@ -90,4 +90,8 @@ void packet_counter(struct pb_buf *b, const struct packet_head *head,
 /* The most bytes packet_event takes for `entry` (NULL: an end). */
 size_t packet_event_max_size(const struct intern_entry *entry);
 
+/* The most bytes of an event without InternedData (an end, or a name
+   its sequence has already): packet_event's hot path. */
+#define PACKET_SMALL_EVENT_MAX_SIZE 64
+
 #endif /* PIKOS_PERFETTO_PACKETS_H */

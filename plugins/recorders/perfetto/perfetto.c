@@ -307,7 +307,9 @@ static void write_event(struct perfetto_ctx *self, struct thread_track *t,
     struct packet_head head = head_at(self, t, time_ns);
     struct pb_buf b;
 
-    if (begin_packet(self, &b, packet_event_max_size(entry))) {
+    if (begin_packet(self, &b,
+                     with_interned ? packet_event_max_size(entry)
+                                   : PACKET_SMALL_EVENT_MAX_SIZE)) {
         packet_event(&b, &head, type, entry, with_interned);
         end_packet(self, &b);
     }
