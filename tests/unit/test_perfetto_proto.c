@@ -197,6 +197,48 @@ Test(packets, a_counter_value_and_a_time_on_the_monotonic_clock)
                  0xf0, 0x01, 0x80, 0x20);          /* counter_value 4096 */
 }
 
+/* The hot path's packets, from pieces encoded ahead, are the bytes
+   packet_event writes for the same event without InternedData. */
+static void assert_pieces_write(const struct packet_head *head,
+                                enum packet_event_type type,
+                                const struct intern_entry *entry)
+{
+    struct packet_piece sequence, event;
+    unsigned char whole[PACKET_SMALL_EVENT_MAX_SIZE];
+    unsigned char pieces[PACKET_SMALL_EVENT_MAX_SIZE];
+    struct pb_buf b;
+
+    pb_init(&b, whole, sizeof(whole));
+    packet_event(&b, head, type, entry, 0);
+    cr_assert_not(b.overflow);
+    packet_piece_sequence(&sequence, head->sequence, head->flags);
+    packet_piece_event(&event, type, entry);
+    size_t size =
+        packet_from_pieces(pieces, head->timestamp, &sequence, &event);
+    cr_assert_eq(size, pb_size(&b), "%zu bytes, not %zu", size, pb_size(&b));
+    cr_assert_arr_eq(pieces, whole, size);
+}
+
+Test(packets, pieces_make_the_packets_packet_event_makes)
+{
+    struct intern_entry python = {.iid = 1, .kind = INTERN_PYTHON};
+    struct intern_entry c = {.iid = 200, .kind = INTERN_C};
+    struct intern_entry line = {.iid = UINT64_MAX, .kind = INTERN_LINE};
+    const uint64_t times[] = {0, 127, 128, 300, 1u << 21, UINT64_MAX};
+    const uint32_t sequences[] = {2, 127, 128, UINT32_MAX};
+
+    for (size_t i = 0; i < sizeof(times) / sizeof(*times); i++)
+        for (size_t j = 0; j < sizeof(sequences) / sizeof(*sequences); j++) {
+            struct packet_head head = {sequences[j],
+                                       SEQ_NEEDS_INCREMENTAL_STATE, 1, 0,
+                                       times[i]};
+            assert_pieces_write(&head, EVENT_SLICE_END, NULL);
+            assert_pieces_write(&head, EVENT_SLICE_BEGIN, &python);
+            assert_pieces_write(&head, EVENT_SLICE_BEGIN, &c);
+            assert_pieces_write(&head, EVENT_INSTANT, &line);
+        }
+}
+
 Test(packets, the_largest_event_stays_within_its_bound)
 {
     char name[300], file[500];

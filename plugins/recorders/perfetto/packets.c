@@ -1,4 +1,6 @@
 /* plugins/recorders/perfetto/packets.c - see packets.h. */
+#include <string.h>
+
 #include "packets.h"
 
 /* Field numbers, by message (upstream file in packets.h). */
@@ -223,6 +225,12 @@ static unsigned char *put_track_event(unsigned char *p,
 _Static_assert(2 + HEAD_MAX_SIZE + TRACK_EVENT_MAX_SIZE <=
                    PACKET_SMALL_EVENT_MAX_SIZE,
                "a small event's bound holds its key, length, head and event");
+_Static_assert(TRACK_EVENT_MAX_SIZE <=
+                   sizeof(((struct packet_piece *)0)->bytes),
+               "a piece holds a TrackEvent");
+_Static_assert(2 + 11 + 2 * sizeof(((struct packet_piece *)0)->bytes) <=
+                   PACKET_SMALL_EVENT_MAX_SIZE,
+               "a small event's bound holds a packet of two whole pieces");
 
 /* The hot path: an event without InternedData, whose packet (under
    128 bytes too) is written straight after one test of the room. */
@@ -266,6 +274,35 @@ void packet_counter(struct pb_buf *b, const struct packet_head *head,
     pb_int(b, EVENT_COUNTER_VALUE, value);
     pb_close(b, event);
     pb_close(b, packet);
+}
+
+void packet_piece_sequence(struct packet_piece *piece, uint32_t sequence,
+                           uint32_t flags)
+{
+    struct packet_head head = {sequence, flags, 0, 0, 0}; /* untimed */
+    piece->len = (size_t)(put_head(piece->bytes, &head) - piece->bytes);
+}
+
+void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
+                        const struct intern_entry *entry)
+{
+    piece->len =
+        (size_t)(put_track_event(piece->bytes, type, entry) - piece->bytes);
+}
+
+size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
+                          const struct packet_piece *sequence,
+                          const struct packet_piece *event)
+{
+    unsigned char *p = pb_put_key(dst, TRACE_PACKET, PB_WIRE_LENGTH_DELIMITED);
+    unsigned char *length = p++;
+    p = pb_put_uint(p, PACKET_TIMESTAMP, timestamp);
+    memcpy(p, sequence->bytes, sizeof(sequence->bytes));
+    p += sequence->len;
+    memcpy(p, event->bytes, sizeof(event->bytes));
+    p += event->len;
+    *length = (unsigned char)(p - length - 1);
+    return (size_t)(p - dst);
 }
 
 size_t packet_event_max_size(const struct intern_entry *entry)
