@@ -75,7 +75,7 @@ static uint64_t hash_key(const struct intern_key *key)
 
 static int same_text(const char *s, size_t len, struct timed_text t)
 {
-    return len == t.len && memcmp(s, t.ptr, len) == 0;
+    return len == t.len && (len == 0 || memcmp(s, t.ptr, len) == 0);
 }
 
 static int entry_is(const struct intern_entry *e, uint64_t hash,
@@ -153,10 +153,11 @@ static struct intern_entry *new_entry(const struct intern_key *key,
     return e;
 }
 
-/* The entry of `key`, from the table, added when new. */
-static const struct intern_entry *find_or_add(struct intern_table *table,
-                                              const struct intern_key *key,
-                                              const struct timed_text *label)
+/* The entry of `key`, from the table, added when new.  Out of line, so
+   that intern_get's usual path (a recent entry) stays short. */
+static __attribute__((noinline)) const struct intern_entry *
+find_or_add(struct intern_table *table, const struct intern_key *key,
+            const struct timed_text *label)
 {
     uint64_t hash = hash_key(key);
     struct intern_entry **slot = slot_of(table, hash, key);

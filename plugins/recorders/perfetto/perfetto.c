@@ -86,6 +86,7 @@ struct perfetto_ctx {
     struct call_stacks *stacks; /* each thread's open calls; user: track */
     struct intern_table *names;
     struct thread_track *threads;
+    struct thread_track *last_thread; /* the track of the last record */
     uint32_t next_sequence;
     uint64_t boottime_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
     uint64_t last_ns;            /* the latest time seen in this run */
@@ -273,6 +274,8 @@ static void write_thread_track(struct perfetto_ctx *self,
 /* The thread's track, made the first time; NULL when out of memory. */
 static struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
 {
+    if (self->last_thread != NULL && self->last_thread->tid == tid)
+        return self->last_thread; /* most records follow one of theirs */
     struct call_stack *stack = call_stacks_get(self->stacks, tid);
     if (stack == NULL)
         return NULL;
@@ -288,7 +291,7 @@ static struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
         self->threads = t;
         stack->user = t;
     }
-    return stack->user;
+    return self->last_thread = stack->user;
 }
 
 /* ------------------------------------------------------------ events */
@@ -313,11 +316,12 @@ static int already_sent(struct thread_track *t, uint64_t iid)
     return sent;
 }
 
-/* An event's packet, with the entry's InternedData if `with_interned`. */
-static void write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
-                              uint64_t time_ns, enum packet_event_type type,
-                              const struct intern_entry *entry,
-                              int with_interned)
+/* An event's packet, with the entry's InternedData if `with_interned`.
+   Out of line: write_event's usual path (from pieces) stays short. */
+static __attribute__((noinline)) void
+write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
+                  uint64_t time_ns, enum packet_event_type type,
+                  const struct intern_entry *entry, int with_interned)
 {
     struct packet_head head = head_at(self, t, time_ns);
     struct pb_buf b;
@@ -330,6 +334,21 @@ static void write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
     }
 }
 
+/* Room for the TrackEvent piece of iid `iid`; 0 when out of memory. */
+static __attribute__((noinline)) int grow_events(struct perfetto_ctx *self,
+                                                 uint64_t iid)
+{
+    size_t cap = 2 * iid + 64;
+    struct packet_piece *grown = realloc(self->events, cap * sizeof(*grown));
+    if (grown == NULL)
+        return 0;
+    memset(grown + self->events_cap, 0,
+           (cap - self->events_cap) * sizeof(*grown));
+    self->events = grown;
+    self->events_cap = cap;
+    return 1;
+}
+
 /* The TrackEvent piece of an event named by `entry` (NULL: an end),
    encoded the first time; NULL when out of memory.  (An entry names one
    type of event: a function's slices begin, a line's instants.) */
@@ -339,17 +358,8 @@ static const struct packet_piece *event_piece(struct perfetto_ctx *self,
 {
     if (entry == NULL)
         return &self->slice_end;
-    if (entry->iid >= self->events_cap) {
-        size_t cap = 2 * entry->iid + 64;
-        struct packet_piece *grown =
-            realloc(self->events, cap * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        memset(grown + self->events_cap, 0,
-               (cap - self->events_cap) * sizeof(*grown));
-        self->events = grown;
-        self->events_cap = cap;
-    }
+    if (entry->iid >= self->events_cap && !grow_events(self, entry->iid))
+        return NULL;
     struct packet_piece *piece = &self->events[entry->iid];
     if (piece->len == 0)
         packet_piece_event(piece, type, entry);
@@ -628,6 +638,7 @@ static void perfetto_fini(struct pikos_instance *inst, void *ctx)
         free(t->sent);
         free(t);
     }
+    self->last_thread = NULL;
     call_stacks_free(self->stacks);
     intern_free(self->names);
     process_info_free(&self->process);
