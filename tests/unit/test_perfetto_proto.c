@@ -197,6 +197,48 @@ Test(packets, a_counter_value_and_a_time_on_the_monotonic_clock)
                  0xf0, 0x01, 0x80, 0x20);          /* counter_value 4096 */
 }
 
+/* The hot path's packets, from pieces encoded ahead, are the bytes
+   packet_event writes for the same event without InternedData. */
+static void assert_pieces_write(const struct packet_head *head,
+                                enum packet_event_type type,
+                                const struct intern_entry *entry)
+{
+    struct packet_piece sequence, event;
+    unsigned char whole[PACKET_SMALL_EVENT_MAX_SIZE];
+    unsigned char pieces[PACKET_SMALL_EVENT_MAX_SIZE];
+    struct pb_buf b;
+
+    pb_init(&b, whole, sizeof(whole));
+    packet_event(&b, head, type, entry, 0);
+    cr_assert_not(b.overflow);
+    packet_piece_sequence(&sequence, head->sequence, head->flags);
+    packet_piece_event(&event, type, entry);
+    size_t size =
+        packet_from_pieces(pieces, head->timestamp, &sequence, &event);
+    cr_assert_eq(size, pb_size(&b), "%zu bytes, not %zu", size, pb_size(&b));
+    cr_assert_arr_eq(pieces, whole, size);
+}
+
+Test(packets, pieces_make_the_packets_packet_event_makes)
+{
+    struct intern_entry python = {.iid = 1, .kind = INTERN_PYTHON};
+    struct intern_entry c = {.iid = 200, .kind = INTERN_C};
+    struct intern_entry line = {.iid = UINT64_MAX, .kind = INTERN_LINE};
+    const uint64_t times[] = {0, 127, 128, 300, 1u << 21, UINT64_MAX};
+    const uint32_t sequences[] = {2, 127, 128, UINT32_MAX};
+
+    for (size_t i = 0; i < sizeof(times) / sizeof(*times); i++)
+        for (size_t j = 0; j < sizeof(sequences) / sizeof(*sequences); j++) {
+            struct packet_head head = {sequences[j],
+                                       SEQ_NEEDS_INCREMENTAL_STATE, 1, 0,
+                                       times[i]};
+            assert_pieces_write(&head, EVENT_SLICE_END, NULL);
+            assert_pieces_write(&head, EVENT_SLICE_BEGIN, &python);
+            assert_pieces_write(&head, EVENT_SLICE_BEGIN, &c);
+            assert_pieces_write(&head, EVENT_INSTANT, &line);
+        }
+}
+
 Test(packets, the_largest_event_stays_within_its_bound)
 {
     char name[300], file[500];
@@ -241,6 +283,32 @@ Test(intern, one_entry_per_function_file_and_line)
     cr_assert_str_eq(l->label, "x = 1");
     cr_assert_str_eq(l->function, "f");
     cr_assert_eq(intern_count(t), 3);
+    intern_free(t);
+}
+
+/* A record's strings are borrowed: the same buffer may come back holding
+   another function's name, of the same length, at the same address. */
+Test(intern, a_buffer_reused_for_other_text_is_another_entry)
+{
+    struct intern_table *t = intern_new();
+    char function[8] = "f_one", file[16] = "a.py";
+    struct intern_key k = {INTERN_PYTHON, {function, 5}, {file, 4}, 3};
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 1);
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 1);
+    memcpy(function, "f_two", 5);
+    const struct intern_entry *two = intern_get(t, &k, NULL);
+    cr_assert_eq(two->iid, 2);
+    cr_assert_str_eq(two->function, "f_two");
+    memcpy(file, "b.py", 4);
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 3);
+    memcpy(function, "f_one", 5);
+    memcpy(file, "a.py", 4);
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 1);
+    k.line = 4; /* the same strings, another line */
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 4);
+    k.kind = INTERN_LINE;
+    cr_assert_eq(intern_get(t, &k, NULL)->iid, 5);
+    cr_assert_eq(intern_count(t), 5);
     intern_free(t);
 }
 

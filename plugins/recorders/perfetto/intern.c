@@ -4,11 +4,26 @@
 
 #include "intern.h"
 
-/* An open-addressing hash table of entries, at most half full. */
+/* Entries recently found, by the addresses of their key's strings.  A
+   record's strings are borrowed for the call only, but a monitor passes
+   the same function's name and file from the same buffers each time
+   (its code object's), so a lookup by address skips hashing their text
+   on almost every event.  Once a buffer is freed its address may hold
+   other text: a hit is confirmed by content (lengths, then bytes), which
+   costs a fraction of hashing it. */
+#define RECENT_BITS 9
+struct recent {
+    const char *function, *file; /* the key's addresses */
+    const struct intern_entry *entry;
+};
+
+/* An open-addressing hash table of entries, at most half full, and the
+   entries found recently. */
 struct intern_table {
     struct intern_entry **slots;
     size_t cap; /* a power of two */
     size_t count;
+    struct recent recent[1u << RECENT_BITS];
 };
 
 struct intern_table *intern_new(void)
@@ -60,7 +75,7 @@ static uint64_t hash_key(const struct intern_key *key)
 
 static int same_text(const char *s, size_t len, struct timed_text t)
 {
-    return len == t.len && memcmp(s, t.ptr, len) == 0;
+    return len == t.len && (len == 0 || memcmp(s, t.ptr, len) == 0);
 }
 
 static int entry_is(const struct intern_entry *e, uint64_t hash,
@@ -82,24 +97,26 @@ static struct intern_entry **slot_of(const struct intern_table *table,
     return &table->slots[i];
 }
 
-/* Twice the slots, the entries placed anew; 0 when out of memory. */
+/* Twice the slots, the entries placed anew; 0 when out of memory.  (The
+   recent entries stay: entries never move.) */
 static int grow(struct intern_table *table)
 {
-    struct intern_table bigger = {NULL, 2 * table->cap, table->count};
-    bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
-    if (bigger.slots == NULL)
+    size_t cap = 2 * table->cap;
+    struct intern_entry **slots = calloc(cap, sizeof(*slots));
+    if (slots == NULL)
         return 0;
     for (size_t i = 0; i < table->cap; i++) {
         struct intern_entry *e = table->slots[i];
         if (e == NULL)
             continue;
-        size_t j = (size_t)e->hash & (bigger.cap - 1);
-        while (bigger.slots[j] != NULL)
-            j = (j + 1) & (bigger.cap - 1);
-        bigger.slots[j] = e;
+        size_t j = (size_t)e->hash & (cap - 1);
+        while (slots[j] != NULL)
+            j = (j + 1) & (cap - 1);
+        slots[j] = e;
     }
     free(table->slots);
-    *table = bigger;
+    table->slots = slots;
+    table->cap = cap;
     return 1;
 }
 
@@ -136,9 +153,11 @@ static struct intern_entry *new_entry(const struct intern_key *key,
     return e;
 }
 
-const struct intern_entry *intern_get(struct intern_table *table,
-                                      const struct intern_key *key,
-                                      const struct timed_text *label)
+/* The entry of `key`, from the table, added when new.  Out of line, so
+   that intern_get's usual path (a recent entry) stays short. */
+static __attribute__((noinline)) const struct intern_entry *
+find_or_add(struct intern_table *table, const struct intern_key *key,
+            const struct timed_text *label)
 {
     uint64_t hash = hash_key(key);
     struct intern_entry **slot = slot_of(table, hash, key);
@@ -154,4 +173,41 @@ const struct intern_entry *intern_get(struct intern_table *table,
     if (*slot != NULL)
         table->count++;
     return *slot;
+}
+
+/* Where `key` goes among the recent entries: a multiplicative hash of
+   its addresses, line and kind. */
+static struct recent *recent_of(struct intern_table *table,
+                                const struct intern_key *key)
+{
+    uint64_t h = (uint64_t)(uintptr_t)key->function.ptr ^
+                 (uint64_t)(uintptr_t)key->file.ptr << 1 ^
+                 (uint64_t)key->line << 20 ^ (uint64_t)key->kind;
+    h *= 0x9e3779b97f4a7c15ull;
+    return &table->recent[h >> (64 - RECENT_BITS)];
+}
+
+/* Whether a recent entry is `key`'s: the same addresses, and (as they
+   may hold other text by now) the same content. */
+static int recent_is(const struct recent *r, const struct intern_key *key)
+{
+    const struct intern_entry *e = r->entry;
+    return e != NULL && r->function == key->function.ptr &&
+           r->file == key->file.ptr && e->kind == key->kind &&
+           e->line == key->line &&
+           same_text(e->function, e->function_len, key->function) &&
+           same_text(e->file, e->file_len, key->file);
+}
+
+const struct intern_entry *intern_get(struct intern_table *table,
+                                      const struct intern_key *key,
+                                      const struct timed_text *label)
+{
+    struct recent *r = recent_of(table, key);
+    if (recent_is(r, key))
+        return r->entry;
+    const struct intern_entry *entry = find_or_add(table, key, label);
+    if (entry != NULL)
+        *r = (struct recent){key->function.ptr, key->file.ptr, entry};
+    return entry;
 }

@@ -53,7 +53,8 @@ void intern_free(struct intern_table *table);
 
 /* The entry of `key`, added when new with `label` as its event name (a
    line's text, which its key leaves out; NULL: the function's name).
-   NULL when out of memory. */
+   NULL when out of memory.  A key whose strings are where a recent
+   lookup's were is found without hashing them (then compared). */
 const struct intern_entry *intern_get(struct intern_table *table,
                                       const struct intern_key *key,
                                       const struct timed_text *label);

@@ -1,4 +1,6 @@
 /* plugins/recorders/perfetto/packets.c - see packets.h. */
+#include <string.h>
+
 #include "packets.h"
 
 /* Field numbers, by message (upstream file in packets.h). */
@@ -60,18 +62,31 @@ enum {
 /* CounterDescriptor.Unit */
 #define UNIT_SIZE_BYTES 3u
 
+/* The most bytes of the fields every packet has (put_head): the
+   timestamp (key, 10-byte varint), its clock (key of 2 bytes, id), the
+   sequence's id and flags (key, 5-byte varint each). */
+#define HEAD_MAX_SIZE (11 + 3 + 6 + 6)
+
+/* The fields every packet has, unchecked (HEAD_MAX_SIZE bytes of room). */
+static unsigned char *put_head(unsigned char *p, const struct packet_head *head)
+{
+    if (head->timed) {
+        p = pb_put_uint(p, PACKET_TIMESTAMP, head->timestamp);
+        if (head->monotonic)
+            p = pb_put_uint(p, PACKET_TIMESTAMP_CLOCK_ID, CLOCK_MONOTONIC_ID);
+    }
+    p = pb_put_uint(p, PACKET_SEQUENCE_ID, head->sequence);
+    if (head->flags != 0)
+        p = pb_put_uint(p, PACKET_SEQUENCE_FLAGS, head->flags);
+    return p;
+}
+
 /* Opens the packet and writes the fields every packet has. */
 static pb_mark open_packet(struct pb_buf *b, const struct packet_head *head)
 {
     pb_mark packet = pb_open(b, TRACE_PACKET);
-    if (head->timed) {
-        pb_uint(b, PACKET_TIMESTAMP, head->timestamp);
-        if (head->monotonic)
-            pb_uint(b, PACKET_TIMESTAMP_CLOCK_ID, CLOCK_MONOTONIC_ID);
-    }
-    pb_uint(b, PACKET_SEQUENCE_ID, head->sequence);
-    if (head->flags != 0)
-        pb_uint(b, PACKET_SEQUENCE_FLAGS, head->flags);
+    if (pb_room(b, HEAD_MAX_SIZE))
+        b->pos = put_head(b->pos, head);
     return packet;
 }
 
@@ -184,21 +199,68 @@ static void put_interned(struct pb_buf *b, const struct intern_entry *entry)
     pb_close(b, interned);
 }
 
+/* The most bytes of a TrackEvent of put_track_event: its key and
+   length, its type (key, value) and two iids (key of 1 or 2 bytes and a
+   10-byte varint) - under 128, so its length takes one byte. */
+#define TRACK_EVENT_MAX_SIZE (2 + 2 + 11 + 12)
+
+/* The event's TrackEvent, unchecked (TRACK_EVENT_MAX_SIZE bytes of
+   room): its type and, unless it is an end, its name and location. */
+static unsigned char *put_track_event(unsigned char *p,
+                                      enum packet_event_type type,
+                                      const struct intern_entry *entry)
+{
+    p = pb_put_key(p, PACKET_TRACK_EVENT, PB_WIRE_LENGTH_DELIMITED);
+    unsigned char *length = p++;
+    p = pb_put_uint(p, EVENT_TYPE, type);
+    if (entry != NULL) {
+        p = pb_put_uint(p, EVENT_NAME_IID_FIELD, entry->iid);
+        if (has_location(entry))
+            p = pb_put_uint(p, EVENT_SOURCE_LOCATION_IID, entry->iid);
+    }
+    *length = (unsigned char)(p - length - 1);
+    return p;
+}
+
+_Static_assert(2 + HEAD_MAX_SIZE + TRACK_EVENT_MAX_SIZE <=
+                   PACKET_SMALL_EVENT_MAX_SIZE,
+               "a small event's bound holds its key, length, head and event");
+_Static_assert(TRACK_EVENT_MAX_SIZE <=
+                   sizeof(((struct packet_piece *)0)->bytes),
+               "a piece holds a TrackEvent");
+_Static_assert(2 + 11 + 2 * sizeof(((struct packet_piece *)0)->bytes) <=
+                   PACKET_SMALL_EVENT_MAX_SIZE,
+               "a small event's bound holds a packet of two whole pieces");
+
+/* The hot path: an event without InternedData, whose packet (under
+   128 bytes too) is written straight after one test of the room. */
+static void put_small_event(struct pb_buf *b, const struct packet_head *head,
+                            enum packet_event_type type,
+                            const struct intern_entry *entry)
+{
+    if (!pb_room(b, PACKET_SMALL_EVENT_MAX_SIZE))
+        return;
+    unsigned char *p =
+        pb_put_key(b->pos, TRACE_PACKET, PB_WIRE_LENGTH_DELIMITED);
+    unsigned char *length = p++;
+    p = put_head(p, head);
+    p = put_track_event(p, type, entry);
+    *length = (unsigned char)(p - length - 1);
+    b->pos = p;
+}
+
 void packet_event(struct pb_buf *b, const struct packet_head *head,
                   enum packet_event_type type, const struct intern_entry *entry,
                   int with_interned)
 {
-    pb_mark packet = open_packet(b, head);
-    if (entry != NULL && with_interned)
-        put_interned(b, entry);
-    pb_mark event = pb_open(b, PACKET_TRACK_EVENT);
-    pb_uint(b, EVENT_TYPE, type);
-    if (entry != NULL) {
-        pb_uint(b, EVENT_NAME_IID_FIELD, entry->iid);
-        if (has_location(entry))
-            pb_uint(b, EVENT_SOURCE_LOCATION_IID, entry->iid);
+    if (entry == NULL || !with_interned) {
+        put_small_event(b, head, type, entry);
+        return;
     }
-    pb_close(b, event);
+    pb_mark packet = open_packet(b, head);
+    put_interned(b, entry);
+    if (pb_room(b, TRACK_EVENT_MAX_SIZE))
+        b->pos = put_track_event(b->pos, type, entry);
     pb_close(b, packet);
 }
 
@@ -212,6 +274,35 @@ void packet_counter(struct pb_buf *b, const struct packet_head *head,
     pb_int(b, EVENT_COUNTER_VALUE, value);
     pb_close(b, event);
     pb_close(b, packet);
+}
+
+void packet_piece_sequence(struct packet_piece *piece, uint32_t sequence,
+                           uint32_t flags)
+{
+    struct packet_head head = {sequence, flags, 0, 0, 0}; /* untimed */
+    piece->len = (size_t)(put_head(piece->bytes, &head) - piece->bytes);
+}
+
+void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
+                        const struct intern_entry *entry)
+{
+    piece->len =
+        (size_t)(put_track_event(piece->bytes, type, entry) - piece->bytes);
+}
+
+size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
+                          const struct packet_piece *sequence,
+                          const struct packet_piece *event)
+{
+    unsigned char *p = pb_put_key(dst, TRACE_PACKET, PB_WIRE_LENGTH_DELIMITED);
+    unsigned char *length = p++;
+    p = pb_put_uint(p, PACKET_TIMESTAMP, timestamp);
+    memcpy(p, sequence->bytes, sizeof(sequence->bytes));
+    p += sequence->len;
+    memcpy(p, event->bytes, sizeof(event->bytes));
+    p += event->len;
+    *length = (unsigned char)(p - length - 1);
+    return (size_t)(p - dst);
 }
 
 size_t packet_event_max_size(const struct intern_entry *entry)

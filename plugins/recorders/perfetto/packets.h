@@ -90,4 +90,33 @@ void packet_counter(struct pb_buf *b, const struct packet_head *head,
 /* The most bytes packet_event takes for `entry` (NULL: an end). */
 size_t packet_event_max_size(const struct intern_entry *entry);
 
+/* The most bytes of an event without InternedData (an end, or a name
+   its sequence has already): packet_event's and packet_from_pieces's. */
+#define PACKET_SMALL_EVENT_MAX_SIZE 80
+
+/*
+ * The hot path.  Most packets are events whose name their sequence has
+ * already, timed on its incremental clock: all of such a packet but its
+ * timestamp is known ahead - its sequence's id and flags, and its
+ * TrackEvent (type and iids) - so these are encoded once, as pieces that
+ * each packet copies whole.
+ */
+struct packet_piece {
+    unsigned char bytes[32]; /* copied whole: one fixed-size move */
+    size_t len;              /* of them in use */
+};
+
+/* The id and flags of a sequence's packets, as packet_event puts them. */
+void packet_piece_sequence(struct packet_piece *piece, uint32_t sequence,
+                           uint32_t flags);
+/* The TrackEvent of a `type` event named by `entry` (NULL: an end). */
+void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
+                        const struct intern_entry *entry);
+/* The packet of an event `timestamp` ns after the sequence's previous
+   one, at `dst` (PACKET_SMALL_EVENT_MAX_SIZE bytes of room): the bytes
+   packet_event writes without InternedData.  Returns their number. */
+size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
+                          const struct packet_piece *sequence,
+                          const struct packet_piece *event);
+
 #endif /* PIKOS_PERFETTO_PACKETS_H */

@@ -22,6 +22,11 @@
  * them.  Each packet goes to the host's output in one write, whole: the
  * file can be read up to the last packet written, whenever the program
  * stopped.
+ *
+ * The hot path (an event whose name its sequence has, later than the
+ * sequence's last) puts its packet straight into the output's buffer
+ * from bytes encoded ahead (packets.h, pieces); the interning finds the
+ * names of recent events by their strings' addresses (intern.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -62,6 +67,7 @@ struct thread_track {
                             clock (ns since the run started) */
     unsigned char *sent; /* bit iid: that entry is interned on the sequence */
     size_t sent_bytes;
+    struct packet_piece head; /* its packets' id and flags (packets.h) */
     struct thread_track *next;
 };
 
@@ -80,12 +86,19 @@ struct perfetto_ctx {
     struct call_stacks *stacks; /* each thread's open calls; user: track */
     struct intern_table *names;
     struct thread_track *threads;
+    struct thread_track *last_thread; /* the track of the last record */
     uint32_t next_sequence;
     uint64_t boottime_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
     uint64_t last_ns;            /* the latest time seen in this run */
 
     int counters_described;
     int64_t last_rss, last_vms; /* the values last written, -1: none */
+
+    /* The TrackEvents of the hot path (packets.h): each entry's, by iid
+       (len 0: not encoded yet), and a slice's end. */
+    struct packet_piece *events;
+    size_t events_cap;
+    struct packet_piece slice_end;
 
     unsigned char *scratch; /* packets too large for the output's buffer */
     size_t scratch_cap;
@@ -261,6 +274,8 @@ static void write_thread_track(struct perfetto_ctx *self,
 /* The thread's track, made the first time; NULL when out of memory. */
 static struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
 {
+    if (self->last_thread != NULL && self->last_thread->tid == tid)
+        return self->last_thread; /* most records follow one of theirs */
     struct call_stack *stack = call_stacks_get(self->stacks, tid);
     if (stack == NULL)
         return NULL;
@@ -270,11 +285,13 @@ static struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
             return NULL;
         t->tid = tid;
         t->sequence = self->next_sequence++;
+        packet_piece_sequence(&t->head, t->sequence,
+                              SEQ_NEEDS_INCREMENTAL_STATE);
         t->next = self->threads;
         self->threads = t;
         stack->user = t;
     }
-    return stack->user;
+    return self->last_thread = stack->user;
 }
 
 /* ------------------------------------------------------------ events */
@@ -299,18 +316,91 @@ static int already_sent(struct thread_track *t, uint64_t iid)
     return sent;
 }
 
+/* An event's packet, with the entry's InternedData if `with_interned`.
+   Out of line: write_event's usual path (from pieces) stays short. */
+static __attribute__((noinline)) void
+write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
+                  uint64_t time_ns, enum packet_event_type type,
+                  const struct intern_entry *entry, int with_interned)
+{
+    struct packet_head head = head_at(self, t, time_ns);
+    struct pb_buf b;
+
+    if (begin_packet(self, &b,
+                     with_interned ? packet_event_max_size(entry)
+                                   : PACKET_SMALL_EVENT_MAX_SIZE)) {
+        packet_event(&b, &head, type, entry, with_interned);
+        end_packet(self, &b);
+    }
+}
+
+/* Room for the TrackEvent piece of iid `iid`; 0 when out of memory. */
+static __attribute__((noinline)) int grow_events(struct perfetto_ctx *self,
+                                                 uint64_t iid)
+{
+    size_t cap = 2 * iid + 64;
+    struct packet_piece *grown = realloc(self->events, cap * sizeof(*grown));
+    if (grown == NULL)
+        return 0;
+    memset(grown + self->events_cap, 0,
+           (cap - self->events_cap) * sizeof(*grown));
+    self->events = grown;
+    self->events_cap = cap;
+    return 1;
+}
+
+/* The TrackEvent piece of an event named by `entry` (NULL: an end),
+   encoded the first time; NULL when out of memory.  (An entry names one
+   type of event: a function's slices begin, a line's instants.) */
+static const struct packet_piece *event_piece(struct perfetto_ctx *self,
+                                              enum packet_event_type type,
+                                              const struct intern_entry *entry)
+{
+    if (entry == NULL)
+        return &self->slice_end;
+    if (entry->iid >= self->events_cap && !grow_events(self, entry->iid))
+        return NULL;
+    struct packet_piece *piece = &self->events[entry->iid];
+    if (piece->len == 0)
+        packet_piece_event(piece, type, entry);
+    return piece;
+}
+
+/* The hot path: the packet of an event `delta_ns` after the sequence's
+   previous one, from its pieces, straight into the output's buffer.  0
+   when that has no room in place (the caller writes the packet whole). */
+static int put_from_pieces(struct perfetto_ctx *self, struct thread_track *t,
+                           uint64_t delta_ns, const struct packet_piece *event)
+{
+    if (!self->in_place)
+        return 0;
+    unsigned char *dst = (unsigned char *)self->host->output_reserve(
+        self->out, PACKET_SMALL_EVENT_MAX_SIZE);
+    if (dst == NULL)
+        return 0;
+    size_t size = packet_from_pieces(dst, delta_ns, &t->head, event);
+    int rc = self->host->output_commit(self->out, size);
+    if (rc != PIKOS_OK)
+        failed(self, rc);
+    return 1;
+}
+
+/* An event on the thread's track: from pieces when its name is on the
+   sequence already and its time on the incremental clock, else whole. */
 static void write_event(struct perfetto_ctx *self, struct thread_track *t,
                         uint64_t time_ns, enum packet_event_type type,
                         const struct intern_entry *entry)
 {
     int with_interned = entry != NULL && !already_sent(t, entry->iid);
-    struct packet_head head = head_at(self, t, time_ns);
-    struct pb_buf b;
-
-    if (begin_packet(self, &b, packet_event_max_size(entry))) {
-        packet_event(&b, &head, type, entry, with_interned);
-        end_packet(self, &b);
+    if (!with_interned && time_ns >= t->last_ns) {
+        const struct packet_piece *event = event_piece(self, type, entry);
+        if (event != NULL &&
+            put_from_pieces(self, t, time_ns - t->last_ns, event)) {
+            t->last_ns = time_ns;
+            return;
+        }
     }
+    write_whole_event(self, t, time_ns, type, entry, with_interned);
 }
 
 /* on_pop of call_stacks: a call ends. */
@@ -467,6 +557,7 @@ static int perfetto_init(struct pikos_instance *inst, void *ctx,
     self->next_sequence = PROCESS_SEQUENCE + 1;
     self->last_rss = self->last_vms = -1;
     self->boottime_offset_ns = boottime_offset_ns();
+    packet_piece_event(&self->slice_end, EVENT_SLICE_END, NULL);
     self->stacks = call_stacks_new(sizeof(struct call_frame));
     self->names = intern_new();
     if (self->stacks == NULL || self->names == NULL ||
@@ -547,14 +638,17 @@ static void perfetto_fini(struct pikos_instance *inst, void *ctx)
         free(t->sent);
         free(t);
     }
+    self->last_thread = NULL;
     call_stacks_free(self->stacks);
     intern_free(self->names);
     process_info_free(&self->process);
     free(self->scratch);
+    free(self->events);
     self->out = NULL;
     self->stacks = NULL;
     self->names = NULL;
     self->scratch = NULL;
+    self->events = NULL;
 }
 
 PIKOS_PLUGIN_DEFINE({

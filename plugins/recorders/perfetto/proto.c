@@ -3,23 +3,6 @@
 
 #include "proto.h"
 
-/* Wire types (protobuf encoding): what follows a field's key. */
-#define WIRE_VARINT 0u
-#define WIRE_LENGTH_DELIMITED 2u
-
-void pb_init(struct pb_buf *b, void *mem, size_t cap)
-{
-    b->start = mem;
-    b->pos = mem;
-    b->end = b->start + cap;
-    b->overflow = 0;
-}
-
-size_t pb_size(const struct pb_buf *b)
-{
-    return (size_t)(b->pos - b->start);
-}
-
 size_t pb_varint_size(uint64_t v)
 {
     size_t n = 1;
@@ -30,38 +13,18 @@ size_t pb_varint_size(uint64_t v)
     return n;
 }
 
-/* Whether n more bytes fit; if not, the buffer is marked overflowed. */
-static int room_for(struct pb_buf *b, size_t n)
-{
-    if (!b->overflow && (size_t)(b->end - b->pos) >= n)
-        return 1;
-    b->overflow = 1;
-    return 0;
-}
-
-/* Seven bits a byte, lowest first, the top bit set on all but the last. */
-static unsigned char *put_varint(unsigned char *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
-    return p;
-}
-
 static void put_key(struct pb_buf *b, uint32_t field, uint32_t wire)
 {
     uint64_t key = (uint64_t)field << 3 | wire;
-    if (room_for(b, pb_varint_size(key)))
-        b->pos = put_varint(b->pos, key);
+    if (pb_room(b, pb_varint_size(key)))
+        b->pos = pb_put_varint(b->pos, key);
 }
 
 void pb_uint(struct pb_buf *b, uint32_t field, uint64_t v)
 {
-    put_key(b, field, WIRE_VARINT);
-    if (room_for(b, pb_varint_size(v)))
-        b->pos = put_varint(b->pos, v);
+    put_key(b, field, PB_WIRE_VARINT);
+    if (pb_room(b, pb_varint_size(v)))
+        b->pos = pb_put_varint(b->pos, v);
 }
 
 void pb_int(struct pb_buf *b, uint32_t field, int64_t v)
@@ -71,10 +34,10 @@ void pb_int(struct pb_buf *b, uint32_t field, int64_t v)
 
 void pb_bytes(struct pb_buf *b, uint32_t field, const void *data, size_t len)
 {
-    put_key(b, field, WIRE_LENGTH_DELIMITED);
-    if (!room_for(b, pb_varint_size(len) + len))
+    put_key(b, field, PB_WIRE_LENGTH_DELIMITED);
+    if (!pb_room(b, pb_varint_size(len) + len))
         return;
-    b->pos = put_varint(b->pos, len);
+    b->pos = pb_put_varint(b->pos, len);
     if (len > 0)
         memcpy(b->pos, data, len);
     b->pos += len;
@@ -87,9 +50,9 @@ void pb_string(struct pb_buf *b, uint32_t field, const char *text)
 
 pb_mark pb_open(struct pb_buf *b, uint32_t field)
 {
-    put_key(b, field, WIRE_LENGTH_DELIMITED);
+    put_key(b, field, PB_WIRE_LENGTH_DELIMITED);
     pb_mark mark = pb_size(b);
-    if (room_for(b, 1))
+    if (pb_room(b, 1))
         *b->pos++ = 0; /* the length, written by pb_close */
     return mark;
 }
@@ -102,10 +65,10 @@ void pb_close(struct pb_buf *b, pb_mark mark)
     size_t len = (size_t)(b->pos - body);
     size_t extra = pb_varint_size(len) - 1;
     if (extra > 0) {
-        if (!room_for(b, extra))
+        if (!pb_room(b, extra))
             return;
         memmove(body + extra, body, len);
         b->pos += extra;
     }
-    put_varint(b->start + mark, len);
+    pb_put_varint(b->start + mark, len);
 }
