@@ -421,10 +421,32 @@ int pikos_focus_matches(struct pikos_focus *focus,
 int pikos_focus_match_names(const struct pikos_strlist *names,
                             const struct pikos_code *code,
                             unsigned char *matched) PIKOS_HIDDEN;
-/* host->clock_ns: CLOCK_MONOTONIC in ns.  Inline so that the hook reads
-   the clock for the timed monitors without two calls through tables. */
+/* The TSC's scale once calibrated (clock.c): ns = ns0 + (tsc - tsc0) *
+   mult >> shift. */
+struct pikos_tsc_clock {
+    uint64_t tsc0, ns0;
+    uint32_t mult, shift;
+    int enabled; /* 0: every reading is clock_gettime */
+};
+extern struct pikos_tsc_clock pikos_tsc_clock PIKOS_HIDDEN;
+
+/* Measures the TSC's rate, once per process, if the kernel trusts the
+   TSC; called as a pipeline starts, before its first reading. */
+void pikos_clock_calibrate(void) PIKOS_HIDDEN;
+
+/* host->clock_ns: CLOCK_MONOTONIC in ns, from the TSC once calibrated
+   (clock.c).  Inline so that the hook reads the clock for the timed
+   monitors without a call. */
 static inline uint64_t pikos_clock_ns(void)
 {
+#if defined(__x86_64__)
+    if (pikos_tsc_clock.enabled) {
+        int64_t ticks = (int64_t)(__builtin_ia32_rdtsc() - pikos_tsc_clock.tsc0);
+        return pikos_tsc_clock.ns0 +
+               (uint64_t)(((__int128)ticks * pikos_tsc_clock.mult) >>
+                          pikos_tsc_clock.shift);
+    }
+#endif
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;

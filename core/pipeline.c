@@ -480,6 +480,7 @@ PIKOS_EXPORT int pikos_pipeline_start(struct pikos_pipeline *pipe,
         pipe->start_count++;
         return 0;
     }
+    pikos_clock_calibrate();
     pipe->started_ns = pikos_host_table.clock_ns();
     /* Filters first: a filter that rejects a schema (unknown field) must
        fail the start before any recorder has written a header. */
