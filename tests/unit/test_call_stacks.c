@@ -44,15 +44,24 @@ Test(timed, fields_are_found_by_name)
     struct timed_schema b;
     cr_assert_eq(timed_schema_bind(&fi->inst, &fake_host, "recorders/x",
                                    &timed, &b), PIKOS_OK);
-    struct timed_event e = event_of(&b, "c_exception", "int", 900, 12);
-    cr_assert_eq(e.kind, TIMED_C_EXCEPTION);
+    struct timed_event e = event_of(&b, "c_call", "int", 900, 12);
+    cr_assert_eq(e.kind, TIMED_C_CALL);
     cr_assert_eq(e.function.len, 3);
     cr_assert_eq(memcmp(e.function.ptr, "int", 3), 0);
+    cr_assert_eq(e.filename.len, 6);
     cr_assert_eq(e.lineno, 7);
     cr_assert_eq(e.first_lineno, 5);
     cr_assert_eq(e.time_ns, 900);
     cr_assert_eq(e.thread, 12);
     cr_assert_not(e.has_memory);
+    /* The end of a call names nothing: its fields are left unread. */
+    e = event_of(&b, "c_exception", "int", 901, 12);
+    cr_assert_eq(e.kind, TIMED_C_EXCEPTION);
+    cr_assert_eq(e.function.len, 0);
+    cr_assert_eq(e.filename.len, 0);
+    cr_assert_eq(e.lineno, 0);
+    cr_assert_eq(e.time_ns, 901);
+    cr_assert_eq(e.thread, 12);
     cr_assert_eq(event_of(&b, "call", "f", 1, 1).kind, TIMED_CALL);
     cr_assert_eq(event_of(&b, "return", "f", 1, 1).kind, TIMED_RETURN);
     cr_assert_eq(event_of(&b, "c_call", "f", 1, 1).kind, TIMED_C_CALL);

@@ -76,19 +76,33 @@ static enum timed_kind kind_of(struct timed_text type)
 #undef IS
 }
 
+/* Whether the event names where it happens: the end of a call names
+   nothing its beginning did not. */
+static int names_something(enum timed_kind kind)
+{
+    return kind == TIMED_CALL || kind == TIMED_C_CALL || kind == TIMED_LINE;
+}
+
 void timed_event_read(const struct timed_schema *b,
                       const struct pikos_value *values,
                       struct timed_event *e)
 {
+    static const struct timed_text none = {"", 0};
+
     e->kind = b->type >= 0 ? kind_of(text_of(values, b->type)) : TIMED_LINE;
-    e->function = text_of(values, b->function);
-    e->filename = text_of(values, b->filename);
-    e->line = text_of(values, b->line);
-    e->lineno = b->lineno >= 0 ? values[b->lineno].u.i : 0;
-    e->first_lineno = b->first_lineno >= 0 ? values[b->first_lineno].u.i : 0;
     e->time_ns = (uint64_t)values[b->time].u.i;
     e->thread = (uint64_t)values[b->thread].u.i;
     e->has_memory = b->rss >= 0 && b->vms >= 0;
     e->rss = e->has_memory ? values[b->rss].u.i : 0;
     e->vms = e->has_memory ? values[b->vms].u.i : 0;
+    if (!names_something(e->kind)) {
+        e->function = e->filename = e->line = none;
+        e->lineno = e->first_lineno = 0;
+        return;
+    }
+    e->function = text_of(values, b->function);
+    e->filename = text_of(values, b->filename);
+    e->line = text_of(values, b->line);
+    e->lineno = b->lineno >= 0 ? values[b->lineno].u.i : 0;
+    e->first_lineno = b->first_lineno >= 0 ? values[b->first_lineno].u.i : 0;
 }

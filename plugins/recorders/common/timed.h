@@ -69,7 +69,10 @@ int timed_schema_bind(struct pikos_instance *inst,
                       const struct pikos_schema *schema,
                       struct timed_schema *bound);
 
-/* The hot path: the event a record of a bound schema describes. */
+/* The hot path: the event a record of a bound schema describes.  Only
+   calls and lines name where they happen: for the ends of calls (and
+   events of other types) function, filename, line, lineno and
+   first_lineno are left empty, unread. */
 void timed_event_read(const struct timed_schema *bound,
                       const struct pikos_value *values,
                       struct timed_event *event);

@@ -175,16 +175,17 @@ find_or_add(struct intern_table *table, const struct intern_key *key,
     return *slot;
 }
 
-/* Where `key` goes among the recent entries: a multiplicative hash of
-   its addresses, line and kind. */
-static struct recent *recent_of(struct intern_table *table,
-                                const struct intern_key *key)
+/* The pair of recent entries where `key` may be: a multiplicative hash
+   of its addresses, line and kind picks the pair.  Two ways, so that two
+   functions a loop calls in turn cannot keep evicting each other. */
+static struct recent *recent_pair(struct intern_table *table,
+                                  const struct intern_key *key)
 {
     uint64_t h = (uint64_t)(uintptr_t)key->function.ptr ^
                  (uint64_t)(uintptr_t)key->file.ptr << 1 ^
                  (uint64_t)key->line << 20 ^ (uint64_t)key->kind;
     h *= 0x9e3779b97f4a7c15ull;
-    return &table->recent[h >> (64 - RECENT_BITS)];
+    return &table->recent[(h >> (64 - RECENT_BITS)) & ~(uint64_t)1];
 }
 
 /* Whether a recent entry is `key`'s: the same addresses, and (as they
@@ -203,11 +204,15 @@ const struct intern_entry *intern_get(struct intern_table *table,
                                       const struct intern_key *key,
                                       const struct timed_text *label)
 {
-    struct recent *r = recent_of(table, key);
-    if (recent_is(r, key))
-        return r->entry;
+    struct recent *pair = recent_pair(table, key);
+    if (recent_is(&pair[0], key))
+        return pair[0].entry;
+    if (recent_is(&pair[1], key))
+        return pair[1].entry;
     const struct intern_entry *entry = find_or_add(table, key, label);
-    if (entry != NULL)
-        *r = (struct recent){key->function.ptr, key->file.ptr, entry};
+    if (entry != NULL) { /* the older of the two goes */
+        pair[1] = pair[0];
+        pair[0] = (struct recent){key->function.ptr, key->file.ptr, entry};
+    }
     return entry;
 }
