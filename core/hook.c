@@ -361,21 +361,46 @@ static inline int takes(const struct active_monitor *m,
 
 static void release_when_idle(void);
 
-static void dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
+/* After the monitors had an event: what their Python code may have left
+   to do (pipelines freed meanwhile, the last monitor removed). */
+static inline void dispatch_done(void)
 {
-    PyCodeObject *code = PyFrame_GetCode(frame);
-    struct pikos_code_entry *entry = pikos_code_entry_of(code);
+    dispatching = 0;
+    if (--threads_dispatching == 0 && pikos_pipelines_deferred != NULL)
+        pikos_pipelines_free_deferred();
+    if (active.count == 0)
+        release_when_idle(); /* a plugin removed the last monitor */
+}
+
+/* The usual run: one monitor without limits, which asked for the event.
+   No loop and no limits to test: the short path of the hook. */
+static void dispatch_one(PyFrameObject *frame, uint32_t type, PyObject *arg,
+                         const struct pikos_code *code)
+{
+    const struct active_monitor *m = &active.items[0];
+    uint64_t thread_id = 0;
+    struct pikos_event ev;
+
+    dispatching = 1; /* naming a callable may run Python */
+    threads_dispatching++;
+    event_build(&ev, frame, code, type, arg, current_thread(&thread_id));
+    PIKOS_CALL_ENTER(outer, m->inst, "on_event");
+    m->plugin->on_event(m->inst, m->ctx, &ev);
+    PIKOS_CALL_LEAVE(outer);
+    dispatch_done();
+}
+
+/* Any run: every active monitor that takes the event, in order. */
+static void dispatch_all(PyFrameObject *frame, uint32_t type, PyObject *arg,
+                         struct pikos_code_entry *entry)
+{
     uint64_t thread_id = 0; /* not asked yet */
     struct pikos_event ev;
     int built = 0;
 
-    if (entry == NULL)
-        report_to_monitors(PIKOS_ENOMEM,
-                           "events were lost: could not cache the names of "
-                           "a code object (out of memory?)");
     /* Indexing (not a saved pointer) keeps this right if a plugin running
        Python code adds or removes monitors meanwhile. */
-    for (size_t i = 0; entry != NULL && i < active.count; i++) {
+    for (size_t i = 0; i < active.count; i++) {
         const struct active_monitor *m = &active.items[i];
         if (!takes(m, entry, type, &thread_id))
             continue;
@@ -389,14 +414,29 @@ static void dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
         m->plugin->on_event(m->inst, m->ctx, &ev);
         PIKOS_CALL_LEAVE(outer);
     }
+    if (built)
+        dispatch_done();
+}
+
+/* Returns 0, the hook's return value, so that callbacks end on a tail
+   call. */
+static int dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
+{
+    /* Borrowed: the frame holds its code while the hook runs. */
+    PyCodeObject *code = PyFrame_GetCode(frame);
     Py_DECREF(code);
-    if (!built)
-        return;
-    dispatching = 0;
-    if (--threads_dispatching == 0 && pikos_pipelines_deferred != NULL)
-        pikos_pipelines_free_deferred();
-    if (active.count == 0)
-        release_when_idle(); /* a plugin removed the last monitor */
+    struct pikos_code_entry *entry = pikos_code_entry_of(code);
+
+    if (entry == NULL)
+        report_to_monitors(PIKOS_ENOMEM,
+                           "events were lost: could not cache the names of "
+                           "a code object (out of memory?)");
+    else if (active.count == 1 && active.items[0].limit == LIMIT_NONE &&
+             (active.items[0].event_mask & PIKOS_EVENT_BIT(type)))
+        dispatch_one(frame, type, arg, &entry->code);
+    else
+        dispatch_all(frame, type, arg, entry);
+    return 0;
 }
 
 /* The pikos event of a CPython `what`, or -1 for one pikos ignores. */
@@ -481,10 +521,13 @@ static int profile_callback(PyObject *obj, PyFrameObject *frame, int what,
 {
     int type = event_type(what);
 
-    if (wanted(type, PROFILE_EVENTS))
-        dispatch(frame, (uint32_t)type, arg);
-    if (frame == watched.frame)
+    if (frame == watched.frame) { /* rare: the program's own frame */
+        if (wanted(type, PROFILE_EVENTS))
+            dispatch(frame, (uint32_t)type, arg);
         check_frame_end(frame, what, PROFILE_EVENTS);
+    } else if (wanted(type, PROFILE_EVENTS)) {
+        return dispatch(frame, (uint32_t)type, arg); /* a tail call */
+    }
     return 0;
 }
 
