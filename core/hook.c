@@ -25,6 +25,7 @@
  * program becomes a sticky error of the monitors, reported at stop.
  */
 #include "code_cache.h"
+#include "hook_backend.h"
 #include "monitor_limits.h"
 #include "program.h"
 #include "threads.h"
@@ -312,12 +313,24 @@ static int is_c_event(uint32_t type)
            type == PIKOS_EVENT_C_EXCEPTION;
 }
 
-static void event_build(struct pikos_event *ev, PyFrameObject *frame,
+/* The line an event happened at: the frame's (legacy hooks), the one
+   sys.monitoring gave, or the line of the instruction it named. */
+static int site_line(const struct pikos_event_site *site)
+{
+    if (site->frame != NULL)
+        return PyFrame_GetLineNumber(site->frame);
+    if (site->offset != NULL)
+        return PyCode_Addr2Line(site->code, (int)PyLong_AsLong(site->offset));
+    return site->line;
+}
+
+static void event_build(struct pikos_event *ev,
+                        const struct pikos_event_site *site,
                         const struct pikos_code *code, uint32_t type,
                         PyObject *arg, uint64_t thread_id)
 {
     /* Calls first: what is read after them needs no saving across them. */
-    int lineno = PyFrame_GetLineNumber(frame);
+    int lineno = site_line(site);
     uint64_t time_ns = active.want_time ? pikos_clock_ns() : 0;
 
     ev->type = type;
@@ -374,8 +387,8 @@ static inline void dispatch_done(void)
 
 /* The usual run: one monitor without limits, which asked for the event.
    No loop and no limits to test: the short path of the hook. */
-static void dispatch_one(PyFrameObject *frame, uint32_t type, PyObject *arg,
-                         const struct pikos_code *code)
+static void dispatch_one(const struct pikos_event_site *site, uint32_t type,
+                         PyObject *arg, const struct pikos_code *code)
 {
     const struct active_monitor *m = &active.items[0];
     uint64_t thread_id = 0;
@@ -383,7 +396,7 @@ static void dispatch_one(PyFrameObject *frame, uint32_t type, PyObject *arg,
 
     dispatching = 1; /* naming a callable may run Python */
     threads_dispatching++;
-    event_build(&ev, frame, code, type, arg, current_thread(&thread_id));
+    event_build(&ev, site, code, type, arg, current_thread(&thread_id));
     PIKOS_CALL_ENTER(outer, m->inst, "on_event");
     m->plugin->on_event(m->inst, m->ctx, &ev);
     PIKOS_CALL_LEAVE(outer);
@@ -391,8 +404,8 @@ static void dispatch_one(PyFrameObject *frame, uint32_t type, PyObject *arg,
 }
 
 /* Any run: every active monitor that takes the event, in order. */
-static void dispatch_all(PyFrameObject *frame, uint32_t type, PyObject *arg,
-                         struct pikos_code_entry *entry)
+static void dispatch_all(const struct pikos_event_site *site, uint32_t type,
+                         PyObject *arg, struct pikos_code_entry *entry)
 {
     uint64_t thread_id = 0; /* not asked yet */
     struct pikos_event ev;
@@ -407,7 +420,7 @@ static void dispatch_all(PyFrameObject *frame, uint32_t type, PyObject *arg,
         if (!built) {
             built = dispatching = 1; /* naming a callable may run Python */
             threads_dispatching++;
-            event_build(&ev, frame, &entry->code, type, arg,
+            event_build(&ev, site, &entry->code, type, arg,
                         current_thread(&thread_id));
         }
         PIKOS_CALL_ENTER(outer, m->inst, "on_event");
@@ -420,12 +433,10 @@ static void dispatch_all(PyFrameObject *frame, uint32_t type, PyObject *arg,
 
 /* Returns 0, the hook's return value, so that callbacks end on a tail
    call. */
-static int dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
+static int dispatch_at(const struct pikos_event_site *site, uint32_t type,
+                       PyObject *arg)
 {
-    /* Borrowed: the frame holds its code while the hook runs. */
-    PyCodeObject *code = PyFrame_GetCode(frame);
-    Py_DECREF(code);
-    struct pikos_code_entry *entry = pikos_code_entry_of(code);
+    struct pikos_code_entry *entry = pikos_code_entry_of(site->code);
 
     if (entry == NULL)
         report_to_monitors(PIKOS_ENOMEM,
@@ -433,11 +444,22 @@ static int dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
                            "a code object (out of memory?)");
     else if (active.count == 1 && active.items[0].limit == LIMIT_NONE &&
              (active.items[0].event_mask & PIKOS_EVENT_BIT(type)))
-        dispatch_one(frame, type, arg, &entry->code);
+        dispatch_one(site, type, arg, &entry->code);
     else
-        dispatch_all(frame, type, arg, entry);
+        dispatch_all(site, type, arg, entry);
     return 0;
 }
+
+/* An event of the legacy hooks, which give the frame. */
+static int dispatch(PyFrameObject *frame, uint32_t type, PyObject *arg)
+{
+    /* Borrowed: the frame holds its code while the hook runs. */
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    Py_DECREF(code);
+    struct pikos_event_site site = {frame, code, NULL, 0};
+    return dispatch_at(&site, type, arg);
+}
+
 
 /* The pikos event of a CPython `what`, or -1 for one pikos ignores. */
 static int event_type(int what)
@@ -472,6 +494,20 @@ static int wanted(int type, uint32_t hook_events)
            !dispatching;
 }
 
+/* An event sys.monitoring gave (hook_monitoring.c), from a thread the
+   legacy hooks would be installed in. */
+int pikos_hook_dispatch_site(const struct pikos_event_site *site,
+                             uint32_t type, PyObject *arg)
+{
+    int kind = PIKOS_EVENT_BIT(type) & PROFILE_EVENTS ? PIKOS_HOOK_PROFILE
+                                                      : PIKOS_HOOK_TRACE;
+
+    return wanted((int)type, PROFILE_EVENTS | TRACE_EVENTS) &&
+                   pikos_threads_taken(kind)
+               ? dispatch_at(site, type, arg)
+               : 0;
+}
+
 /* ------------------------------------------------------------ the program */
 
 /* The command line's program: the frame whose end ends it (program.c). */
@@ -484,10 +520,19 @@ static struct {
 /* Calls `ended` once the watched frame has returned, from the callback
    that sees it last: the trace callback runs before the profile one, and
    leaves the end to it when both are installed. */
+static void watched_frame_left(void)
+{
+    void (*ended)(void) = watched.ended;
+
+    watched.frame = NULL;
+    watched.ended = NULL;
+    Py_CLEAR(watched.code);
+    ended();
+}
+
 static void check_frame_end(PyFrameObject *frame, int what,
                             uint32_t hook_events)
 {
-    void (*ended)(void) = watched.ended;
     PyCodeObject *code;
 
     if (what != PyTrace_RETURN || frame != watched.frame)
@@ -496,22 +541,30 @@ static void check_frame_end(PyFrameObject *frame, int what,
         return;
     code = PyFrame_GetCode(frame);
     Py_DECREF(code); /* the frame holds it */
-    if ((PyObject *)code != watched.code)
-        return;
-    watched.frame = NULL;
-    watched.ended = NULL;
-    Py_CLEAR(watched.code);
-    ended();
+    if ((PyObject *)code == watched.code)
+        watched_frame_left();
 }
 
 int pikos_hook_watch_frame(PyFrameObject *frame, void (*ended)(void))
 {
-    if (!(active.event_mask & (PROFILE_EVENTS | TRACE_EVENTS)))
+    /* Through sys.monitoring only the function events see frames end. */
+    uint32_t seeing = pikos_hook_uses_monitoring()
+                          ? PROFILE_EVENTS
+                          : PROFILE_EVENTS | TRACE_EVENTS;
+
+    if (!(active.event_mask & seeing))
         return 0; /* no callback would see it end */
     watched.frame = frame;
     watched.code = (PyObject *)PyFrame_GetCode(frame);
     watched.ended = ended;
     return 1;
+}
+
+void pikos_hook_code_left(PyCodeObject *code)
+{
+    if ((PyObject *)code == watched.code && watched.ended != NULL &&
+        PyEval_GetFrame() == watched.frame)
+        watched_frame_left();
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -627,11 +680,15 @@ static int hooks_sync(const char *owner, struct pikos_error *err)
     active.line_focus_bits = line_focus_bits();
     dispatching = 1;
     exception_save(&saved);
+    /* Through sys.monitoring, threads.c only says which threads' events
+       are taken, and the tool's events follow the monitors'. */
     rc = pikos_threads_install(PIKOS_HOOK_PROFILE, profile_callback,
                                scope_of(PROFILE_EVENTS), owner, err);
     if (rc == 0)
         rc = pikos_threads_install(PIKOS_HOOK_TRACE, trace_callback,
                                    scope_of(TRACE_EVENTS), owner, err);
+    if (rc == 0 && pikos_hook_uses_monitoring())
+        rc = pikos_monitoring_hook_sync(active.event_mask, owner, err);
     exception_restore(&saved);
     dispatching = was_dispatching;
     return rc;

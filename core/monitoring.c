@@ -13,7 +13,9 @@
  *     and calls `ended` when the program's frame is left either way.
  * Before 3.12 nothing here is used (pikos_monitoring_watch returns 0).
  */
+#include "hook_backend.h"
 #include "program.h"
+#include "py_attr.h"
 
 #if PY_VERSION_HEX >= 0x030C0000
 
@@ -27,7 +29,7 @@ static struct {
     void (*ended)(void);
 } watch = {NULL, -1, NULL};
 
-static PyObject *monitoring_call(const char *method, const char *format, ...)
+PyObject *pikos_monitoring_call(const char *method, const char *format, ...)
 {
     PyObject *monitoring = PySys_GetObject("monitoring"); /* borrowed */
     PyObject *callable, *args, *result = NULL;
@@ -35,7 +37,7 @@ static PyObject *monitoring_call(const char *method, const char *format, ...)
 
     if (monitoring == NULL)
         return NULL;
-    callable = PyObject_GetAttrString(monitoring, method);
+    callable = pikos_py_attr(monitoring, method);
     va_start(ap, format);
     args = callable ? Py_VaBuildValue(format, ap) : NULL;
     va_end(ap);
@@ -46,13 +48,11 @@ static PyObject *monitoring_call(const char *method, const char *format, ...)
     return result;
 }
 
-/* sys.monitoring.events.NAME */
-static long event_bit(const char *name)
+long pikos_monitoring_event(const char *name)
 {
     PyObject *monitoring = PySys_GetObject("monitoring"); /* borrowed */
-    PyObject *events = monitoring ? PyObject_GetAttrString(monitoring, "events")
-                                  : NULL;
-    PyObject *bit = events ? PyObject_GetAttrString(events, name) : NULL;
+    PyObject *events = monitoring ? pikos_py_attr(monitoring, "events") : NULL;
+    PyObject *bit = events ? pikos_py_attr(events, name) : NULL;
     long value = bit ? PyLong_AsLong(bit) : -1;
 
     Py_XDECREF(bit);
@@ -66,10 +66,10 @@ static long event_bit(const char *name)
 static PyObject *start_callback(int tool, long py_start)
 {
     PyObject *callback =
-        monitoring_call("register_callback", "(ilO)", tool, py_start, Py_None);
+        pikos_monitoring_call("register_callback", "(ilO)", tool, py_start, Py_None);
     PyObject *put_back =
         callback && callback != Py_None
-            ? monitoring_call("register_callback", "(ilO)", tool, py_start,
+            ? pikos_monitoring_call("register_callback", "(ilO)", tool, py_start,
                               callback)
             : NULL;
 
@@ -81,10 +81,10 @@ static PyObject *start_callback(int tool, long py_start)
 
 static void replay_start(PyObject *code)
 {
-    long py_start = event_bit("PY_START");
+    long py_start = pikos_monitoring_event("PY_START");
 
     for (int tool = 0; py_start > 0 && tool < TOOL_IDS; tool++) {
-        PyObject *events = monitoring_call("get_events", "(i)", tool);
+        PyObject *events = pikos_monitoring_call("get_events", "(i)", tool);
         PyObject *callback = events && (PyLong_AsLong(events) & py_start)
                                  ? start_callback(tool, py_start)
                                  : NULL;
@@ -102,10 +102,10 @@ static void replay_start(PyObject *code)
 
 static void stop_watching(void)
 {
-    PyObject *done = monitoring_call("set_events", "(ii)", watch.tool, 0);
+    PyObject *done = pikos_monitoring_call("set_events", "(ii)", watch.tool, 0);
 
     Py_XDECREF(done);
-    done = monitoring_call("free_tool_id", "(i)", watch.tool);
+    done = pikos_monitoring_call("free_tool_id", "(i)", watch.tool);
     Py_XDECREF(done);
     PyErr_Clear();
     watch.tool = -1;
@@ -132,14 +132,18 @@ static PyMethodDef frame_left_def = {
     "pikos_program_left", (PyCFunction)(void (*)(void))frame_left,
     METH_FASTCALL, "Stops monitoring when the program's frame is left."};
 
-/* The first free tool id, taken for pikos; -1 when none is free. */
-static int take_tool(void)
+int pikos_monitoring_take_tool(const char *name)
 {
-    for (int tool = TOOL_IDS - 1; tool >= 0; tool--) {
-        PyObject *taken = monitoring_call("use_tool_id", "(is)", tool, "pikos");
+    /* No conventional tool claims 3 and 4; cProfile can start only on
+       PROFILER_ID (2), so it is the last resort. */
+    static const int preferred[TOOL_IDS] = {3, 4, 5, 1, 0, 2};
+
+    for (int i = 0; i < TOOL_IDS; i++) {
+        PyObject *taken = pikos_monitoring_call("use_tool_id", "(is)",
+                                                preferred[i], name);
         Py_XDECREF(taken);
         if (taken != NULL)
-            return tool;
+            return preferred[i];
         PyErr_Clear();
     }
     return -1;
@@ -147,16 +151,16 @@ static int take_tool(void)
 
 static int listen(PyObject *code, PyObject *callback)
 {
-    long py_return = event_bit("PY_RETURN"), py_unwind = event_bit("PY_UNWIND");
-    PyObject *a = monitoring_call("register_callback", "(ilO)", watch.tool,
+    long py_return = pikos_monitoring_event("PY_RETURN"), py_unwind = pikos_monitoring_event("PY_UNWIND");
+    PyObject *a = pikos_monitoring_call("register_callback", "(ilO)", watch.tool,
                                   py_return, callback);
-    PyObject *b = a ? monitoring_call("register_callback", "(ilO)", watch.tool,
+    PyObject *b = a ? pikos_monitoring_call("register_callback", "(ilO)", watch.tool,
                                       py_unwind, callback)
                     : NULL;
-    PyObject *c = b ? monitoring_call("set_local_events", "(iOl)", watch.tool,
+    PyObject *c = b ? pikos_monitoring_call("set_local_events", "(iOl)", watch.tool,
                                       code, py_return)
                     : NULL;
-    PyObject *d = c ? monitoring_call("set_events", "(il)", watch.tool,
+    PyObject *d = c ? pikos_monitoring_call("set_events", "(il)", watch.tool,
                                       py_unwind)
                     : NULL;
     int ok = d != NULL;
@@ -175,7 +179,7 @@ int pikos_monitoring_watch(PyFrameObject *frame, void (*ended)(void))
     int ok = 0;
 
     replay_start(code);
-    watch.tool = callback ? take_tool() : -1;
+    watch.tool = callback ? pikos_monitoring_take_tool("pikos") : -1;
     if (watch.tool >= 0) {
         watch.code = code;
         watch.ended = ended;

@@ -24,6 +24,7 @@
  * forgotten.
  */
 #include "threads.h"
+#include "hook_backend.h"
 
 #include <string.h>
 
@@ -163,6 +164,13 @@ static PyObject *take_over_thread(int kind, PyObject *const *args,
 
     if (in->scope != PIKOS_HOOK_EVERY_THREAD) {
         set_this_thread(kind, NULL);
+        Py_RETURN_NONE;
+    }
+    if (pikos_hook_uses_monitoring()) {
+        /* sys.monitoring calls tools from the highest id down: pikos's
+           tool gets this same event right after the legacy one. */
+        set_this_thread(kind, NULL);
+        pikos_threads_take_this(kind);
         Py_RETURN_NONE;
     }
     set_this_thread(kind, in->callback);
@@ -398,10 +406,36 @@ static int python_failure(const char *owner, struct pikos_error *err)
     return PIKOS_EPYTHON;
 }
 
+/* Through sys.monitoring: the same threads are taken (threads_taken.c),
+   and threading gets the same hook, but no thread gets a callback. */
+static int take_threads(int kind, Py_tracefunc callback, int scope,
+                        const char *owner, struct pikos_error *err)
+{
+    struct installation *in = &installations[kind];
+
+    if (scope == in->scope && scope != PIKOS_HOOK_THIS_THREAD)
+        return 0; /* every thread: those taken since stay taken */
+    if (scope == PIKOS_HOOK_EVERY_THREAD &&
+        hook_new_threads_when_imported(kind) < 0)
+        return python_failure(owner, err);
+    if (in->scope == PIKOS_HOOK_EVERY_THREAD && scope != in->scope)
+        unhook_new_threads(kind);
+    in->callback = callback;
+    in->scope = scope;
+    if (pikos_threads_take(kind, scope) < 0)
+        return pikos_error_set(err, PIKOS_ENOMEM,
+                               "[%s] out of memory while listing the threads",
+                               owner);
+    return 0;
+}
+
 int pikos_threads_install(int kind, Py_tracefunc callback, int scope,
                           const char *owner, struct pikos_error *err)
 {
     struct installation *in = &installations[kind];
+
+    if (pikos_hook_uses_monitoring())
+        return take_threads(kind, callback, scope, owner, err);
 
     if (scope == in->scope) {
         /* Monitoring may be started from another thread than before. */

@@ -48,4 +48,34 @@ int pikos_threads_setting(void) PIKOS_HIDDEN;
 /* Whether the calling thread's profile (or trace) function is pikos's. */
 int pikos_threads_own(int kind) PIKOS_HIDDEN;
 
+/*
+ * Through sys.monitoring (threads_taken.c): the threads whose events are
+ * taken, the same ones the legacy hooks would be installed in.
+ */
+/* Lists the threads `scope` names now; later threads are taken by
+   pikos_threads_take_this.  -1 when out of memory. */
+int pikos_threads_take(int kind, int scope) PIKOS_HIDDEN;
+/* Takes the calling thread (a thread threading started). */
+void pikos_threads_take_this(int kind) PIKOS_HIDDEN;
+/* The calling thread's verdict, decided anew (the cold path). */
+int pikos_threads_decide(int kind) PIKOS_HIDDEN;
+
+struct pikos_thread_verdict {
+    unsigned int epoch; /* the installation it was decided for */
+    int taken;
+};
+extern unsigned int pikos_threads_epoch[2] PIKOS_HIDDEN;
+extern __thread struct pikos_thread_verdict pikos_thread_verdicts[2]
+    __attribute__((tls_model("initial-exec"))) PIKOS_HIDDEN;
+
+/* Whether events of `kind` are taken in the calling thread. */
+static inline int pikos_threads_taken(int kind)
+{
+    const struct pikos_thread_verdict *v = &pikos_thread_verdicts[kind];
+
+    if (v->epoch == pikos_threads_epoch[kind])
+        return v->taken;
+    return pikos_threads_decide(kind);
+}
+
 #endif /* PIKOS_THREADS_H */

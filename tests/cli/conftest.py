@@ -53,6 +53,21 @@ def run_python(args, cwd, **kwargs):
                           timeout=TIMEOUT, **TEXT, **kwargs)
 
 
+_MONITORING = []
+
+
+def uses_monitoring():
+    """Whether pikos takes its events through sys.monitoring in these
+    tests: Python 3.12+ unless PIKOS_HOOK=legacy (docs/design.md)."""
+    if not _MONITORING:
+        newer = subprocess.run(
+            [PIKOS_PYTHON, "-c", "import sys; print(sys.version_info >= "
+             "(3, 12))"], capture_output=True, text=True, check=True)
+        _MONITORING.append(newer.stdout.strip() == "True" and
+                           os.environ.get("PIKOS_HOOK") != "legacy")
+    return _MONITORING[0]
+
+
 def read_csv(path):
     """The rows of a pikos CSV file as dicts; checks the header row."""
     with open(path, newline="", encoding="utf-8") as stream:

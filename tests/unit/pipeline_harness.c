@@ -1,5 +1,6 @@
 /* tests/unit/pipeline_harness.c - see pipeline_harness.h. */
 #include "pipeline_harness.h"
+#include "hook_backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,34 @@ PyObject *py_eval(const char *expression)
         cr_assert_fail("Python expression failed: %s", expression);
     }
     return value;
+}
+
+void harness_use_legacy_hook(void)
+{
+    setenv("PIKOS_HOOK", "legacy", 1);
+    cr_assert_not(pikos_hook_uses_monitoring(),
+                  "the hook was chosen before the test asked");
+}
+
+int harness_hook_installed(int function_events)
+{
+    PyThreadState *thread = PyThreadState_Get();
+    PyObject *found;
+    int installed;
+
+    if (!pikos_hook_uses_monitoring())
+        return (function_events ? (void *)thread->c_profilefunc
+                                : (void *)thread->c_tracefunc) != NULL;
+    found = py_eval(function_events
+                        ? "any(sys.monitoring.get_tool(i) == 'pikos' and "
+                          "sys.monitoring.get_events(i) & "
+                          "sys.monitoring.events.PY_START for i in range(6))"
+                        : "any(sys.monitoring.get_tool(i) == 'pikos' and "
+                          "sys.monitoring.get_events(i) & "
+                          "sys.monitoring.events.LINE for i in range(6))");
+    installed = found == Py_True;
+    Py_DECREF(found);
+    return installed;
 }
 
 char *py_text(const char *expression)

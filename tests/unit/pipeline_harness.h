@@ -91,6 +91,13 @@ struct pikos_instance *local_instance(const struct pikos_plugin *plugin,
 /* pikos_pipeline_add, failing the test on error. */
 void pipeline_add_ok(struct pikos_pipeline *pipe, struct pikos_instance *inst);
 
+/* Which hook pikos uses (core/hook_backend.h): a test of the legacy
+   profile and trace functions' own mechanics asks for them first. */
+void harness_use_legacy_hook(void);
+/* Whether pikos's hook delivers function events (`function_events`) or
+   line events just now, whichever the backend. */
+int harness_hook_installed(int function_events);
+
 /* The rows a collect recorder kept, each followed by '\n' (malloc'ed). */
 char *collect_text(const struct collect_ctx *collect);
 

@@ -277,6 +277,7 @@ Test(source, files_are_read_once_per_monitoring_session)
    loading the file (outside a running frame of its code) keeps it. */
 Test(source, the_programs_pending_exception_survives_a_load)
 {
+    harness_use_legacy_hook(); /* it calls the trace callback directly */
     struct lines_run run = lines_pipeline();
     struct pikos_error err = {0};
     PyObject *frame;

@@ -97,8 +97,11 @@ static int occurrences(const char *text, const char *what)
 /* A thread running before monitoring starts is monitored; so is one
    started later; both lose the callbacks at stop, and threading gets its
    own hooks back. */
+/* (The legacy hook's own mechanics: sys.monitoring is the interpreter's,
+   every thread has it.) */
 Test(threads, running_threads_get_the_callbacks_and_lose_them_at_stop)
 {
+    harness_use_legacy_hook();
     struct pikos_pipeline *pipe = pikos_pipeline_new();
     struct collect_ctx *collect =
         collect_from(pipe, registry_instance("monitors/functions", NULL, 0));
@@ -141,6 +144,7 @@ Test(threads, running_threads_get_the_callbacks_and_lose_them_at_stop)
    read threading's hook before): the hook takes itself out. */
 Test(threads, a_thread_starting_after_stop_drops_the_hook)
 {
+    harness_use_legacy_hook();
     struct pikos_pipeline *pipe = pikos_pipeline_new();
     struct collect_ctx *collect =
         collect_from(pipe, registry_instance("monitors/functions", NULL, 0));
