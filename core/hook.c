@@ -252,8 +252,10 @@ static uint64_t current_thread(uint64_t *thread_id)
 /* A focus frame starts on the thread: its call is taken. */
 static int focus_enter(const struct active_monitor *m, uint64_t *thread_id)
 {
-    if (pikos_focus_enter(m->limits.focus, current_thread(thread_id)) == 0)
+    if (pikos_focus_enter(m->limits.focus, current_thread(thread_id)) == 0) {
+        pikos_monitoring_focus_entered(); /* locations disabled come back */
         return 1;
+    }
     pikos_instance_set_error(m->inst, PIKOS_ENOMEM,
                              "events were lost: out of memory while "
                              "following the focus functions");
@@ -404,8 +406,8 @@ static void dispatch_one(const struct pikos_event_site *site, uint32_t type,
 }
 
 /* Any run: every active monitor that takes the event, in order. */
-static void dispatch_all(const struct pikos_event_site *site, uint32_t type,
-                         PyObject *arg, struct pikos_code_entry *entry)
+static int dispatch_all(const struct pikos_event_site *site, uint32_t type,
+                        PyObject *arg, struct pikos_code_entry *entry)
 {
     uint64_t thread_id = 0; /* not asked yet */
     struct pikos_event ev;
@@ -429,6 +431,22 @@ static void dispatch_all(const struct pikos_event_site *site, uint32_t type,
     }
     if (built)
         dispatch_done();
+    return built;
+}
+
+static void report_lost_entry(void)
+{
+    report_to_monitors(PIKOS_ENOMEM,
+                       "events were lost: could not cache the names of a "
+                       "code object (out of memory?)");
+}
+
+/* Whether the event goes to the one active monitor, which has no limits
+   (the usual run: dispatch_one's short path). */
+static inline int takes_alone(uint32_t type)
+{
+    return active.count == 1 && active.items[0].limit == LIMIT_NONE &&
+           (active.items[0].event_mask & PIKOS_EVENT_BIT(type));
 }
 
 /* Returns 0, the hook's return value, so that callbacks end on a tail
@@ -439,11 +457,8 @@ static int dispatch_at(const struct pikos_event_site *site, uint32_t type,
     struct pikos_code_entry *entry = pikos_code_entry_of(site->code);
 
     if (entry == NULL)
-        report_to_monitors(PIKOS_ENOMEM,
-                           "events were lost: could not cache the names of "
-                           "a code object (out of memory?)");
-    else if (active.count == 1 && active.items[0].limit == LIMIT_NONE &&
-             (active.items[0].event_mask & PIKOS_EVENT_BIT(type)))
+        report_lost_entry();
+    else if (takes_alone(type))
         dispatch_one(site, type, arg, &entry->code);
     else
         dispatch_all(site, type, arg, entry);
@@ -494,6 +509,45 @@ static int wanted(int type, uint32_t hook_events)
            !dispatching;
 }
 
+/*
+ * Whether no active monitor can take an event of `type` at this code
+ * location, as things stand: every monitor is focused, and
+ *   - a line monitor's focus leaves out the code for good;
+ *   - a function monitor's focus leaves out everything while no thread
+ *     is inside it, except the calls of the focus functions themselves,
+ *     until a focus function is entered.
+ */
+static int location_idle(struct pikos_code_entry *entry, uint32_t type)
+{
+    int verdict = PIKOS_LOCATION_IDLE;
+
+    for (size_t i = 0; i < active.count; i++) {
+        const struct active_monitor *m = &active.items[i];
+        if (m->limit == LIMIT_FRAMES) {
+            if (code_in_focus(entry, m))
+                return PIKOS_LOCATION_USED;
+        } else if (m->limit == LIMIT_STACK) {
+            if (pikos_focus_anyone_inside(m->limits.focus) ||
+                (type == PIKOS_EVENT_CALL && code_in_focus(entry, m)))
+                return PIKOS_LOCATION_USED;
+            verdict = PIKOS_LOCATION_IDLE_UNTIL_FOCUS;
+        } else {
+            return PIKOS_LOCATION_USED;
+        }
+    }
+    return verdict;
+}
+
+int pikos_hook_location_use(PyCodeObject *code, uint32_t type)
+{
+    struct pikos_code_entry *entry;
+
+    if (active.count == 0 || dispatching)
+        return PIKOS_LOCATION_USED;
+    entry = pikos_code_entry_of(code);
+    return entry != NULL ? location_idle(entry, type) : PIKOS_LOCATION_USED;
+}
+
 /* An event sys.monitoring gave (hook_monitoring.c), from a thread the
    legacy hooks would be installed in. */
 int pikos_hook_dispatch_site(const struct pikos_event_site *site,
@@ -501,11 +555,23 @@ int pikos_hook_dispatch_site(const struct pikos_event_site *site,
 {
     int kind = PIKOS_EVENT_BIT(type) & PROFILE_EVENTS ? PIKOS_HOOK_PROFILE
                                                       : PIKOS_HOOK_TRACE;
+    struct pikos_code_entry *entry;
 
-    return wanted((int)type, PROFILE_EVENTS | TRACE_EVENTS) &&
-                   pikos_threads_taken(kind)
-               ? dispatch_at(site, type, arg)
-               : 0;
+    if (!wanted((int)type, PROFILE_EVENTS | TRACE_EVENTS) ||
+        !pikos_threads_taken(kind))
+        return PIKOS_LOCATION_USED;
+    entry = pikos_code_entry_of(site->code);
+    if (entry == NULL) {
+        report_lost_entry();
+        return PIKOS_LOCATION_USED;
+    }
+    if (takes_alone(type)) {
+        dispatch_one(site, type, arg, &entry->code);
+        return PIKOS_LOCATION_USED;
+    }
+    if (dispatch_all(site, type, arg, entry))
+        return PIKOS_LOCATION_USED;
+    return location_idle(entry, type);
 }
 
 /* ------------------------------------------------------------ the program */

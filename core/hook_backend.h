@@ -27,9 +27,24 @@ struct pikos_event_site {
     int line;
 };
 
-/* hook.c: dispatches an event sys.monitoring gave; returns 0. */
+/* What an event's location is to the active monitors, after it. */
+enum pikos_location_use {
+    PIKOS_LOCATION_USED = 0, /* keep giving its events */
+    PIKOS_LOCATION_IDLE = 1, /* no monitor will take them (a line
+                                monitor's focus leaves the code out) */
+    PIKOS_LOCATION_IDLE_UNTIL_FOCUS = 2 /* none will until a focus
+                                           function is entered */
+};
+/* hook.c: dispatches an event sys.monitoring gave; returns an enum
+   pikos_location_use. */
 int pikos_hook_dispatch_site(const struct pikos_event_site *site,
                              uint32_t type, PyObject *arg) PIKOS_HIDDEN;
+/* hook.c: what a location is to the active monitors when its event is
+   not one pikos reports (a call site calling Python code). */
+int pikos_hook_location_use(PyCodeObject *code, uint32_t type) PIKOS_HIDDEN;
+/* hook_monitoring.c: a focus function was entered: what was disabled
+   until then is given back (restart_events), if anything was. */
+void pikos_monitoring_focus_entered(void) PIKOS_HIDDEN;
 /* hook.c: a frame of `code` returned or unwound (sys.monitoring): ends
    the program when it is the watched one. */
 void pikos_hook_code_left(PyCodeObject *code) PIKOS_HIDDEN;

@@ -51,17 +51,52 @@ static struct {
     PyObject *missing;    /* sys.monitoring.MISSING */
     PyObject *disable;    /* sys.monitoring.DISABLE */
     int disabled;         /* some location was disabled for the tool */
-} backend = {-1, 0, NULL, NULL, 0};
+    int until_focus;      /* some was until a focus function is entered */
+    unsigned int restarts; /* restart_events() calls for those */
+} backend = {-1, 0, NULL, NULL, 0, 0, 0};
+
+/* A function focus entered more often than this keeps its locations:
+   each entry would make every location outside it fire again. */
+#define MAX_RESTARTS 64
+
+/* ------------------------------------------------------------ disabling */
+
+/* A callback's answer for an event whose location `use` says is idle or
+   not (pikos_hook_dispatch_site): DISABLE makes sys.monitoring stop
+   giving pikos's tool that event there (focus at the code level). */
+static PyObject *answer(int use)
+{
+    if (use == PIKOS_LOCATION_USED ||
+        (use == PIKOS_LOCATION_IDLE_UNTIL_FOCUS &&
+         backend.restarts >= MAX_RESTARTS))
+        Py_RETURN_NONE;
+    if (use == PIKOS_LOCATION_IDLE_UNTIL_FOCUS)
+        backend.until_focus = 1;
+    backend.disabled = 1;
+    return Py_NewRef(backend.disable);
+}
+
+void pikos_monitoring_focus_entered(void)
+{
+    PyObject *done;
+
+    if (!backend.until_focus)
+        return;
+    backend.until_focus = 0;
+    backend.restarts++;
+    done = pikos_monitoring_call("restart_events", "()");
+    Py_XDECREF(done);
+    PyErr_Clear();
+}
 
 /* ------------------------------------------------------------ callbacks */
 
 /* An event at args[0] (the code) and args[1] (the offset). */
-static PyObject *at_offset(PyObject *const *args, uint32_t type, PyObject *arg)
+static int at_offset(PyObject *const *args, uint32_t type, PyObject *arg)
 {
     struct pikos_event_site site = {NULL, (PyCodeObject *)args[0], args[1], 0};
 
-    pikos_hook_dispatch_site(&site, type, arg);
-    Py_RETURN_NONE;
+    return pikos_hook_dispatch_site(&site, type, arg);
 }
 
 static PyObject *on_start(PyObject *self, PyObject *const *args,
@@ -69,24 +104,29 @@ static PyObject *on_start(PyObject *self, PyObject *const *args,
 {
     (void)self;
     (void)nargs;
-    return at_offset(args, PIKOS_EVENT_CALL, Py_None);
+    return answer(at_offset(args, PIKOS_EVENT_CALL, Py_None));
 }
 
-/* PY_RETURN, PY_YIELD (the value) and PY_UNWIND (none): a frame left. */
-static PyObject *left(PyObject *const *args, PyObject *value)
-{
-    PyObject *none = at_offset(args, PIKOS_EVENT_RETURN, value);
-
-    pikos_hook_code_left((PyCodeObject *)args[0]);
-    return none;
-}
-
-static PyObject *on_return(PyObject *self, PyObject *const *args,
-                           Py_ssize_t nargs)
+/* PY_THROW cannot be disabled. */
+static PyObject *on_throw(PyObject *self, PyObject *const *args,
+                          Py_ssize_t nargs)
 {
     (void)self;
     (void)nargs;
-    return left(args, args[2]);
+    at_offset(args, PIKOS_EVENT_CALL, Py_None);
+    Py_RETURN_NONE;
+}
+
+/* PY_RETURN, PY_YIELD: a frame left, with a value. */
+static PyObject *on_return(PyObject *self, PyObject *const *args,
+                           Py_ssize_t nargs)
+{
+    int use = at_offset(args, PIKOS_EVENT_RETURN, args[2]);
+
+    (void)self;
+    (void)nargs;
+    pikos_hook_code_left((PyCodeObject *)args[0]);
+    return answer(use);
 }
 
 /* PY_UNWIND's offset can be the raising instruction of an exception
@@ -109,8 +149,9 @@ static PyObject *on_unwind(PyObject *self, PyObject *const *args,
 
 /* CALL, C_RETURN, C_RAISE (code, offset, callable, arg0): the legacy
    profile function sees builtin functions, and method descriptors called
-   with a self. */
-static PyObject *c_event(PyObject *const *args, uint32_t type)
+   with a self.  A call site that called Python code may be disabled
+   only until a focus function is entered: it may call C later. */
+static int c_event(PyObject *const *args, uint32_t type)
 {
     PyObject *callable = args[2];
 
@@ -118,7 +159,7 @@ static PyObject *c_event(PyObject *const *args, uint32_t type)
         (Py_IS_TYPE(callable, &PyMethodDescr_Type) &&
          args[3] != backend.missing))
         return at_offset(args, type, callable);
-    Py_RETURN_NONE;
+    return pikos_hook_location_use((PyCodeObject *)args[0], type);
 }
 
 static PyObject *on_call(PyObject *self, PyObject *const *args,
@@ -126,15 +167,17 @@ static PyObject *on_call(PyObject *self, PyObject *const *args,
 {
     (void)self;
     (void)nargs;
-    return c_event(args, PIKOS_EVENT_C_CALL);
+    return answer(c_event(args, PIKOS_EVENT_C_CALL));
 }
 
+/* C_RETURN and C_RAISE go with CALL: they cannot be disabled alone. */
 static PyObject *on_c_return(PyObject *self, PyObject *const *args,
                              Py_ssize_t nargs)
 {
     (void)self;
     (void)nargs;
-    return c_event(args, PIKOS_EVENT_C_RETURN);
+    c_event(args, PIKOS_EVENT_C_RETURN);
+    Py_RETURN_NONE;
 }
 
 static PyObject *on_c_raise(PyObject *self, PyObject *const *args,
@@ -142,7 +185,8 @@ static PyObject *on_c_raise(PyObject *self, PyObject *const *args,
 {
     (void)self;
     (void)nargs;
-    return c_event(args, PIKOS_EVENT_C_EXCEPTION);
+    c_event(args, PIKOS_EVENT_C_EXCEPTION);
+    Py_RETURN_NONE;
 }
 
 /* A line event at `line` of args[0]. */
@@ -150,8 +194,7 @@ static PyObject *at_line(PyObject *const *args, int line)
 {
     struct pikos_event_site site = {NULL, (PyCodeObject *)args[0], NULL, line};
 
-    pikos_hook_dispatch_site(&site, PIKOS_EVENT_LINE, NULL);
-    Py_RETURN_NONE;
+    return answer(pikos_hook_dispatch_site(&site, PIKOS_EVENT_LINE, NULL));
 }
 
 static PyObject *on_line(PyObject *self, PyObject *const *args,
@@ -188,7 +231,8 @@ static PyObject *on_raise(PyObject *self, PyObject *const *args,
 {
     (void)self;
     (void)nargs;
-    return at_offset(args, PIKOS_EVENT_EXCEPTION, NULL);
+    at_offset(args, PIKOS_EVENT_EXCEPTION, NULL);
+    Py_RETURN_NONE;
 }
 
 #define CALLBACK(name, fn)                                                     \
@@ -214,7 +258,7 @@ static const struct listened {
     {"PY_START", CALLBACK("pikos_py_start", on_start),
      PIKOS_EVENTS_FUNCTION | LINES_NEED_START},
     {"PY_RESUME", CALLBACK("pikos_py_resume", on_start), PIKOS_EVENTS_FUNCTION},
-    {"PY_THROW", CALLBACK("pikos_py_throw", on_start), PIKOS_EVENTS_FUNCTION},
+    {"PY_THROW", CALLBACK("pikos_py_throw", on_throw), PIKOS_EVENTS_FUNCTION},
     {"PY_RETURN", CALLBACK("pikos_py_return", on_return), PIKOS_EVENTS_FUNCTION},
     {"PY_YIELD", CALLBACK("pikos_py_yield", on_return), PIKOS_EVENTS_FUNCTION},
     {"PY_UNWIND", CALLBACK("pikos_py_unwind", on_unwind), PIKOS_EVENTS_FUNCTION},
@@ -374,6 +418,10 @@ int pikos_monitoring_hook_sync(uint32_t pikos_events, const char *owner,
 }
 
 #else /* before 3.12: the legacy hooks only */
+
+void pikos_monitoring_focus_entered(void)
+{
+}
 
 int pikos_monitoring_hook_sync(uint32_t pikos_events, const char *owner,
                                struct pikos_error *err)

@@ -206,3 +206,17 @@ def test_every_monitor_that_takes_it_is_focused(work):
     assert sum(1 for r in records if r[1] in ("call", "return")) == 6
     assert sum(1 for r in records if r[1] == "fails") == 6
     assert len(records) == 12
+
+
+@pytest.mark.parametrize("monitor", ["functions", "lines"])
+def test_a_focus_entered_again_and_again(work, monitor):
+    """Functions called outside the focus, then inside it, from the same
+    sites, 100 times: through sys.monitoring the locations disabled outside
+    come back at each entry (and stay, past 64 entries)."""
+    mode, fields = MONITORS[monitor]
+    expected = oracle_focused(work, mode, "focus", "focus_reentry.py")
+    rows, proc = pikos_focused(work, monitor, "focus", "focus_reentry.py")
+
+    assert [tuple(row[f] for f in fields) for row in rows] == expected
+    assert len(expected) >= 100
+    assert proc.stderr == ""
