@@ -126,6 +126,8 @@ const struct pikos_host fake_host = {
     .run_started_ns = fake_run_started_ns,
     .os_thread_id = fake_os_thread_id,
     .output_set_ending = pikos_output_set_ending,
+    .state_resize = pikos_state_resize,
+    .state_get = pikos_state_get,
 };
 
 /* ------------------------------------------------------------ options */
@@ -205,6 +207,7 @@ void fake_instance_free(struct fake_instance *fi)
         release_schemas(fi);
     if (fi->init_rc == PIKOS_OK && fi->plugin->fini != NULL)
         fi->plugin->fini(&fi->inst, fi->ctx);
+    pikos_state_free(&fi->inst);
     pikos_options_release(fi->plugin, fi->ctx, NULL);
     free(fi->ctx);
     free(fi);
