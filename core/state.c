@@ -314,11 +314,18 @@ static int cannot_salvage(struct pikos_instance *inst, struct pikos_error *err)
                            inst->info->full_name);
 }
 
+static void unmap_all(struct buffer_list *list, const struct pikos_state *st);
+
 PIKOS_EXPORT int pikos_instance_salvage(struct pikos_instance *inst,
                                         const char *dir, unsigned record,
                                         struct pikos_error *err)
 {
     struct pikos_state *st = state_of(inst);
+    if (st != NULL) { /* a salvage before: another process's buffers */
+        unmap_all(&st->left, st);
+        st->left = (struct buffer_list){0};
+        free(st->salvage_dir);
+    }
     if (st == NULL || (st->salvage_dir = strdup(dir)) == NULL)
         return pikos_error_set(err, PIKOS_ENOMEM, "[%s] out of memory",
                                inst->info->full_name);
