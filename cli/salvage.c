@@ -10,8 +10,10 @@
  * not finalized is made again from its spec and writes its file from what
  * the program left: by pikos-tools salvage (salvage_cmd.c), since this
  * program links only libc and making a plugin's instance takes libpikos.
- * The program's cwd at start is this process's, so a relative filename
- * names the same file (the recorder also keeps it absolute).
+ * The instance is made again in the directory it was made in (the record
+ * keeps it: the program may have changed directory before it made one
+ * through the Python API), so that a relative filename names the same
+ * file; recorders/profile also keeps its file's path absolute.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -93,13 +95,14 @@ static size_t add_spec(const char **argv, size_t n,
     return n;
 }
 
-/* pikos-tools salvage --state-dir DIR --record K [--plugin-path P]...
-   -- kind/name [key=value]...  NULL when out of memory. */
+/* pikos-tools salvage --state-dir DIR --record K [--cwd DIR]
+   [--plugin-path P]... -- kind/name [key=value]...  NULL when out of
+   memory. */
 static const char **salvage_argv(const struct pikos_durable_record *record,
                                  const struct pikos_cli_args *args,
                                  const char *dir, const char *number)
 {
-    const char **argv = calloc(8 + 2 * args->npaths + sizeof(record->spec),
+    const char **argv = calloc(10 + 2 * args->npaths + sizeof(record->spec),
                                sizeof(*argv));
     size_t n = 0;
 
@@ -111,6 +114,11 @@ static const char **salvage_argv(const struct pikos_durable_record *record,
     argv[n++] = dir;
     argv[n++] = "--record";
     argv[n++] = number;
+    if (record->cwd[0] != '\0' &&
+        memchr(record->cwd, '\0', sizeof(record->cwd)) != NULL) {
+        argv[n++] = "--cwd";
+        argv[n++] = record->cwd;
+    }
     for (size_t i = 0; i < args->npaths; i++) {
         argv[n++] = "--plugin-path";
         argv[n++] = args->plugin_paths[i];

@@ -3,8 +3,12 @@
  * by the supervisor (salvage.c) once the program ended before monitoring
  * stopped, for one instance that kept durable state (core/state.c).
  *
- *   pikos-tools salvage --state-dir DIR --record K [--plugin-path P]...
- *       -- kind/name [key=value]...
+ *   pikos-tools salvage --state-dir DIR --record K [--cwd DIR]
+ *       [--plugin-path P]... -- kind/name [key=value]...
+ *
+ * --cwd is the directory the program made the instance in: the registry
+ * is opened first (the plugin paths are the command's), then the instance
+ * is made there, so that its relative file names are the program's.
  *
  * It makes the instance again from the same spec, through the registry as
  * the program did (cli/pipeline.c, without its defaults: the spec is the
@@ -12,14 +16,18 @@
  * from the buffers the program left (the plugin's `salvage`).  Python is
  * not started.  A failure is one "pikos: ..." line and status 2.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "durable.h"
 
 struct salvage_args {
     const char *dir;
+    const char *cwd;
     unsigned record;
     const char **paths;
     size_t npaths;
@@ -31,8 +39,8 @@ struct salvage_args {
 static int usage(void)
 {
     pikos_cli_error("pikos-tools salvage --state-dir DIR --record K "
-                    "[--plugin-path P]... -- kind/name [key=value]... "
-                    "(run by the pikos command)");
+                    "[--cwd DIR] [--plugin-path P]... -- kind/name "
+                    "[key=value]... (run by the pikos command)");
     return -1;
 }
 
@@ -78,6 +86,9 @@ static int parse(int argc, char **argv, struct salvage_args *a)
         else if (pikos_cli_option_value(argc, argv, &i, "--record", NULL,
                                         &value) == 1)
             a->record = (unsigned)strtoul(value, NULL, 10);
+        else if (pikos_cli_option_value(argc, argv, &i, "--cwd", NULL,
+                                        &value) == 1)
+            a->cwd = value;
         else if (pikos_cli_option_value(argc, argv, &i, "--plugin-path", NULL,
                                         &value) == 1)
             a->paths[a->npaths++] = value;
@@ -87,18 +98,32 @@ static int parse(int argc, char **argv, struct salvage_args *a)
     return usage();
 }
 
+/* The instance, made where the program made it; NULL with *err set. */
+static struct pikos_instance *make_instance(struct pikos_registry *reg,
+                                            const struct salvage_args *a,
+                                            struct pikos_error *err)
+{
+    if (a->cwd != NULL && chdir(a->cwd) < 0) {
+        snprintf(err->message, sizeof(err->message),
+                 "cannot go to the directory it was made in, '%s': %s",
+                 a->cwd, strerror(errno));
+        return NULL;
+    }
+    return pikos_instance_new(reg, a->name, a->settings, a->nsettings, err);
+}
+
 /* Makes the instance and has it salvage; 0, or -1 (reported). */
 static int salvage(const struct salvage_args *a)
 {
     struct pikos_error err = {0};
     struct pikos_registry *reg = pikos_cli_open_registry(a->paths, a->npaths);
-    struct pikos_instance *inst = NULL;
+    struct pikos_instance *inst;
     int rc = -1;
 
     if (reg == NULL)
         return -1;
     pikos_registry_load_directly(reg, 1); /* as the program loaded it */
-    inst = pikos_instance_new(reg, a->name, a->settings, a->nsettings, &err);
+    inst = make_instance(reg, a, &err);
     if (inst != NULL)
         rc = pikos_instance_salvage(inst, a->dir, a->record, &err);
     if (rc < 0)

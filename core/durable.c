@@ -301,6 +301,8 @@ int pikos_durable_state_take(const char *spec, size_t len, int active)
             continue;
         memcpy(state->spec, spec, len);
         state->spec_len = (uint32_t)len;
+        if (getcwd(state->cwd, sizeof(state->cwd)) == NULL)
+            state->cwd[0] = '\0';
         state->active = (uint32_t)active;
         __atomic_store_n(&state->in_use, 1, __ATOMIC_RELEASE);
         return (int)i;

@@ -74,6 +74,9 @@ struct pikos_durable_record {
     uint32_t spec_len; /* bytes of `spec` */
     uint32_t reserved;
     char spec[PIKOS_DURABLE_SPEC]; /* "kind/name\0key=value\0..." */
+    /* The directory the instance was made in, where its relative file
+       names are ("": unknown, the command's own). */
+    char cwd[PIKOS_DURABLE_PATH];
 };
 
 struct pikos_durable {

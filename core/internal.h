@@ -311,8 +311,8 @@ void pikos_durable_forget(void) PIKOS_HIDDEN;
    region, or a command that makes none. */
 const char *pikos_durable_state_dir(void) PIKOS_HIDDEN;
 /* A record of the region for an instance's state (spec: `len` bytes of
-   "kind/name\0key=value\0..."), or -1 when there is no region or no
-   free record. */
+   "kind/name\0key=value\0...", and the current directory), or -1 when
+   there is no region or no free record. */
 int pikos_durable_state_take(const char *spec, size_t len,
                              int active) PIKOS_HIDDEN;
 /* Whether the command salvages the record's instance should the process

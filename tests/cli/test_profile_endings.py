@@ -16,7 +16,9 @@ ending and for pstats and collapsed stacks, the file exists and:
     program ends);
   - pikos ends as python3 did, with its one line, and leaves no state
     directory behind.
-A forked child's calls never reach its parent's profile.
+A forked child's calls never reach its parent's profile, and a profile
+made through the Python API after a change of directory is written where
+the program made it.
 """
 import csv
 import json
@@ -29,7 +31,7 @@ import signal
 
 import pytest
 
-from conftest import HERE, run_pikos, run_python
+from conftest import HERE, PIKOS_BUILDDIR, run_pikos, run_python
 
 SCRIPT = "profile_endings.py"
 MONITOR = "monitors/functions:time=true"
@@ -302,3 +304,42 @@ def test_a_forked_child_leaves_its_parents_profile_alone(work, how):
     assert {k[2] for k in got} == \
         {"<module>", "main", "work", "leaf", "fact", "fork", "end"}
     assert len({r["thread"] for r in rows}) == 2
+
+
+# ------------------------------------------------------------ Python API
+
+API_PROGRAM = '''\
+import os
+from pikos import _pikos
+
+
+def f():
+    return 1
+
+
+os.makedirs("sub")
+os.chdir("sub")
+pipe = _pikos.Pipeline()
+pipe.add("monitors/functions", {"time": True})
+pipe.add("recorders/profile", {"filename": "api.collapsed"})
+pipe.start()
+for _ in range(3):
+    f()
+os._exit(4)
+'''
+
+
+def test_a_profile_made_through_the_python_api_elsewhere(work):
+    """A program that changed directory, then profiles through the Python
+    API and ends with os._exit: its relative file is where it made it."""
+    with open(os.path.join(work, "api.py"), "w", encoding="utf-8") as stream:
+        stream.write(API_PROGRAM)
+    env = dict(os.environ, PYTHONPATH=os.path.join(PIKOS_BUILDDIR, "python",
+                                                   "stage"))
+    got = run_pikos(["--plugin", "recorders/csv:filename=out.csv", "api.py"],
+                    work, env=env)
+    assert (got.returncode, got.stdout, got.stderr) == (4, "", pikos_line(4))
+    assert not os.path.exists(os.path.join(work, "api.collapsed"))
+    collapsed = read_collapsed(os.path.join(work, "sub", "api.collapsed"))
+    app = os.path.join(os.path.realpath(work), "api.py")
+    assert any(frames[-1] == f"f ({app}:5)" for _, frames in collapsed)
