@@ -14,8 +14,9 @@
  * start and the end of its finalize (the only time to salvage it).
  * Elsewhere (the Python API, an embedder) a buffer is private memory.
  *
- * A buffer grows with ftruncate and mremap (private memory: mremap alone),
- * so it may move: plugins keep indexes and offsets in them, not pointers.
+ * A buffer grows with posix_fallocate and mremap (private memory: mremap
+ * alone), so it may move: plugins keep indexes and offsets in them, not
+ * pointers.
  *
  * Fork: a shared mapping stays shared in a forked child, which would then
  * write into its parent's state.  So right after a fork the child copies
@@ -199,12 +200,23 @@ static int open_file(struct pikos_instance *inst, struct pikos_state *st,
     return open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 }
 
+/* The file's size made `size`, its blocks reserved when it grows: on a
+   full /dev/shm a page that is only ftruncate'd would be SIGBUS when first
+   written, where posix_fallocate fails here (the plugin is out of memory,
+   the program goes on). */
+static int size_file(int fd, size_t old, size_t size)
+{
+    if (size <= old)
+        return ftruncate(fd, (off_t)size);
+    return posix_fallocate(fd, 0, (off_t)size) == 0 ? 0 : -1;
+}
+
 static void *map_new(int fd, size_t size)
 {
     if (fd < 0)
         return mmap(NULL, map_length(size), PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (ftruncate(fd, (off_t)size) < 0)
+    if (size_file(fd, 0, size) < 0)
         return MAP_FAILED;
     return mmap(NULL, map_length(size), PROT_READ | PROT_WRITE, MAP_SHARED,
                 fd, 0);
@@ -232,7 +244,7 @@ static void *add_buffer(struct pikos_instance *inst, struct pikos_state *st,
 static void *grow_buffer(struct state_buffer *b, size_t size)
 {
     size_t length = map_length(size);
-    if (b->fd >= 0 && ftruncate(b->fd, (off_t)size) < 0)
+    if (b->fd >= 0 && size_file(b->fd, b->size, size) < 0)
         return NULL;
     void *data = mremap(b->data, b->mapped, length, MREMAP_MAYMOVE);
     if (data == MAP_FAILED) {
