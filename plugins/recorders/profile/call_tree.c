@@ -194,11 +194,9 @@ static int reserve_strings(struct call_tree *tree, uint64_t len)
                                (size_t)cap);
     if (grown == NULL)
         return -1;
-    int moved = grown != tree->strings;
     tree->strings = grown;
     tree->strings_cap = cap;
-    if (moved)
-        point_functions(tree);
+    point_functions(tree); /* it may have moved; growth is rare */
     return 0;
 }
 
