@@ -299,7 +299,8 @@ int pikos_durable_state_take(const char *spec, size_t len, int active)
         struct pikos_durable_record *state = &attached->states[i];
         if (state->in_use || len > sizeof(state->spec))
             continue;
-        memcpy(state->spec, spec, len);
+        if (len > 0)
+            memcpy(state->spec, spec, len);
         state->spec_len = (uint32_t)len;
         if (getcwd(state->cwd, sizeof(state->cwd)) == NULL)
             state->cwd[0] = '\0';

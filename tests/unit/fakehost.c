@@ -188,6 +188,8 @@ struct fake_instance *fake_instance_new(const struct pikos_plugin *plugin,
     }
     fi->plugin = plugin;
     fi->ctx = ctx;
+    fi->inst.plugin = plugin; /* as the real instance has them */
+    fi->inst.ctx = ctx;
     if (apply_settings(plugin, fi->ctx, settings) != 0) {
         pikos_options_release(plugin, fi->ctx, NULL);
         free(fi->ctx);
