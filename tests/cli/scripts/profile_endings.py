@@ -1,8 +1,8 @@
 """Calls for test_profile_endings.py: nested calls, C calls and recursion
 in main() and in a thread it joins, then an ending from inside end(), with
 main() and <module> still open, as sys.argv[1] says: normally, os_exit
-(5), exec_true, abort, or the name of a signal it sends itself (SIGTERM,
-SIGKILL).  With sys.argv[2] == "fork", main() first forks a child that
+(5), exec_true, abort, segv, or the name of a signal it sends itself
+(SIGTERM, SIGKILL).  With sys.argv[2] == "fork", main() first forks a child that
 does more work and ends with os._exit, none of which is the parent's."""
 import os
 import signal
@@ -41,6 +41,9 @@ def end(how):
         os.execv("/bin/true", ["true"])
     if how == "abort":
         os.abort()
+    if how == "segv":
+        import ctypes
+        ctypes.string_at(0)
     if how.startswith("SIG"):
         os.kill(os.getpid(), getattr(signal, how))
 
