@@ -1,4 +1,5 @@
 /* tests/unit/fakehost.c - see fakehost.h. */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,6 +308,18 @@ void fake_temp_file(char path[64])
     int fd = mkstemp(path);
     if (fd >= 0)
         close(fd);
+}
+
+void fake_remove_dir(const char *dir)
+{
+    DIR *listing = opendir(dir);
+    struct dirent *entry;
+    while (listing != NULL && (entry = readdir(listing)) != NULL)
+        if (entry->d_name[0] != '.')
+            unlinkat(dirfd(listing), entry->d_name, 0);
+    if (listing != NULL)
+        closedir(listing);
+    rmdir(dir);
 }
 
 char *fake_read_file(const char *path)

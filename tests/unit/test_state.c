@@ -128,7 +128,7 @@ static void share_region(void)
 static void unshare_region(void)
 {
     pikos_durable_destroy(command);
-    rmdir(dir);
+    fake_remove_dir(dir);
 }
 
 static char *file_of(unsigned record, unsigned id)
