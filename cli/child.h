@@ -27,6 +27,21 @@ pid_t pikos_cli_child_start(struct pikos_durable *run, int fd,
                             const struct pikos_cli_args *args,
                             const char *boot_dir);
 
+/* ------------------------------------------------------------ salvage.c */
+
+/* The run's private directory of state buffers (under /dev/shm, else
+   $TMPDIR or /tmp), malloc'ed; NULL when none can be made (outputs that
+   keep state then keep it in memory only). */
+char *pikos_cli_state_dir_make(void);
+/* Removes the directory and its files, frees *dir and sets it NULL. */
+void pikos_cli_state_dir_remove(char **dir);
+/* Has each instance the ended program left with state, unfinalized,
+   write its output (pikos-tools salvage); failures are told in one line
+   each. */
+void pikos_cli_salvage_states(const struct pikos_durable *run,
+                              const struct pikos_cli_args *args,
+                              const char *dir);
+
 /* The exit status of the run, once the interpreter ended with wait
    status `status`: tells in one line how the program ended when it did
    not end normally, and ends this process by the same signal when it was

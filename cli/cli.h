@@ -15,6 +15,9 @@
  *                   (its own files and index: watch/watch.h)
  *   run.c           a run: the user's python3 runs the program, pikos
  *                   loaded in it; this process watches it end
+ *   salvage.c       the outputs of recorders that kept state, written
+ *                   after a program that ended before monitoring stopped
+ *   salvage_cmd.c   pikos-tools salvage, which the command runs for that
  *   child.c         starting that interpreter: its command line and
  *                   environment
  *   ending.c        how the program ended, told and passed on
@@ -116,5 +119,7 @@ int pikos_cli_print_plugins_json(struct pikos_plugin_info *const *plugins,
                                  size_t count);
 int pikos_cli_help_command(int argc, char **argv);
 int pikos_cli_run(const struct pikos_cli_args *args);
+/* pikos-tools salvage (salvage_cmd.c), run by the pikos command. */
+int pikos_cli_salvage_command(int argc, char **argv);
 
 #endif /* PIKOS_CLI_H */

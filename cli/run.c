@@ -10,8 +10,10 @@
  *      and starts the interpreter;
  *   2. it passes on the signals sent to it, each once (below);
  *   3. once the interpreter has ended, however it ended, it writes what
- *      the outputs had not written yet, tells how the program ended when
- *      that was not normal, and ends as the program did (ending.c).
+ *      the outputs had not written yet - their buffers' tails, and the
+ *      files of recorders that write at the end from state they kept
+ *      (salvage.c) - tells how the program ended when that was not
+ *      normal, and ends as the program did (ending.c).
  * Bad plugins and options are found by the interpreter before the program
  * starts: one "pikos: ..." line, status 2.
  */
@@ -90,9 +92,11 @@ static int wait_for(pid_t pid)
     return status;
 }
 
-/* Steps 2 and 3, once the interpreter runs. */
+/* Steps 2 and 3, once the interpreter runs.  The state directory goes
+   before the ending, which may end this process by a signal. */
 static int supervise(struct pikos_durable *run,
-                     const struct pikos_cli_args *args, pid_t pid)
+                     const struct pikos_cli_args *args, pid_t pid,
+                     char **state_dir)
 {
     int status;
 
@@ -106,13 +110,15 @@ static int supervise(struct pikos_durable *run,
         return PIKOS_CLI_EXIT_USAGE;
     }
     pikos_durable_salvage(run);
+    pikos_cli_salvage_states(run, args, *state_dir);
+    pikos_cli_state_dir_remove(state_dir);
     return pikos_cli_ending(run, args, status);
 }
 
 int pikos_cli_run(const struct pikos_cli_args *args)
 {
     struct pikos_durable *run = NULL;
-    char *boot_dir = NULL;
+    char *boot_dir = NULL, *state_dir = NULL;
     int status = PIKOS_CLI_EXIT_USAGE, fd = -1;
     pid_t pid;
 
@@ -123,9 +129,14 @@ int pikos_cli_run(const struct pikos_cli_args *args)
     if (run == NULL)
         pikos_cli_error("cannot share memory with the program: %s",
                         strerror(errno));
+    else if ((state_dir = pikos_cli_state_dir_make()) != NULL &&
+             pikos_durable_config_add(run, "state_dir", state_dir) < 0)
+        pikos_cli_error("the state directory's name is too long: %s",
+                        state_dir);
     else if (pikos_cli_child_config(run, args, boot_dir) == 0 &&
              (pid = pikos_cli_child_start(run, fd, args, boot_dir)) > 0)
-        status = supervise(run, args, pid);
+        status = supervise(run, args, pid, &state_dir);
+    pikos_cli_state_dir_remove(&state_dir);
     if (fd >= 0)
         close(fd);
     pikos_durable_destroy(run);

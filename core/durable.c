@@ -282,3 +282,47 @@ void pikos_durable_forget(void)
 {
     attached = NULL;
 }
+
+/* ------------------------------------------------------------ state */
+
+const char *pikos_durable_state_dir(void)
+{
+    size_t pos = 0;
+    return attached != NULL
+               ? pikos_durable_config_next(attached, "state_dir", &pos)
+               : NULL;
+}
+
+int pikos_durable_state_take(const char *spec, size_t len, int active)
+{
+    for (size_t i = 0; attached != NULL && i < PIKOS_DURABLE_STATES; i++) {
+        struct pikos_durable_record *state = &attached->states[i];
+        if (state->in_use || len > sizeof(state->spec))
+            continue;
+        if (len > 0)
+            memcpy(state->spec, spec, len);
+        state->spec_len = (uint32_t)len;
+        if (getcwd(state->cwd, sizeof(state->cwd)) == NULL)
+            state->cwd[0] = '\0';
+        state->active = (uint32_t)active;
+        __atomic_store_n(&state->in_use, 1, __ATOMIC_RELEASE);
+        return (int)i;
+    }
+    return -1;
+}
+
+void pikos_durable_state_set_active(int record, int active)
+{
+    if (attached != NULL && record >= 0 && record < PIKOS_DURABLE_STATES)
+        __atomic_store_n(&attached->states[record].active, (uint32_t)active,
+                         __ATOMIC_RELEASE);
+}
+
+void pikos_durable_state_release(int record)
+{
+    if (attached != NULL && record >= 0 && record < PIKOS_DURABLE_STATES) {
+        attached->states[record].active = 0;
+        __atomic_store_n(&attached->states[record].in_use, 0,
+                         __ATOMIC_RELEASE);
+    }
+}

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <pikos/plugin.h>
 
@@ -28,6 +29,9 @@
 #define PIKOS_DURABLE_BUFFER (64 * 1024)
 #define PIKOS_DURABLE_CONFIG (16 * 1024)
 #define PIKOS_DURABLE_PATH 4096
+
+#define PIKOS_DURABLE_STATES 8
+#define PIKOS_DURABLE_SPEC 4096
 
 /* The environment variable naming the region's descriptor in the child. */
 #define PIKOS_DURABLE_ENV "PIKOS_SUPERVISOR_FD"
@@ -57,6 +61,24 @@ struct pikos_durable_slot {
     char ending[PIKOS_OUTPUT_ENDING_MAX];
 };
 
+/*
+ * An instance with durable state (host->state_resize, ABI 1.4): its
+ * buffers are the files "RECORD.ID" of the run's state directory (config
+ * "state_dir", made and removed by the command), and `spec` says how to
+ * make the same instance again in the command (pikos-tools salvage).
+ */
+struct pikos_durable_record {
+    uint32_t in_use;   /* set last, once `spec` is written */
+    uint32_t active;   /* between its start and the end of its finalize:
+                          the command salvages it */
+    uint32_t spec_len; /* bytes of `spec` */
+    uint32_t reserved;
+    char spec[PIKOS_DURABLE_SPEC]; /* "kind/name\0key=value\0..." */
+    /* The directory the instance was made in, where its relative file
+       names are ("": unknown, the command's own). */
+    char cwd[PIKOS_DURABLE_PATH];
+};
+
 struct pikos_durable {
     uint64_t magic;
     uint32_t state;        /* enum pikos_durable_state */
@@ -67,7 +89,18 @@ struct pikos_durable {
     uint32_t config_len;
     char config[PIKOS_DURABLE_CONFIG]; /* "key=value\0" entries */
     struct pikos_durable_slot slots[PIKOS_DURABLE_SLOTS];
+    struct pikos_durable_record states[PIKOS_DURABLE_STATES];
 };
+
+/* "DIR/RECORD.ID", the file of one state buffer; -1 when it does not fit
+   in `cap` bytes. */
+static inline int pikos_durable_state_path(char *buf, size_t cap,
+                                           const char *dir, unsigned record,
+                                           unsigned id)
+{
+    int n = snprintf(buf, cap, "%s/%u.%u", dir, record, id);
+    return n >= 0 && (size_t)n < cap ? 0 : -1;
+}
 
 /* ------------------------------------------------------------ supervisor */
 
@@ -96,5 +129,16 @@ PIKOS_EXPORT const char *pikos_durable_config_next(const struct pikos_durable *r
                                                    size_t *pos);
 PIKOS_EXPORT void pikos_durable_set_state(uint32_t state);
 PIKOS_EXPORT void pikos_durable_set_failed(void);
+
+/* ------------------------------------------------------------ salvage */
+
+struct pikos_error;
+/* In pikos-tools salvage: has `inst` (made from the spec of record
+   `record`) rebuild its output from the state buffers the ended process
+   left in `dir` (its `salvage` callback).  0, or a negative code with
+   *err set ("[kind/name] ..."). */
+PIKOS_EXPORT int pikos_instance_salvage(struct pikos_instance *inst,
+                                        const char *dir, unsigned record,
+                                        struct pikos_error *err);
 
 #endif /* PIKOS_DURABLE_H */

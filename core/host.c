@@ -77,4 +77,6 @@ const struct pikos_host pikos_host_table = {
     .run_started_ns = host_run_started_ns,
     .os_thread_id = pikos_os_thread_id,
     .output_set_ending = pikos_output_set_ending,
+    .state_resize = pikos_state_resize,
+    .state_get = pikos_state_get,
 };

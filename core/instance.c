@@ -35,11 +35,13 @@ static void destroy(struct pikos_instance *inst)
         inst->plugin->fini(inst, inst->ctx);
         PIKOS_CALL_LEAVE(outer);
     }
+    pikos_state_free(inst);
     pikos_options_release(inst->plugin, inst->ctx, &inst->host_values);
     free(inst->ctx);
     free(inst->prepared);
     free(inst->error_message);
     free(inst->unmatched_focus);
+    free(inst->spec);
     free(inst);
 }
 
@@ -101,6 +103,12 @@ pikos_instance_new(struct pikos_registry *reg, const char *name,
     inst = allocate(info, err);
     if (inst == NULL)
         return NULL;
+    if (pikos_state_keep_spec(inst, settings, nsettings) != PIKOS_OK) {
+        pikos_error_set(err, PIKOS_ENOMEM, "[%s] out of memory",
+                        info->full_name);
+        destroy(inst);
+        return NULL;
+    }
     if (pikos_options_apply(info, settings, nsettings, inst->ctx,
                             &inst->host_values, err) != PIKOS_OK ||
         (info->kind == PIKOS_KIND_MONITOR &&

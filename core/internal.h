@@ -48,6 +48,8 @@
  *               reading it on Linux), the shared sampler thread
  *   version.c   pikos_version (in libpikos only)
  *   durable.c   the region shared with the pikos command (durable.h)
+ *   state.c     instances' durable state buffers (ABI 1.4): files the
+ *               command reads after the process ended, salvage
  *
  * Headers beside this one, for the files that need Python.h or share
  * insides: code_cache.h, threads.h, program.h, source.h, monitor_limits.h,
@@ -236,6 +238,11 @@ struct pikos_instance {
     /* Monitors: the schema it emits (instance_schema, else the
        descriptor's), set by pikos_pipeline_add. */
     const struct pikos_schema *schema;
+    /* "kind/name\0key=value\0..." as it was made, and its durable state
+       buffers (state.c), NULL until the first. */
+    char *spec;
+    size_t spec_len;
+    struct pikos_state *state;
 };
 
 /* host->log and host->set_error: messages are prefixed "[kind/name] ".
@@ -300,6 +307,37 @@ struct pikos_durable_slot *pikos_durable_slot_take(const char *path)
 void pikos_durable_slot_release(struct pikos_durable_slot *slot) PIKOS_HIDDEN;
 /* In a forked child: the region is the parent's; never touch it again. */
 void pikos_durable_forget(void) PIKOS_HIDDEN;
+/* The run's state directory (the command's "state_dir"), or NULL: no
+   region, or a command that makes none. */
+const char *pikos_durable_state_dir(void) PIKOS_HIDDEN;
+/* A record of the region for an instance's state (spec: `len` bytes of
+   "kind/name\0key=value\0...", and the current directory), or -1 when
+   there is no region or no free record. */
+int pikos_durable_state_take(const char *spec, size_t len,
+                             int active) PIKOS_HIDDEN;
+/* Whether the command salvages the record's instance should the process
+   end now: from its start to the end of its finalize. */
+void pikos_durable_state_set_active(int record, int active) PIKOS_HIDDEN;
+void pikos_durable_state_release(int record) PIKOS_HIDDEN;
+
+/* ------------------------------------------------------------ state.c */
+
+struct pikos_state;
+/* Keeps "kind/name\0key=value\0..." of a new instance, for the record
+   of its state.  PIKOS_ENOMEM. */
+int pikos_state_keep_spec(struct pikos_instance *inst,
+                          const struct pikos_option_setting *settings,
+                          size_t nsettings) PIKOS_HIDDEN;
+/* host->state_resize and host->state_get (ABI 1.4). */
+void *pikos_state_resize(struct pikos_instance *inst, unsigned id,
+                         size_t size) PIKOS_HIDDEN;
+const void *pikos_state_get(struct pikos_instance *inst, unsigned id,
+                            size_t *size) PIKOS_HIDDEN;
+/* The instance was started (inst->started 1) or has finalized (0): tells
+   the region whether the command should salvage it. */
+void pikos_state_running(struct pikos_instance *inst) PIKOS_HIDDEN;
+/* Frees the buffers, their files and the record (instance's end). */
+void pikos_state_free(struct pikos_instance *inst) PIKOS_HIDDEN;
 
 /* ------------------------------------------------------------ output.c */
 

@@ -360,6 +360,7 @@ static int start_list(const struct instance_list *list,
             return callback_failed(inst, rc, "start");
         }
         inst->started = 1;
+        pikos_state_running(inst);
     }
     return 0;
 }
@@ -403,6 +404,7 @@ static void stop_list(const struct instance_list *list)
             continue;
         run_step(inst, inst->plugin->stop, "stop");
         inst->started = 0;
+        pikos_state_running(inst);
         end_run(inst);
     }
 }
@@ -417,6 +419,7 @@ static void finish_recorders(const struct instance_list *list)
         run_step(inst, inst->plugin->stop, "stop");
         run_step(inst, inst->plugin->finalize, "finalize");
         inst->started = 0;
+        pikos_state_running(inst); /* finalized: nothing to salvage */
         end_run(inst);
     }
 }

@@ -1,7 +1,7 @@
 """The references recorders/profile is tested against (test_profile.py).
 
-usage: python3 profile_oracle.py tree OUT.json script.py
-       python3 profile_oracle.py cprofile OUT.pstats script.py
+usage: python3 profile_oracle.py tree OUT.json script.py [args...]
+       python3 profile_oracle.py cprofile OUT.pstats script.py [args...]
 
 Runs script.py as oracle.py runs it (compiled with the filename python3
 gives it, in fresh __main__ globals), under:
@@ -107,7 +107,7 @@ def run_cprofile(out, code, main_globals):
 
 def main():
     mode, out, script = sys.argv[1:4]
-    code, main_globals = load_main(script, [script])
+    code, main_globals = load_main(script, [script, *sys.argv[4:]])
     {"tree": run_tree, "cprofile": run_cprofile}[mode](out, code, main_globals)
 
 

@@ -1,4 +1,5 @@
 /* tests/unit/fakehost.c - see fakehost.h. */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,8 @@ const struct pikos_host fake_host = {
     .run_started_ns = fake_run_started_ns,
     .os_thread_id = fake_os_thread_id,
     .output_set_ending = pikos_output_set_ending,
+    .state_resize = pikos_state_resize,
+    .state_get = pikos_state_get,
 };
 
 /* ------------------------------------------------------------ options */
@@ -186,6 +189,8 @@ struct fake_instance *fake_instance_new(const struct pikos_plugin *plugin,
     }
     fi->plugin = plugin;
     fi->ctx = ctx;
+    fi->inst.plugin = plugin; /* as the real instance has them */
+    fi->inst.ctx = ctx;
     if (apply_settings(plugin, fi->ctx, settings) != 0) {
         pikos_options_release(plugin, fi->ctx, NULL);
         free(fi->ctx);
@@ -205,6 +210,7 @@ void fake_instance_free(struct fake_instance *fi)
         release_schemas(fi);
     if (fi->init_rc == PIKOS_OK && fi->plugin->fini != NULL)
         fi->plugin->fini(&fi->inst, fi->ctx);
+    pikos_state_free(&fi->inst);
     pikos_options_release(fi->plugin, fi->ctx, NULL);
     free(fi->ctx);
     free(fi);
@@ -302,6 +308,18 @@ void fake_temp_file(char path[64])
     int fd = mkstemp(path);
     if (fd >= 0)
         close(fd);
+}
+
+void fake_remove_dir(const char *dir)
+{
+    DIR *listing = opendir(dir);
+    struct dirent *entry;
+    while (listing != NULL && (entry = readdir(listing)) != NULL)
+        if (entry->d_name[0] != '.')
+            unlinkat(dirfd(listing), entry->d_name, 0);
+    if (listing != NULL)
+        closedir(listing);
+    rmdir(dir);
 }
 
 char *fake_read_file(const char *path)

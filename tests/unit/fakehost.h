@@ -72,6 +72,9 @@ int fake_record(struct fake_instance *fi, const struct pikos_record *rec);
 
 /* A new empty file's path (for outputs); removed by the caller. */
 void fake_temp_file(char path[64]);
+/* Removes a directory and the files in it (a test's, even one that
+   failed half way). */
+void fake_remove_dir(const char *dir);
 /* The whole contents of a file (NUL-terminated, malloc'ed), or NULL. */
 char *fake_read_file(const char *path);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -11,6 +12,7 @@
 #include "../../plugins/recorders/profile/call_tree.h"
 #include "../../plugins/recorders/profile/open_calls.h"
 #include "../../plugins/recorders/profile/stats.h"
+#include "durable.h"
 #include "fakehost.h"
 
 extern const struct pikos_plugin pikos_plugin_entry;
@@ -503,4 +505,116 @@ Test(plugin, a_second_run_rewrites_the_whole_profile)
     free(text);
     fake_instance_free(fi);
     unlink(path);
+}
+
+/* ------------------------------------------------------------ salvage */
+
+/* As under the pikos command: a region with a state directory, so that
+   the profile's state buffers are files a second instance reads back. */
+static char state_dir[] = "/tmp/pikos-test-profile-XXXXXX";
+static struct pikos_durable *command;
+
+static void share_region(void)
+{
+    int fd;
+    command = pikos_durable_create(&fd);
+    cr_assert_not_null(command);
+    cr_assert_not_null(mkdtemp(state_dir));
+    cr_assert_eq(pikos_durable_config_add(command, "state_dir", state_dir), 0);
+    cr_assert_not_null(pikos_durable_attach(dup(fd)));
+    close(fd);
+}
+
+static void unshare_region(void)
+{
+    pikos_durable_destroy(command);
+    fake_remove_dir(state_dir);
+}
+
+/* Enough to grow every buffer past its first size: 300 functions (their
+   strings past 4 KiB), a recursion 100 deep (past 64 open calls), two
+   threads; calls left open in both at the end. */
+static void busy_program(struct fake_instance *fi)
+{
+    char name[32];
+    int64_t t = 100;
+    record(fi, "call", "main", 1, t++, 10);
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "function_number_%d", i);
+        record(fi, "call", name, 10 + i, t++, 10);
+        record(fi, "c_call", "len", 0, t++, 10);
+        record(fi, "c_return", "len", 0, t++, 10);
+        record(fi, "return", name, 10 + i, t++, 10);
+    }
+    record(fi, "call", "run", 2, t++, 20);
+    for (int depth = 0; depth < 100; depth++)
+        record(fi, "call", "deep", 3, t++, 20);
+    for (int depth = 0; depth < 40; depth++)
+        record(fi, "return", "deep", 3, t++, 20);
+    record(fi, "c_call", "sleep", 0, t + 50, 10);
+}
+
+/* The whole file; its size in *len. */
+static char *read_bytes(const char *path, size_t *len)
+{
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fstat(fileno(f), &st), 0);
+    char *data = malloc((size_t)st.st_size + 1);
+    cr_assert_not_null(data);
+    *len = fread(data, 1, (size_t)st.st_size, f);
+    fclose(f);
+    return data;
+}
+
+/* A fresh instance (its own file, made at init, unused) salvages what
+   the first left: it writes to the first's file. */
+static void salvage_into(const char *format)
+{
+    static struct pikos_plugin_info info = {.full_name = "recorders/profile"};
+    char own[64];
+    struct pikos_error err = {0};
+    struct fake_instance *again = profiler(format, own);
+    again->inst.info = &info;
+    cr_assert_eq(pikos_instance_salvage(&again->inst, state_dir, 0, &err),
+                 PIKOS_OK, "%s", err.message);
+    fake_instance_free(again);
+    unlink(own);
+}
+
+/* The file a salvage writes from the buffers an instance left is the one
+   its own finalize writes. */
+static void assert_salvage_is_finalize(const char *format)
+{
+    char path[64];
+    size_t salvaged_len, finalized_len;
+    struct fake_instance *fi = profiler(format, path);
+    cr_assert(command->states[0].in_use);
+    cr_assert_eq(fake_prepare(fi, &timed), PIKOS_OK);
+    busy_program(fi);
+    salvage_into(format);
+    char *salvaged = read_bytes(path, &salvaged_len);
+    cr_assert_gt(salvaged_len, 1000);
+    cr_assert_eq(truncate(path, 0), 0);
+    cr_assert_eq(pikos_plugin_entry.finalize(&fi->inst, fi->ctx), PIKOS_OK);
+    char *finalized = read_bytes(path, &finalized_len);
+    cr_assert_eq(salvaged_len, finalized_len);
+    cr_assert_eq(memcmp(salvaged, finalized, salvaged_len), 0);
+    free(salvaged);
+    free(finalized);
+    fake_instance_free(fi);
+    unlink(path);
+}
+
+TestSuite(salvage, .init = share_region, .fini = unshare_region);
+
+Test(salvage, collapsed_as_finalize_writes_it)
+{
+    assert_salvage_is_finalize("collapsed");
+}
+
+Test(salvage, pstats_as_finalize_writes_it)
+{
+    assert_salvage_is_finalize("pstats");
 }

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define PIKOS_ABI_MAJOR 1
-#define PIKOS_ABI_MINOR 3
+#define PIKOS_ABI_MINOR 4
 
 /* The symbol every plugin exports (see PIKOS_PLUGIN_DEFINE below). */
 #define PIKOS_PLUGIN_ENTRY_SYMBOL "pikos_plugin_entry"
@@ -379,6 +379,33 @@ struct pikos_host {
      */
     int (*output_set_ending)(struct pikos_output *out, const char *data,
                              size_t len);
+
+    /*
+     * ---- Since 1.4.  Durable state, for a recorder that builds its file
+     * in memory and writes it at finalize (recorders/profile): what it
+     * keeps there outlives the process, so that the `pikos` command can
+     * still write the file when the program ends before monitoring stops
+     * (os._exit, exec, a signal, a crash; see the descriptor's `salvage`).
+     *
+     * `state_resize` gives the instance's buffer number `id` (a small
+     * number the plugin chooses) `size` bytes, like realloc: made zeroed
+     * the first time, its contents kept up to the smaller size, but it may
+     * move, so what the plugin keeps inside its buffers are indexes and
+     * offsets, never pointers.  NULL when there is no memory (the old
+     * buffer stays).  Under the `pikos` command a buffer is a file mapping
+     * the command reads after the process ended; elsewhere it is private
+     * memory.  Not on the hot path: grow by doubling.  The buffers live
+     * until the instance is freed, and a forked child gets private copies
+     * that never reach its parent's.
+     *
+     * `state_get`, in `salvage` only: the buffer `id` the ended process
+     * left for this instance, read-only, its size in *size; NULL when it
+     * left none.
+     */
+    void *(*state_resize)(struct pikos_instance *inst, unsigned id,
+                          size_t size);
+    const void *(*state_get)(struct pikos_instance *inst, unsigned id,
+                             size_t *size);
 };
 
 /* The longest ending output_set_ending takes. */
@@ -511,6 +538,17 @@ struct pikos_plugin {
        the plugin's help describes. */
     const struct pikos_schema *(*instance_schema)(struct pikos_instance *inst,
                                                   void *ctx);
+
+    /* Recorders with durable state, optional (since 1.4): called by the
+       `pikos` command, in its own process, when the program ended before
+       monitoring stopped (os._exit, exec, a signal, a crash) and this
+       instance had state buffers (host->state_resize) between a start and
+       the end of its finalize.  `inst` is a fresh instance made from the
+       same spec (same options, `init` called); it reads what the ended
+       process left with host->state_get and writes its output as
+       finalize would have.  Returns 0, or an error code with the error
+       set (the command shows it in one line). */
+    int (*salvage)(struct pikos_instance *inst, void *ctx);
 };
 
 /* Whether the descriptor reaches `field` (the host reads the fields

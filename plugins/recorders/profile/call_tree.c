@@ -4,24 +4,37 @@
 
 #include "call_tree.h"
 
+struct call_tree *call_tree_new_in(const struct store *store)
+{
+    struct call_tree *tree = calloc(1, sizeof(struct call_tree));
+    if (tree == NULL)
+        return NULL;
+    tree->store = *store;
+    tree->saved = store_resize(store, STORE_TREE, NULL, sizeof(*tree->saved));
+    if (tree->saved == NULL) {
+        free(tree);
+        return NULL;
+    }
+    memset(tree->saved, 0, sizeof(*tree->saved));
+    return tree;
+}
+
 struct call_tree *call_tree_new(void)
 {
-    return calloc(1, sizeof(struct call_tree));
+    return call_tree_new_in(&(struct store){NULL, NULL});
 }
 
 void call_tree_free(struct call_tree *tree)
 {
     if (tree == NULL)
         return;
-    for (uint32_t i = 0; i < tree->nfunctions; i++) {
-        free(tree->functions[i].name);
-        free(tree->functions[i].filename);
-    }
-    free(tree->functions);
+    store_free(&tree->store, tree->saved);
+    store_free(&tree->store, tree->strings);
+    store_free(&tree->store, tree->functions);
+    store_free(&tree->store, tree->nodes);
+    store_free(&tree->store, tree->threads);
     free(tree->function_slots);
-    free(tree->nodes);
     free(tree->node_slots);
-    free(tree->threads);
     free(tree);
 }
 
@@ -87,16 +100,17 @@ static int grow_slots(uint32_t **slots, uint32_t *cap, const void *owner,
     return 0;
 }
 
-/* Grows an array of `size`-byte items to hold one more; -1 when out of
-   memory (or past CALL_TREE_NONE items). */
-static int reserve(void **items, uint32_t *cap, uint32_t count, size_t size)
+/* Grows the store's array `id` of `size`-byte items to hold one more; -1
+   when out of memory (or past CALL_TREE_NONE items). */
+static int reserve(struct call_tree *tree, unsigned id, void **items,
+                   uint32_t *cap, uint32_t count, size_t size)
 {
     if (count < *cap)
         return 0;
     if (count >= CALL_TREE_NONE / 2)
         return -1;
     uint32_t new_cap = *cap ? 2 * *cap : 64;
-    void *grown = realloc(*items, (size_t)new_cap * size);
+    void *grown = store_resize(&tree->store, id, *items, (size_t)new_cap * size);
     if (grown == NULL)
         return -1;
     *items = grown;
@@ -157,38 +171,71 @@ static inline int names_function(const struct tree_function *f,
                  same_bytes(f->filename, e->filename.ptr, f->filename_len));
 }
 
-static char *copy_text(const char *text, size_t len)
+/* The string pointers of every function, from their offsets: after the
+   string buffer moved, or was restored. */
+static void point_functions(struct call_tree *tree)
 {
-    char *copy = malloc(len + 1);
-    if (copy != NULL) {
-        memcpy(copy, text, len);
-        copy[len] = '\0';
+    for (uint32_t i = 0; i < tree->nfunctions; i++) {
+        struct tree_function *f = &tree->functions[i];
+        f->name = tree->strings + f->name_at;
+        f->filename = tree->strings + f->filename_at;
     }
-    return copy;
+}
+
+/* Room for `len` more bytes of strings; -1 when out of memory. */
+static int reserve_strings(struct call_tree *tree, uint64_t len)
+{
+    if (tree->strings_used + len <= tree->strings_cap)
+        return 0;
+    uint64_t cap = tree->strings_cap ? tree->strings_cap : 4096;
+    while (cap < tree->strings_used + len)
+        cap *= 2;
+    char *grown = store_resize(&tree->store, STORE_STRINGS, tree->strings,
+                               (size_t)cap);
+    if (grown == NULL)
+        return -1;
+    tree->strings = grown;
+    tree->strings_cap = cap;
+    point_functions(tree); /* it may have moved; growth is rare */
+    return 0;
+}
+
+/* Appends `len` bytes and a NUL to the string buffer (room reserved);
+   their offset. */
+static uint64_t put_text(struct call_tree *tree, const char *text, size_t len)
+{
+    uint64_t at = tree->strings_used;
+    memcpy(tree->strings + at, text, len);
+    tree->strings[at + len] = '\0';
+    tree->strings_used += len + 1;
+    return at;
 }
 
 /* Appends the function a call event names; CALL_TREE_NONE when out of
-   memory. */
+   memory.  The function is written before it is counted. */
 static uint32_t add_function(struct call_tree *tree, uint64_t hash,
                              const struct timed_event *e)
 {
-    if (reserve((void **)&tree->functions, &tree->functions_cap,
-                tree->nfunctions, sizeof(struct tree_function)) < 0)
+    int c = e->kind == TIMED_C_CALL;
+    size_t filename_len = c ? 0 : e->filename.len;
+    if (reserve(tree, STORE_FUNCTIONS, (void **)&tree->functions,
+                &tree->functions_cap, tree->nfunctions,
+                sizeof(struct tree_function)) < 0 ||
+        reserve_strings(tree, e->function.len + filename_len + 2) < 0)
         return CALL_TREE_NONE;
     struct tree_function *f = &tree->functions[tree->nfunctions];
-    f->c_function = e->kind == TIMED_C_CALL;
-    f->name = copy_text(e->function.ptr, e->function.len);
+    f->c_function = c;
     f->name_len = e->function.len;
-    f->filename_len = f->c_function ? 0 : e->filename.len;
-    f->filename = copy_text(e->filename.ptr, f->filename_len);
-    f->first_lineno = f->c_function ? 0 : e->first_lineno;
+    f->name_at = put_text(tree, e->function.ptr, f->name_len);
+    f->filename_len = filename_len;
+    f->filename_at = put_text(tree, e->filename.ptr, filename_len);
+    f->name = tree->strings + f->name_at;
+    f->filename = tree->strings + f->filename_at;
+    f->first_lineno = c ? 0 : e->first_lineno;
     f->hash = hash;
-    if (f->name == NULL || f->filename == NULL) {
-        free(f->name);
-        free(f->filename);
-        return CALL_TREE_NONE;
-    }
-    return tree->nfunctions++;
+    tree->saved->strings_used = tree->strings_used;
+    tree->saved->nfunctions = ++tree->nfunctions;
+    return tree->nfunctions - 1;
 }
 
 /* The function a call event names, found by the hash of its content or
@@ -253,16 +300,17 @@ static uint64_t node_hash_at(const void *owner, uint32_t i)
 static uint32_t add_node(struct call_tree *tree, uint32_t parent,
                          uint32_t function)
 {
-    if (reserve((void **)&tree->nodes, &tree->nodes_cap, tree->nnodes,
-                sizeof(struct tree_node)) < 0)
+    if (reserve(tree, STORE_NODES, (void **)&tree->nodes, &tree->nodes_cap,
+                tree->nnodes, sizeof(struct tree_node)) < 0)
         return CALL_TREE_NONE;
-    uint32_t i = tree->nnodes++;
+    uint32_t i = tree->nnodes;
     tree->nodes[i] = (struct tree_node){.function = function,
                                         .parent = parent,
                                         .first_child = CALL_TREE_NONE,
                                         .last_child = CALL_TREE_NONE,
                                         .next_sibling = CALL_TREE_NONE,
                                         .last_found = CALL_TREE_NONE};
+    tree->saved->nnodes = ++tree->nnodes; /* written, then counted */
     if (parent == CALL_TREE_NONE)
         return i;
     struct tree_node *p = &tree->nodes[parent];
@@ -346,12 +394,15 @@ uint32_t call_tree_thread_root(struct call_tree *tree, uint64_t thread)
     for (uint32_t i = 0; i < tree->nthreads; i++)
         if (tree->threads[i].thread == thread)
             return tree->threads[i].root;
-    if (reserve((void **)&tree->threads, &tree->threads_cap, tree->nthreads,
+    if (reserve(tree, STORE_THREADS, (void **)&tree->threads,
+                &tree->threads_cap, tree->nthreads,
                 sizeof(struct tree_thread)) < 0)
         return CALL_TREE_NONE;
     uint32_t root = add_node(tree, CALL_TREE_NONE, CALL_TREE_NONE);
-    if (root != CALL_TREE_NONE)
-        tree->threads[tree->nthreads++] = (struct tree_thread){thread, root};
+    if (root != CALL_TREE_NONE) {
+        tree->threads[tree->nthreads] = (struct tree_thread){thread, root};
+        tree->saved->nthreads = ++tree->nthreads;
+    }
     return root;
 }
 
@@ -410,4 +461,88 @@ int call_tree_walk(const struct call_tree *tree, uint32_t root,
     }
     free(path);
     return 0;
+}
+
+/* ------------------------------------------------------------ salvage */
+
+static uint32_t count_in(uint64_t count, size_t size, size_t item)
+{
+    uint64_t fits = size / item;
+    return (uint32_t)(count < fits ? count : fits);
+}
+
+/* A link that leads nowhere, or backwards (a torn write could make a
+   cycle), becomes none: children and later siblings come after. */
+static uint32_t link_check(uint32_t link, uint32_t after, uint32_t nnodes)
+{
+    return link != CALL_TREE_NONE && link > after && link < nnodes
+               ? link
+               : CALL_TREE_NONE;
+}
+
+static int nodes_check(struct call_tree *tree)
+{
+    for (uint32_t i = 0; i < tree->nnodes; i++) {
+        struct tree_node *n = &tree->nodes[i];
+        int root = n->function == CALL_TREE_NONE;
+        if (root != (n->parent == CALL_TREE_NONE) ||
+            (!root && (n->function >= tree->nfunctions || n->parent >= i)))
+            return -1;
+        n->first_child = link_check(n->first_child, i, tree->nnodes);
+        n->last_child = link_check(n->last_child, i, tree->nnodes);
+        n->next_sibling = link_check(n->next_sibling, i, tree->nnodes);
+        n->last_found = CALL_TREE_NONE;
+    }
+    return 0;
+}
+
+/* Functions are appended whole before they are counted; one whose
+   strings fall outside the buffer ends the list. */
+static void functions_check(struct call_tree *tree)
+{
+    for (uint32_t i = 0; i < tree->nfunctions; i++) {
+        const struct tree_function *f = &tree->functions[i];
+        if (f->name_at + f->name_len >= tree->strings_used ||
+            f->filename_at + f->filename_len >= tree->strings_used) {
+            tree->nfunctions = i;
+            break;
+        }
+    }
+    point_functions(tree);
+}
+
+static int threads_check(struct call_tree *tree)
+{
+    for (uint32_t i = 0; i < tree->nthreads; i++) {
+        uint32_t root = tree->threads[i].root;
+        if (root >= tree->nnodes || tree->nodes[root].parent != CALL_TREE_NONE)
+            return -1;
+    }
+    return 0;
+}
+
+int call_tree_restore(struct call_tree *tree)
+{
+    size_t saved_size, fsize = 0, ssize = 0, nsize = 0, tsize = 0;
+    struct tree_saved *saved =
+        store_restore(&tree->store, STORE_TREE, &saved_size);
+    if (saved == NULL || saved_size < sizeof(*saved))
+        return -1;
+    tree->saved = saved;
+    tree->functions = store_restore(&tree->store, STORE_FUNCTIONS, &fsize);
+    tree->strings = store_restore(&tree->store, STORE_STRINGS, &ssize);
+    tree->nodes = store_restore(&tree->store, STORE_NODES, &nsize);
+    tree->threads = store_restore(&tree->store, STORE_THREADS, &tsize);
+    tree->functions_cap = count_in(UINT32_MAX, fsize, sizeof(*tree->functions));
+    tree->nfunctions = count_in(saved->nfunctions, fsize,
+                                sizeof(*tree->functions));
+    tree->strings_cap = ssize;
+    tree->strings_used = saved->strings_used < ssize ? saved->strings_used
+                                                     : ssize;
+    tree->nodes_cap = count_in(UINT32_MAX, nsize, sizeof(*tree->nodes));
+    tree->nnodes = count_in(saved->nnodes, nsize, sizeof(*tree->nodes));
+    tree->threads_cap = count_in(UINT32_MAX, tsize, sizeof(*tree->threads));
+    tree->nthreads = count_in(saved->nthreads, tsize, sizeof(*tree->threads));
+    functions_check(tree);
+    return nodes_check(tree) == 0 && threads_check(tree) == 0 ? 0 : -1;
 }

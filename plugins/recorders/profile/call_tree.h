@@ -17,6 +17,13 @@
  * by where its strings are (the monitor hands the same buffers for the
  * same code), confirmed by their content.
  *
+ * Everything the files are made from lives in a store (store.h): under
+ * the `pikos` command, files the command reads after the program ended,
+ * however it ended.  So the arrays hold indexes, a function's strings are
+ * offsets into one string buffer (its `name` and `filename` pointers are
+ * a cache of those, set again whenever that buffer moves), and each count
+ * is published in `saved` once what it counts is written.
+ *
  * Functions are told apart as cProfile tells them: a Python function by
  * (filename, first line, name), a C function by its name only (a c_call
  * record gives the C function's bare __name__, with the caller's file).
@@ -28,12 +35,14 @@
 #include <stdint.h>
 
 #include "../common/timed.h"
+#include "store.h"
 
 #define CALL_TREE_NONE UINT32_MAX /* no node, no function */
 
 struct tree_function {
-    char *name;     /* NUL-terminated copies */
-    char *filename; /* "" for a C function */
+    const char *name;     /* NUL-terminated, in the string buffer */
+    const char *filename; /* "" for a C function */
+    uint64_t name_at, filename_at; /* their offsets there (kept) */
     size_t name_len, filename_len;
     int64_t first_lineno; /* 0 for a C function */
     int c_function;
@@ -55,9 +64,20 @@ struct tree_thread {
     uint32_t root;   /* its root node */
 };
 
+/* The counts, as the store keeps them (STORE_TREE). */
+struct tree_saved {
+    uint32_t nfunctions, nnodes, nthreads, reserved;
+    uint64_t strings_used;
+};
+
 #define CALL_TREE_RECENT_BITS 8 /* the cache by string address: 256 slots */
 
 struct call_tree {
+    struct store store;
+    struct tree_saved *saved;
+    char *strings;
+    uint64_t strings_used, strings_cap;
+
     struct tree_function *functions;
     uint32_t nfunctions, functions_cap;
     uint32_t *function_slots; /* open addressing: function index + 1 */
@@ -75,9 +95,16 @@ struct call_tree {
     uint32_t nthreads, threads_cap;
 };
 
-/* NULL when out of memory. */
+/* NULL when out of memory.  call_tree_new keeps the tree in plain
+   memory. */
 struct call_tree *call_tree_new(void);
+struct call_tree *call_tree_new_in(const struct store *store);
 void call_tree_free(struct call_tree *tree);
+
+/* In a salvage: the tree as the ended process left it in the store, its
+   links checked (one torn by the process's end is cut).  -1 when it left
+   none, or when out of memory. */
+int call_tree_restore(struct call_tree *tree);
 
 /* The root node of `thread`, made the first time; CALL_TREE_NONE when out
    of memory. */

@@ -15,35 +15,64 @@ void open_calls_free(struct open_calls *calls)
 {
     if (calls == NULL)
         return;
-    for (size_t i = 0; i < calls->count; i++) {
-        free(calls->threads[i]->calls);
-        free(calls->threads[i]);
-    }
+    for (size_t i = 0; i < calls->count; i++)
+        store_free(&calls->tree->store, calls->threads[i]);
     free(calls->threads);
     free(calls);
 }
 
 /* ------------------------------------------------------------ threads */
 
+static size_t thread_size(uint32_t cap)
+{
+    return sizeof(struct open_thread) + (size_t)cap * sizeof(struct open_call);
+}
+
+/* Room in the list for one more thread; -1 when out of memory. */
+static int reserve_thread(struct open_calls *calls)
+{
+    if (calls->count < calls->cap)
+        return 0;
+    size_t cap = calls->cap ? 2 * calls->cap : 8;
+    struct open_thread **grown = realloc(calls->threads, cap * sizeof(*grown));
+    if (grown == NULL)
+        return -1;
+    calls->threads = grown;
+    calls->cap = cap;
+    return 0;
+}
+
 /* A new thread without open calls, appended; NULL when out of memory. */
 static struct open_thread *add_thread(struct open_calls *calls, uint64_t thread)
 {
-    if (calls->count == calls->cap) {
-        size_t cap = calls->cap ? 2 * calls->cap : 8;
-        struct open_thread **grown =
-            realloc(calls->threads, cap * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        calls->threads = grown;
-        calls->cap = cap;
-    }
-    struct open_thread *t = calloc(1, sizeof(*t));
+    uint32_t index = (uint32_t)calls->count, cap = 64;
+    if (reserve_thread(calls) < 0)
+        return NULL;
+    struct open_thread *t = store_resize(&calls->tree->store, STORE_OPEN + index,
+                                         NULL, thread_size(cap));
     if (t == NULL)
         return NULL;
-    t->thread = thread;
-    t->root = CALL_TREE_NONE;
+    *t = (struct open_thread){.thread = thread,
+                              .root = CALL_TREE_NONE,
+                              .index = index,
+                              .cap = cap};
     calls->threads[calls->count++] = t;
     return t;
+}
+
+/* Doubles a thread's room for open calls; the thread as it moved, or NULL
+   when out of memory. */
+static struct open_thread *grow_thread(struct open_calls *calls,
+                                       struct open_thread *t)
+{
+    uint32_t cap = 2 * t->cap;
+    struct open_thread *grown = store_resize(
+        &calls->tree->store, STORE_OPEN + t->index, t, thread_size(cap));
+    if (grown == NULL)
+        return NULL;
+    grown->cap = cap;
+    calls->threads[grown->index] = grown;
+    return calls->last = grown;
 }
 
 /* The thread's open calls, made the first time; NULL when out of memory.
@@ -81,14 +110,8 @@ static uint32_t parent_of(struct open_calls *calls, struct open_thread *t)
 static int open_call(struct open_calls *calls, struct open_thread *t,
                      const struct timed_event *e)
 {
-    if (t->depth == t->cap) {
-        uint32_t cap = t->cap ? 2 * t->cap : 64;
-        struct open_call *grown = realloc(t->calls, cap * sizeof(*grown));
-        if (grown == NULL)
-            return -1;
-        t->calls = grown;
-        t->cap = cap;
-    }
+    if (t->depth == t->cap && (t = grow_thread(calls, t)) == NULL)
+        return -1;
     uint32_t parent = parent_of(calls, t);
     uint32_t node = parent == CALL_TREE_NONE
                         ? CALL_TREE_NONE
@@ -150,4 +173,42 @@ void open_calls_close_all(struct open_calls *calls, uint64_t end_ns)
     for (size_t i = 0; i < calls->count; i++)
         while (calls->threads[i]->depth > 0)
             end_call(calls, calls->threads[i], end_ns);
+}
+
+/* ------------------------------------------------------------ salvage */
+
+/* What a torn end left wrong is made whole: a depth past the room, an
+   open call on a node that is not one (then not counted). */
+static void thread_check(const struct call_tree *tree, struct open_thread *t)
+{
+    if (t->depth > t->cap)
+        t->depth = t->cap;
+    if (t->root >= tree->nnodes)
+        t->root = CALL_TREE_NONE;
+    t->python_depth = 0;
+    for (uint32_t i = 0; i < t->depth; i++) {
+        struct open_call *c = &t->calls[i];
+        if (c->node >= tree->nnodes ||
+            tree->nodes[c->node].parent == CALL_TREE_NONE)
+            c->node = CALL_TREE_NONE;
+        t->python_depth += !c->c_function;
+    }
+}
+
+int open_calls_restore(struct open_calls *calls)
+{
+    for (uint32_t i = 0;; i++) {
+        size_t size;
+        struct open_thread *t =
+            store_restore(&calls->tree->store, STORE_OPEN + i, &size);
+        if (t == NULL || size < sizeof(*t))
+            return 0; /* no more threads */
+        if (reserve_thread(calls) < 0)
+            return -1;
+        uint32_t fits = (uint32_t)((size - sizeof(*t)) / sizeof(t->calls[0]));
+        t->cap = t->cap < fits ? t->cap : fits;
+        t->index = i;
+        thread_check(calls->tree, t);
+        calls->threads[calls->count++] = t;
+    }
 }

@@ -13,6 +13,10 @@
  *   - c_return / c_exception end a C call on top;
  *   - an end that matches no open call (a function entered before
  *     monitoring started) is ignored.
+ * Each thread's open calls are a buffer of the tree's store (store.h):
+ * should the program end before monitoring stops, the `pikos` command
+ * reads them and closes them at the last timestamp, as finalize would.
+ *
  * They are kept here rather than through call_stacks_event because the
  * profile's whole work per record costs less than that general reader's
  * (frames of any size, callbacks); tests/unit/test_profile_tree.c drives
@@ -33,12 +37,15 @@ struct open_call {
     uint64_t start_ns;
 };
 
+/* A thread's buffer (STORE_OPEN + index): it moves when it grows. */
 struct open_thread {
     uint64_t thread; /* OS thread id */
     uint32_t root;   /* its root node, CALL_TREE_NONE until its first call */
+    uint32_t index;  /* in open_calls.threads, and its buffer's */
     uint32_t depth, cap;
     uint32_t python_depth;   /* the open calls that are Python's */
-    struct open_call *calls; /* innermost last */
+    uint32_t reserved;
+    struct open_call calls[]; /* innermost last */
 };
 
 struct open_calls {
@@ -56,6 +63,11 @@ void open_calls_free(struct open_calls *calls);
 /* Applies a function event (for a call: its function too).  Returns 0,
    or -1 when out of memory: the call is not counted. */
 int open_calls_event(struct open_calls *calls, const struct timed_event *e);
+
+/* In a salvage: the threads' open calls as the ended process left them
+   in the tree's store (after call_tree_restore), their nodes checked.
+   -1 when out of memory. */
+int open_calls_restore(struct open_calls *calls);
 
 /* Ends every open call of every thread at `end_ns`: for an ending with
    calls still open. */

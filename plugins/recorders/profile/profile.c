@@ -13,9 +13,17 @@
  * call_tree.h): it allocates when a call path is met for the first time,
  * never again for it.  Calls still open when the run ends are closed at its
  * last timestamp (docs/decisions.md).
+ *
+ * All it writes the file from lives in the host's durable state (store.h):
+ * when the program ends before monitoring stops (os._exit, exec, a
+ * signal, a crash), the `pikos` command makes this recorder again from the
+ * same spec and calls its salvage, which takes the tree and the open calls
+ * the program left and writes the file as finalize would have.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pikos/plugin.h>
 
@@ -23,6 +31,7 @@
 #include "call_tree.h"
 #include "formats.h"
 #include "open_calls.h"
+#include "store.h"
 
 /* What takes timed records, in refusals (the host prefixes them with
    "[recorders/profile]"). */
@@ -41,6 +50,17 @@ static const struct profile_format {
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
+/* What the profile keeps beside its tree (STORE_PROFILE). */
+#define PROFILE_STATE_MAGIC UINT64_C(0x31666f7270736f6b) /* "kosprof1" */
+struct profile_state {
+    uint64_t magic;
+    uint64_t last_ns;     /* the run's latest event */
+    uint64_t recorded_ns; /* the finished runs' lengths, summed */
+    /* The file, absolute: the salvage writes where this process would
+       have ("" for standard output). */
+    char path[PATH_MAX];
+};
+
 struct profile_ctx {
     /* Options, stored by the host. */
     char *format;
@@ -50,11 +70,11 @@ struct profile_ctx {
     const struct profile_format *writes;
     const char *path; /* filename, or the format's default */
     struct pikos_output *out;
+    struct store store;
+    struct profile_state *saved;
     struct call_tree *tree;
     struct open_calls *calls;
-    uint64_t last_ns;     /* the run's latest event */
-    uint64_t recorded_ns; /* the finished runs' lengths, summed */
-    int lost;             /* out of memory on the hot path (reported) */
+    int lost; /* out of memory on the hot path (reported) */
 };
 
 static const struct pikos_option profile_options[] = {
@@ -85,6 +105,44 @@ static int choose_format(struct pikos_instance *inst, struct profile_ctx *self)
         self->format ? self->format : "");
 }
 
+/* `path` made absolute into `dst`: the command that salvages may run
+   elsewhere than the program by then.  Standard output stays "". */
+static void absolute_path(char *dst, size_t cap, const char *path)
+{
+    char cwd[PATH_MAX];
+    size_t len = strlen(path), dir = 0;
+    dst[0] = '\0';
+    if (strcmp(path, "-") == 0 || len >= cap)
+        return;
+    if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+        dir = strlen(cwd);
+    if (dir + 1 + len >= cap)
+        dir = 0; /* as given: the command starts where the program did */
+    if (dir > 0) {
+        memcpy(dst, cwd, dir);
+        dst[dir++] = '/';
+    }
+    memcpy(dst + dir, path, len + 1);
+}
+
+/* The state, the tree and the open calls, in the store. */
+static int make_state(struct pikos_instance *inst, struct profile_ctx *self)
+{
+    self->store = store_of(inst, self->host);
+    self->saved = store_resize(&self->store, STORE_PROFILE, NULL,
+                               sizeof(*self->saved));
+    if (self->saved != NULL) {
+        memset(self->saved, 0, sizeof(*self->saved));
+        self->saved->magic = PROFILE_STATE_MAGIC;
+        absolute_path(self->saved->path, sizeof(self->saved->path), self->path);
+        self->tree = call_tree_new_in(&self->store);
+    }
+    self->calls = self->tree != NULL ? open_calls_new(self->tree) : NULL;
+    if (self->calls == NULL)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    return PIKOS_OK;
+}
+
 static int profile_init(struct pikos_instance *inst, void *ctx,
                         const struct pikos_host *host)
 {
@@ -96,10 +154,9 @@ static int profile_init(struct pikos_instance *inst, void *ctx,
     self->path = self->filename && self->filename[0]
                      ? self->filename
                      : self->writes->default_filename;
-    self->tree = call_tree_new();
-    self->calls = self->tree != NULL ? open_calls_new(self->tree) : NULL;
-    if (self->calls == NULL)
-        return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    rc = make_state(inst, self);
+    if (rc != PIKOS_OK)
+        return rc;
     /* Opened now, so that an unwritable path fails before the program
        runs; the host has set the error. */
     self->out = host->output_open(inst, self->path);
@@ -117,6 +174,8 @@ static void profile_fini(struct pikos_instance *inst, void *ctx)
     self->calls = NULL;
     call_tree_free(self->tree);
     self->tree = NULL;
+    store_free(&self->store, self->saved);
+    self->saved = NULL;
 }
 
 /* ------------------------------------------------------------ schemas */
@@ -224,8 +283,8 @@ static int profile_record(struct pikos_instance *inst, void *ctx,
     struct timed_event e;
 
     read_event(schema_ctx, rec->values, &e);
-    if (e.time_ns > self->last_ns)
-        self->last_ns = e.time_ns;
+    if (e.time_ns > self->saved->last_ns)
+        self->saved->last_ns = e.time_ns;
     return open_calls_event(self->calls, &e) == 0 ? PIKOS_OK : lose(inst, self);
 }
 
@@ -238,7 +297,7 @@ static int write_profile(struct pikos_instance *inst, struct profile_ctx *self)
     struct gzip_sink gz;
     host_sink_init(&hs, self->host, self->out);
     struct profile_writer w = {.tree = self->tree,
-                               .duration_ns = self->recorded_ns,
+                               .duration_ns = self->saved->recorded_ns,
                                .sink = &hs.sink,
                                .inst = inst,
                                .host = self->host};
@@ -266,9 +325,9 @@ static int write_profile(struct pikos_instance *inst, struct profile_ctx *self)
 static int profile_finalize(struct pikos_instance *inst, void *ctx)
 {
     struct profile_ctx *self = ctx;
-    open_calls_close_all(self->calls, self->last_ns);
-    self->recorded_ns += self->last_ns;
-    self->last_ns = 0;
+    open_calls_close_all(self->calls, self->saved->last_ns);
+    self->saved->recorded_ns += self->saved->last_ns;
+    self->saved->last_ns = 0;
     if (self->out == NULL)
         self->out = self->host->output_open(inst, self->path);
     if (self->out == NULL)
@@ -277,6 +336,43 @@ static int profile_finalize(struct pikos_instance *inst, void *ctx)
     self->host->output_close(self->out);
     self->out = NULL;
     return rc;
+}
+
+/* ------------------------------------------------------------ salvage */
+
+/* What the ended process left, in this instance's own store; -1 when it
+   left nothing whole enough to write. */
+static int restore(struct profile_ctx *self)
+{
+    size_t size;
+    struct profile_state *left =
+        store_restore(&self->store, STORE_PROFILE, &size);
+    if (left == NULL || size < sizeof(*left) ||
+        left->magic != PROFILE_STATE_MAGIC)
+        return -1;
+    self->saved = left;
+    self->saved->path[sizeof(left->path) - 1] = '\0';
+    return call_tree_restore(self->tree) == 0 &&
+                   open_calls_restore(self->calls) == 0
+               ? 0
+               : -1;
+}
+
+/* The program ended before monitoring stopped: its profile, from the
+   state it left, written where it would have written it, as finalize
+   writes it (open calls ending at its last event). */
+static int profile_salvage(struct pikos_instance *inst, void *ctx)
+{
+    struct profile_ctx *self = ctx;
+    if (restore(self) < 0)
+        return self->host->set_error(inst, PIKOS_EIO,
+                                     "the program left no whole profile");
+    if (self->saved->path[0] != '\0') {
+        self->host->output_close(self->out);
+        self->out = NULL;
+        self->path = self->saved->path;
+    }
+    return profile_finalize(inst, ctx);
 }
 
 PIKOS_PLUGIN_DEFINE({
@@ -297,4 +393,5 @@ PIKOS_PLUGIN_DEFINE({
     .prepare_schema = profile_prepare,
     .record_schema = profile_record,
     .release_schema = profile_release,
+    .salvage = profile_salvage,
 });
