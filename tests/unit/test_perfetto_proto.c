@@ -312,6 +312,35 @@ Test(intern, a_buffer_reused_for_other_text_is_another_entry)
     intern_free(t);
 }
 
+/* The recent entries are confirmed by content a word at a time: a
+   buffer changed in any one byte, whatever its length, is another
+   entry. */
+Test(intern, a_change_of_any_one_byte_is_another_entry)
+{
+    struct intern_table *t = intern_new();
+    char function[48], file[48];
+    size_t entries = 0;
+    for (size_t len = 1; len <= sizeof(function); len++)
+        for (size_t at = 0; at < len; at++) {
+            memset(function, 'a', len);
+            memset(file, 'b', len);
+            struct intern_key k = {INTERN_PYTHON, {function, len}, {file, len},
+                                   1};
+            const struct intern_entry *before = intern_get(t, &k, NULL);
+            entries += before->iid > entries;
+            function[at] = 'z';
+            const struct intern_entry *changed = intern_get(t, &k, NULL);
+            cr_assert_neq(changed, before, "function of %zu, byte %zu", len, at);
+            function[at] = 'a';
+            cr_assert_eq(intern_get(t, &k, NULL), before);
+            file[at] = 'z';
+            cr_assert_neq(intern_get(t, &k, NULL), before, "file of %zu, byte %zu",
+                          len, at);
+        }
+    cr_assert_gt(intern_count(t), entries);
+    intern_free(t);
+}
+
 Test(intern, thousands_of_entries_keep_their_ids_through_growth)
 {
     struct intern_table *t = intern_new();
