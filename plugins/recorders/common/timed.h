@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <pikos/plugin.h>
 
@@ -57,6 +58,28 @@ struct timed_event {
     int has_memory;       /* rss and vms are set */
     int64_t rss, vms;
 };
+
+/* The event a function record's `type` names: by length first, as the
+   hot paths read one per record (each compare a load or two). */
+static inline enum timed_kind timed_kind_of(struct timed_text type)
+{
+#define TIMED_IS(name) (memcmp(type.ptr, name, sizeof(name) - 1) == 0)
+    switch (type.len) {
+    case 4:
+        return TIMED_IS("call") ? TIMED_CALL : TIMED_OTHER;
+    case 6:
+        return TIMED_IS("return")   ? TIMED_RETURN
+               : TIMED_IS("c_call") ? TIMED_C_CALL
+                                    : TIMED_OTHER;
+    case 8:
+        return TIMED_IS("c_return") ? TIMED_C_RETURN : TIMED_OTHER;
+    case 11:
+        return TIMED_IS("c_exception") ? TIMED_C_EXCEPTION : TIMED_OTHER;
+    default:
+        return TIMED_OTHER;
+    }
+#undef TIMED_IS
+}
 
 /* Finds the fields of `schema`.  Returns PIKOS_OK, or PIKOS_EINVAL with
    the recorder's error set ("<what> takes timed records: ...", `what`

@@ -225,6 +225,8 @@ static unsigned char *put_track_event(unsigned char *p,
 _Static_assert(2 + HEAD_MAX_SIZE + TRACK_EVENT_MAX_SIZE <=
                    PACKET_SMALL_EVENT_MAX_SIZE,
                "a small event's bound holds its key, length, head and event");
+_Static_assert(TRACE_PACKET == 1 && PACKET_TIMESTAMP == 8,
+               "packet_from_pieces (packets.h) writes these field numbers");
 _Static_assert(TRACK_EVENT_MAX_SIZE <=
                    sizeof(((struct packet_piece *)0)->bytes),
                "a piece holds a TrackEvent");
@@ -288,21 +290,6 @@ void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
 {
     piece->len =
         (size_t)(put_track_event(piece->bytes, type, entry) - piece->bytes);
-}
-
-size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
-                          const struct packet_piece *sequence,
-                          const struct packet_piece *event)
-{
-    unsigned char *p = pb_put_key(dst, TRACE_PACKET, PB_WIRE_LENGTH_DELIMITED);
-    unsigned char *length = p++;
-    p = pb_put_uint(p, PACKET_TIMESTAMP, timestamp);
-    memcpy(p, sequence->bytes, sizeof(sequence->bytes));
-    p += sequence->len;
-    memcpy(p, event->bytes, sizeof(event->bytes));
-    p += event->len;
-    *length = (unsigned char)(p - length - 1);
-    return (size_t)(p - dst);
 }
 
 size_t packet_event_max_size(const struct intern_entry *entry)

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "intern.h"
 #include "proto.h"
@@ -114,9 +115,23 @@ void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
                         const struct intern_entry *entry);
 /* The packet of an event `timestamp` ns after the sequence's previous
    one, at `dst` (PACKET_SMALL_EVENT_MAX_SIZE bytes of room): the bytes
-   packet_event writes without InternedData.  Returns their number. */
-size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
-                          const struct packet_piece *sequence,
-                          const struct packet_piece *event);
+   packet_event writes without InternedData.  Returns their number.
+   Inline: it is most of the hot path's writing. */
+static inline size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
+                                        const struct packet_piece *sequence,
+                                        const struct packet_piece *event)
+{
+    /* Trace.packet (field 1), its length (under 128: one byte), then
+       TracePacket.timestamp (field 8) and the pieces. */
+    unsigned char *p = pb_put_key(dst, 1, PB_WIRE_LENGTH_DELIMITED);
+    unsigned char *length = p++;
+    p = pb_put_uint(p, 8, timestamp);
+    memcpy(p, sequence->bytes, sizeof(sequence->bytes));
+    p += sequence->len;
+    memcpy(p, event->bytes, sizeof(event->bytes));
+    p += event->len;
+    *length = (unsigned char)(p - length - 1);
+    return (size_t)(p - dst);
+}
 
 #endif /* PIKOS_PERFETTO_PACKETS_H */
