@@ -1,6 +1,7 @@
 /* recorders/perfetto's writing parts: the protobuf encoder (varints,
    nested lengths, the end of the buffer), the exact bytes of its event
-   packets, the interning table and the program's name. */
+   packets, the interning table, each thread's open slices (against the
+   shared call_stacks) and the program's name. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,9 @@
 
 #include <criterion/criterion.h>
 
+#include "../../plugins/recorders/common/call_stacks.h"
 #include "../../plugins/recorders/perfetto/intern.h"
+#include "../../plugins/recorders/perfetto/open_slices.h"
 #include "../../plugins/recorders/perfetto/packets.h"
 #include "../../plugins/recorders/perfetto/process.h"
 #include "../../plugins/recorders/perfetto/proto.h"
@@ -355,6 +358,80 @@ Test(intern, thousands_of_entries_keep_their_ids_through_growth)
         }
     cr_assert_eq(intern_count(t), 5000);
     intern_free(t);
+}
+
+/* ------------------------------------------------------------ open slices */
+
+/* call_stacks' end of a call: counted. */
+static void count_pop(struct call_stack *stack, void *frame, uint64_t end_ns,
+                      void *arg)
+{
+    (void)stack, (void)frame, (void)end_ns;
+    ++*(uint32_t *)arg;
+}
+
+/* A thread's open slices hold what its shared call stack holds. */
+static void assert_same_calls(const struct call_stacks *stacks,
+                              const struct call_stack *stack,
+                              const struct open_slices *s)
+{
+    cr_assert_eq(s->depth, stack->depth);
+    uint32_t python = 0;
+    for (size_t i = 0; i < stack->depth; i++) {
+        const struct call_frame *f = call_stack_frame(stacks, stack, i);
+        cr_assert_eq(s->c_function[i], f->c_function);
+        python += !f->c_function;
+    }
+    cr_assert_eq(s->python_depth, python);
+}
+
+/* open_slices keeps call_stacks' rules (open_slices.h): on a random
+   unbalanced stream of two threads, with ends that match nothing and C
+   calls left open under returns, both end as many calls at each event,
+   hold the same calls after it, and close as many at the end. */
+Test(open_slices, agree_with_the_shared_call_stacks)
+{
+    static const enum timed_kind kinds[] = {TIMED_CALL,        TIMED_RETURN,
+                                            TIMED_C_CALL,      TIMED_C_RETURN,
+                                            TIMED_C_EXCEPTION, TIMED_OTHER};
+    struct call_stacks *stacks = call_stacks_new(sizeof(struct call_frame));
+    struct open_slices threads[2] = {{0}};
+    uint64_t seed = 14;
+    uint32_t ended = 0, multiple = 0;
+    for (uint64_t now = 1; now <= 20000; now++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        struct timed_event e = {.kind = kinds[(seed >> 33) % 6],
+                                .time_ns = now,
+                                .thread = 1 + (seed >> 50) % 2};
+        struct open_slices *s = &threads[e.thread - 1];
+        struct call_stack *stack;
+        uint32_t popped = 0, opened = 0;
+        enum call_stack_change change =
+            call_stacks_event(stacks, &e, &stack, count_pop, &popped);
+        if (e.kind == TIMED_CALL || e.kind == TIMED_C_CALL)
+            opened = open_slices_push(s, e.kind == TIMED_C_CALL) == 0;
+        else if (e.kind != TIMED_OTHER)
+            ended = open_slices_end(s, e.kind);
+        else
+            ended = 0;
+        cr_assert_eq(opened, change == CALL_STACK_PUSHED);
+        if (!opened)
+            cr_assert_eq(ended, popped, "after event %llu",
+                         (unsigned long long)now);
+        multiple += !opened && ended > 1;
+        assert_same_calls(stacks, stack, s);
+    }
+    cr_assert_gt(multiple, 0, "returns ended C calls left open");
+    uint32_t closed = 0;
+    call_stacks_close_all(stacks, 30000, count_pop, &closed);
+    cr_assert_gt(closed, 0);
+    cr_assert_eq(open_slices_close_all(&threads[0]) +
+                     open_slices_close_all(&threads[1]),
+                 closed);
+    cr_assert_eq(threads[0].depth + threads[1].depth, 0);
+    open_slices_free(&threads[0]);
+    open_slices_free(&threads[1]);
+    call_stacks_free(stacks);
 }
 
 /* ------------------------------------------------------------ process */
