@@ -220,6 +220,14 @@ static void assert_pieces_write(const struct packet_head *head,
         packet_from_pieces(pieces, head->timestamp, &sequence, &event);
     cr_assert_eq(size, pb_size(&b), "%zu bytes, not %zu", size, pb_size(&b));
     cr_assert_arr_eq(pieces, whole, size);
+    if (entry != NULL)
+        return;
+    /* An end's one piece, the sequence's and the end's together. */
+    packet_piece_slice_end(&sequence, head->sequence, head->flags);
+    memset(pieces, 0, sizeof(pieces));
+    size = packet_from_pieces(pieces, head->timestamp, &sequence, NULL);
+    cr_assert_eq(size, pb_size(&b), "%zu bytes, not %zu", size, pb_size(&b));
+    cr_assert_arr_eq(pieces, whole, size);
 }
 
 Test(packets, pieces_make_the_packets_packet_event_makes)

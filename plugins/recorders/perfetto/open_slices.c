@@ -21,17 +21,6 @@ int open_slices_grow(struct open_slices *s)
     return 0;
 }
 
-uint32_t open_slices_end_python(struct open_slices *s)
-{
-    /* python_depth > 0: a Python call is open below the C calls */
-    uint32_t ended = 1;
-    while (s->c_function[s->depth - ended])
-        ended++;
-    s->depth -= ended;
-    s->python_depth--;
-    return ended;
-}
-
 uint32_t open_slices_close_all(struct open_slices *s)
 {
     uint32_t ended = s->depth;

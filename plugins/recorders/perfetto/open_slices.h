@@ -49,8 +49,17 @@ static inline int open_slices_push(struct open_slices *s, int c_function)
     return 0;
 }
 
-/* A return: ends the innermost Python call and the C calls above it. */
-uint32_t open_slices_end_python(struct open_slices *s);
+/* A return: ends the innermost Python call and the C calls above it
+   (python_depth > 0: there is one). */
+static inline uint32_t open_slices_end_python(struct open_slices *s)
+{
+    uint32_t ended = 1;
+    while (s->c_function[s->depth - ended])
+        ended++;
+    s->depth -= ended;
+    s->python_depth--;
+    return ended;
+}
 
 /* Applies the end of a call (`kind`: TIMED_RETURN, TIMED_C_RETURN or
    TIMED_C_EXCEPTION) and returns how many open calls it ended: 0 when

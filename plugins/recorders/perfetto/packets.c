@@ -230,6 +230,8 @@ _Static_assert(TRACE_PACKET == 1 && PACKET_TIMESTAMP == 8,
 _Static_assert(TRACK_EVENT_MAX_SIZE <=
                    sizeof(((struct packet_piece *)0)->bytes),
                "a piece holds a TrackEvent");
+_Static_assert(HEAD_MAX_SIZE + 4 <= sizeof(((struct packet_piece *)0)->bytes),
+               "a piece holds a sequence's head and a slice end's TrackEvent");
 _Static_assert(2 + 11 + 2 * sizeof(((struct packet_piece *)0)->bytes) <=
                    PACKET_SMALL_EVENT_MAX_SIZE,
                "a small event's bound holds a packet of two whole pieces");
@@ -290,6 +292,15 @@ void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
 {
     piece->len =
         (size_t)(put_track_event(piece->bytes, type, entry) - piece->bytes);
+}
+
+void packet_piece_slice_end(struct packet_piece *piece, uint32_t sequence,
+                            uint32_t flags)
+{
+    struct packet_head head = {sequence, flags, 0, 0, 0}; /* untimed */
+    unsigned char *p = put_head(piece->bytes, &head);
+    p = put_track_event(p, EVENT_SLICE_END, NULL);
+    piece->len = (size_t)(p - piece->bytes);
 }
 
 size_t packet_event_max_size(const struct intern_entry *entry)

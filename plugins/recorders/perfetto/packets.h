@@ -113,10 +113,15 @@ void packet_piece_sequence(struct packet_piece *piece, uint32_t sequence,
 /* The TrackEvent of a `type` event named by `entry` (NULL: an end). */
 void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
                         const struct intern_entry *entry);
+/* Both of a sequence's slice end: its id and flags, then the TrackEvent
+   of an end (which names nothing), so that an end copies one piece. */
+void packet_piece_slice_end(struct packet_piece *piece, uint32_t sequence,
+                            uint32_t flags);
 /* The packet of an event `timestamp` ns after the sequence's previous
    one, at `dst` (PACKET_SMALL_EVENT_MAX_SIZE bytes of room): the bytes
-   packet_event writes without InternedData.  Returns their number.
-   Inline: it is most of the hot path's writing. */
+   packet_event writes without InternedData, from the sequence's piece
+   and the event's (`event` NULL: `sequence` is both, a slice end's).
+   Returns their number.  Inline: it is most of the hot path's writing. */
 static inline size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
                                         const struct packet_piece *sequence,
                                         const struct packet_piece *event)
@@ -128,8 +133,10 @@ static inline size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
     p = pb_put_uint(p, 8, timestamp);
     memcpy(p, sequence->bytes, sizeof(sequence->bytes));
     p += sequence->len;
-    memcpy(p, event->bytes, sizeof(event->bytes));
-    p += event->len;
+    if (event != NULL) {
+        memcpy(p, event->bytes, sizeof(event->bytes));
+        p += event->len;
+    }
     *length = (unsigned char)(p - length - 1);
     return (size_t)(p - dst);
 }

@@ -48,6 +48,10 @@
    "[recorders/perfetto]"). */
 #define RECORDER_NAME "a Perfetto trace"
 
+/* The hot path's steps, inlined whatever the compiler's estimate of
+   their size (each is one branch of perfetto_record). */
+#define HOT static inline __attribute__((always_inline))
+
 /* Track uuids: the process's and its counters' are fixed, each thread's
    follows from its sequence. */
 #define PROCESS_UUID 1u
@@ -68,6 +72,7 @@ struct thread_track {
     unsigned char *sent; /* bit iid: that entry is interned on the sequence */
     size_t sent_bytes;
     struct packet_piece head; /* its packets' id and flags (packets.h) */
+    struct packet_piece end;  /* and those and a slice end's TrackEvent */
     struct open_slices calls; /* its open calls, each a slice begun */
 };
 
@@ -79,8 +84,12 @@ struct perfetto_ctx {
     const struct pikos_host *host;
     struct pikos_instance *inst;
     struct pikos_output *out;
-    int in_place; /* the host has output_reserve/commit */
-    int status;   /* the first failure of the hot path, to return */
+    /* The host's output_reserve and output_commit, or (a host without
+       them) a reserve that finds no room: packets are then written whole
+       with output_write. */
+    char *(*reserve)(struct pikos_output *out, size_t len);
+    int (*commit)(struct pikos_output *out, size_t used);
+    int status; /* the first failure of the hot path, to return */
 
     struct process_info process;
     struct intern_table *names;
@@ -95,10 +104,9 @@ struct perfetto_ctx {
     int64_t last_rss, last_vms; /* the values last written, -1: none */
 
     /* The TrackEvents of the hot path (packets.h): each entry's, by iid
-       (len 0: not encoded yet), and a slice's end. */
+       (len 0: not encoded yet). */
     struct packet_piece *events;
     size_t events_cap;
-    struct packet_piece slice_end;
 
     unsigned char *scratch; /* packets too large for the output's buffer */
     size_t scratch_cap;
@@ -134,8 +142,7 @@ static void failed(struct perfetto_ctx *self, int code)
    where it can, else in the context's (grown once for long names). */
 static int begin_packet(struct perfetto_ctx *self, struct pb_buf *b, size_t max)
 {
-    void *dst =
-        self->in_place ? self->host->output_reserve(self->out, max) : NULL;
+    void *dst = self->reserve(self->out, max);
     self->packet_in_place = dst != NULL;
     if (dst == NULL && max > self->scratch_cap) {
         unsigned char *grown = realloc(self->scratch, max);
@@ -160,12 +167,12 @@ static void end_packet(struct perfetto_ctx *self, struct pb_buf *b)
                                    "a packet outgrew its %zu bytes",
                                    (size_t)(b->end - b->start));
     else if (self->packet_in_place)
-        rc = self->host->output_commit(self->out, pb_size(b));
+        rc = self->commit(self->out, pb_size(b));
     else
         rc = self->host->output_write(self->out, (const char *)b->start,
                                       pb_size(b));
     if (b->overflow && self->packet_in_place)
-        self->host->output_commit(self->out, 0);
+        self->commit(self->out, 0);
     if (rc != PIKOS_OK)
         failed(self, rc);
 }
@@ -273,9 +280,9 @@ static void write_thread_track(struct perfetto_ctx *self,
 }
 
 /* Both packets a thread's sequence starts with, once each run. */
-static __attribute__((noinline)) void
-start_thread(struct perfetto_ctx *self, struct thread_track *t,
-             uint64_t time_ns)
+static __attribute__((noinline)) void start_thread(struct perfetto_ctx *self,
+                                                   struct thread_track *t,
+                                                   uint64_t time_ns)
 {
     start_sequence(self, t, time_ns);
     write_thread_track(self, t, time_ns);
@@ -300,6 +307,7 @@ static struct thread_track *add_thread(struct perfetto_ctx *self, uint64_t tid)
     t->tid = tid;
     t->sequence = self->next_sequence++;
     packet_piece_sequence(&t->head, t->sequence, SEQ_NEEDS_INCREMENTAL_STATE);
+    packet_piece_slice_end(&t->end, t->sequence, SEQ_NEEDS_INCREMENTAL_STATE);
     self->threads[self->nthreads++] = t;
     return t;
 }
@@ -320,8 +328,7 @@ find_thread(struct perfetto_ctx *self, uint64_t tid)
 
 /* The thread's track (and open calls), made the first time; NULL when
    out of memory. */
-static inline struct thread_track *thread_of(struct perfetto_ctx *self,
-                                             uint64_t tid)
+HOT struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
 {
     if (self->last_thread != NULL && self->last_thread->tid == tid)
         return self->last_thread; /* most records follow one of theirs */
@@ -352,9 +359,8 @@ static int already_sent(struct thread_track *t, uint64_t iid)
 
 /* An event's packet, with the entry's InternedData if `with_interned`:
    the packets the hot path leaves out. */
-static void write_whole_event(struct perfetto_ctx *self,
-                              struct thread_track *t, uint64_t time_ns,
-                              enum packet_event_type type,
+static void write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
+                              uint64_t time_ns, enum packet_event_type type,
                               const struct intern_entry *entry,
                               int with_interned)
 {
@@ -383,15 +389,13 @@ static int grow_events(struct perfetto_ctx *self, uint64_t iid)
     return 1;
 }
 
-/* The TrackEvent piece of an event named by `entry` (NULL: an end),
-   encoded the first time; NULL when out of memory.  (An entry names one
-   type of event: a function's slices begin, a line's instants.) */
+/* The TrackEvent piece of an event named by `entry`, encoded the first
+   time; NULL when out of memory.  (An entry names one type of event: a
+   function's slices begin, a line's instants.) */
 static const struct packet_piece *event_piece(struct perfetto_ctx *self,
                                               enum packet_event_type type,
                                               const struct intern_entry *entry)
 {
-    if (entry == NULL)
-        return &self->slice_end;
     if (entry->iid >= self->events_cap && !grow_events(self, entry->iid))
         return NULL;
     struct packet_piece *piece = &self->events[entry->iid];
@@ -402,23 +406,25 @@ static const struct packet_piece *event_piece(struct perfetto_ctx *self,
 
 /*
  * The hot path: the packet of an event on the sequence's incremental
- * clock (not before its last packet), from its pieces, straight into the
- * output's buffer.  0 when the time went back or the buffer has no room
- * in place: the caller writes the packet whole.
+ * clock (not before its last packet), from its pieces (packet_from_pieces:
+ * the sequence's and the event's, or a slice end's one), straight into
+ * the output's buffer.  0 when the time went back or the buffer has no
+ * room in place: the caller writes the packet whole.
  */
-static inline int put_from_pieces(struct perfetto_ctx *self,
-                                  struct thread_track *t, uint64_t time_ns,
-                                  const struct packet_piece *event)
+HOT int put_from_pieces(struct perfetto_ctx *self, struct thread_track *t,
+                        uint64_t time_ns, const struct packet_piece *sequence,
+                        const struct packet_piece *event)
 {
-    if (time_ns < t->last_ns || !self->in_place)
+    if (time_ns < t->last_ns)
         return 0;
-    unsigned char *dst = (unsigned char *)self->host->output_reserve(
-        self->out, PACKET_SMALL_EVENT_MAX_SIZE);
+    unsigned char *dst =
+        (unsigned char *)self->reserve(self->out, PACKET_SMALL_EVENT_MAX_SIZE);
     if (dst == NULL)
         return 0;
-    size_t size = packet_from_pieces(dst, time_ns - t->last_ns, &t->head, event);
+    size_t size =
+        packet_from_pieces(dst, time_ns - t->last_ns, sequence, event);
     t->last_ns = time_ns;
-    int rc = self->host->output_commit(self->out, size);
+    int rc = self->commit(self->out, size);
     if (rc != PIKOS_OK)
         failed(self, rc);
     return 1;
@@ -428,14 +434,13 @@ static inline int put_from_pieces(struct perfetto_ctx *self,
    the sequence, else whole (with the name's InternedData the first
    time).  Out of line: the hot path is write_named's. */
 static __attribute__((noinline)) void
-write_event(struct perfetto_ctx *self, struct thread_track *t,
-            uint64_t time_ns, enum packet_event_type type,
-            const struct intern_entry *entry)
+write_event(struct perfetto_ctx *self, struct thread_track *t, uint64_t time_ns,
+            enum packet_event_type type, const struct intern_entry *entry)
 {
     int with_interned = !already_sent(t, entry->iid);
     if (!with_interned) {
         const struct packet_piece *event = event_piece(self, type, entry);
-        if (event != NULL && put_from_pieces(self, t, time_ns, event))
+        if (event != NULL && put_from_pieces(self, t, time_ns, &t->head, event))
             return;
     }
     write_whole_event(self, t, time_ns, type, entry, with_interned);
@@ -443,9 +448,9 @@ write_event(struct perfetto_ctx *self, struct thread_track *t,
 
 /* The piece of an entry the sequence has been sent, once encoded; NULL
    otherwise (write_event sends it, encodes it). */
-static inline const struct packet_piece *
-sent_piece(const struct perfetto_ctx *self, const struct thread_track *t,
-           uint64_t iid)
+HOT const struct packet_piece *sent_piece(const struct perfetto_ctx *self,
+                                          const struct thread_track *t,
+                                          uint64_t iid)
 {
     size_t byte = (size_t)(iid / 8);
     if (byte >= t->sent_bytes || !(t->sent[byte] & (1u << (iid % 8))) ||
@@ -455,33 +460,37 @@ sent_piece(const struct perfetto_ctx *self, const struct thread_track *t,
 }
 
 /* An event named by `entry` (a slice's begin, an instant). */
-static inline void write_named(struct perfetto_ctx *self,
-                               struct thread_track *t, uint64_t time_ns,
-                               enum packet_event_type type,
-                               const struct intern_entry *entry)
+HOT void write_named(struct perfetto_ctx *self, struct thread_track *t,
+                     uint64_t time_ns, enum packet_event_type type,
+                     const struct intern_entry *entry)
 {
     const struct packet_piece *event = sent_piece(self, t, entry->iid);
-    if (event == NULL || !put_from_pieces(self, t, time_ns, event))
+    if (event == NULL || !put_from_pieces(self, t, time_ns, &t->head, event))
         write_event(self, t, time_ns, type, entry);
 }
 
 /* `count` slice ends (calls that end), on the thread's track. */
-static inline void end_slices(struct perfetto_ctx *self, struct thread_track *t,
-                              uint64_t time_ns, uint32_t count)
+HOT void end_slices(struct perfetto_ctx *self, struct thread_track *t,
+                    uint64_t time_ns, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++)
-        if (!put_from_pieces(self, t, time_ns, &self->slice_end))
+        if (!put_from_pieces(self, t, time_ns, &t->end, NULL))
             write_whole_event(self, t, time_ns, EVENT_SLICE_END, NULL, 0);
 }
 
-static const struct intern_entry *entry_of(struct perfetto_ctx *self,
-                                           const struct intern_key *key,
-                                           const struct timed_text *label)
+static __attribute__((noinline)) void out_of_memory(struct perfetto_ctx *self)
+{
+    failed(self,
+           self->host->set_error(self->inst, PIKOS_ENOMEM, "out of memory"));
+}
+
+HOT const struct intern_entry *entry_of(struct perfetto_ctx *self,
+                                        const struct intern_key *key,
+                                        const struct timed_text *label)
 {
     const struct intern_entry *entry = intern_get(self->names, key, label);
     if (entry == NULL)
-        failed(self, self->host->set_error(self->inst, PIKOS_ENOMEM,
-                                           "out of memory"));
+        out_of_memory(self);
     return entry;
 }
 
@@ -495,26 +504,26 @@ static const struct intern_entry *entry_of(struct perfetto_ctx *self,
  * which cost more than the rest of the recorder's work.)
  */
 
-/* A string of a record, as timed.c reads it: empty when absent. */
-static inline struct timed_text text_at(const struct pikos_value *values,
-                                        int i)
+/* A string of a record, empty when absent.  (An empty one may keep its
+   pointer, even NULL: nothing reads the bytes of an empty text.) */
+HOT struct timed_text text_at(const struct pikos_value *values, int i)
 {
     struct timed_text t = {"", 0};
-    if (i >= 0 && values[i].u.s.len > 0) {
+    if (i >= 0) {
         t.ptr = values[i].u.s.ptr;
         t.len = values[i].u.s.len;
     }
     return t;
 }
 
-static inline int64_t int_at(const struct pikos_value *values, int i)
+HOT int64_t int_at(const struct pikos_value *values, int i)
 {
     return i >= 0 ? values[i].u.i : 0;
 }
 
 /* The event a record is: a line record has no `type`. */
-static inline enum timed_kind kind_at(const struct timed_schema *b,
-                                      const struct pikos_value *values)
+HOT enum timed_kind kind_at(const struct timed_schema *b,
+                            const struct pikos_value *values)
 {
     if (b->type < 0)
         return TIMED_LINE;
@@ -525,18 +534,17 @@ static inline enum timed_kind kind_at(const struct timed_schema *b,
 /* ------------------------------------------------------------ records */
 
 /* A call: it opens, and its slice begins, named by its function. */
-static void begin_slice(struct perfetto_ctx *self, struct thread_track *t,
-                        const struct timed_schema *b,
-                        const struct pikos_value *values, enum timed_kind kind,
-                        uint64_t time_ns)
+HOT void begin_slice(struct perfetto_ctx *self, struct thread_track *t,
+                     const struct timed_schema *b,
+                     const struct pikos_value *values, enum timed_kind kind,
+                     uint64_t time_ns)
 {
     if (open_slices_push(&t->calls, kind == TIMED_C_CALL) != 0) {
-        failed(self, self->host->set_error(self->inst, PIKOS_ENOMEM,
-                                           "out of memory"));
+        out_of_memory(self);
         return;
     }
-    struct intern_key key = {INTERN_C, text_at(values, b->function), {"", 0},
-                             0};
+    struct intern_key key = {
+        INTERN_C, text_at(values, b->function), {"", 0}, 0};
     if (kind == TIMED_CALL) {
         int64_t first = int_at(values, b->first_lineno);
         key.kind = INTERN_PYTHON;
@@ -608,10 +616,9 @@ write_memory(struct perfetto_ctx *self, struct thread_track *t,
 }
 
 /* What an event does to its thread's track. */
-static inline void write_kind(struct perfetto_ctx *self, struct thread_track *t,
-                              const struct timed_schema *b,
-                              const struct pikos_value *values,
-                              uint64_t time_ns)
+HOT void write_kind(struct perfetto_ctx *self, struct thread_track *t,
+                    const struct timed_schema *b,
+                    const struct pikos_value *values, uint64_t time_ns)
 {
     enum timed_kind kind = kind_at(b, values);
     switch (kind) {
@@ -670,6 +677,14 @@ static uint64_t boottime_offset_ns(void)
     return ns > 0 ? (uint64_t)ns : 0;
 }
 
+/* The reserve of a host without output_reserve. */
+static char *no_room(struct pikos_output *out, size_t len)
+{
+    (void)out;
+    (void)len;
+    return NULL;
+}
+
 static int perfetto_init(struct pikos_instance *inst, void *ctx,
                          const struct pikos_host *host)
 {
@@ -679,14 +694,14 @@ static int perfetto_init(struct pikos_instance *inst, void *ctx,
     if (!PIKOS_HOST_HAS(host, run_started_ns))
         return host->set_error(inst, PIKOS_EABI,
                                "needs a pikos host of ABI 1.3 or later");
-    self->in_place = PIKOS_HOST_HAS(host, output_commit);
+    self->reserve =
+        PIKOS_HOST_HAS(host, output_commit) ? host->output_reserve : no_room;
+    self->commit = host->output_commit; /* only after a reserve */
     self->next_sequence = PROCESS_SEQUENCE + 1;
     self->last_rss = self->last_vms = -1;
     self->boottime_offset_ns = boottime_offset_ns();
-    packet_piece_event(&self->slice_end, EVENT_SLICE_END, NULL);
     self->names = intern_new();
-    if (self->names == NULL ||
-        process_info_read(&self->process) != 0)
+    if (self->names == NULL || process_info_read(&self->process) != 0)
         return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
     /* Opened now, so that an unwritable path fails before the program
        runs; the host has set the error. */
