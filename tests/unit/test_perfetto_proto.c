@@ -200,13 +200,13 @@ Test(packets, a_counter_value_and_a_time_on_the_monotonic_clock)
                  0xf0, 0x01, 0x80, 0x20);          /* counter_value 4096 */
 }
 
-/* The hot path's packets, from pieces encoded ahead, are the bytes
+/* The hot path's packets, from a piece encoded ahead, are the bytes
    packet_event writes for the same event without InternedData. */
 static void assert_pieces_write(const struct packet_head *head,
                                 enum packet_event_type type,
                                 const struct intern_entry *entry)
 {
-    struct packet_piece sequence, event;
+    struct packet_piece piece;
     unsigned char whole[PACKET_SMALL_EVENT_MAX_SIZE];
     unsigned char pieces[PACKET_SMALL_EVENT_MAX_SIZE];
     struct pb_buf b;
@@ -214,18 +214,8 @@ static void assert_pieces_write(const struct packet_head *head,
     pb_init(&b, whole, sizeof(whole));
     packet_event(&b, head, type, entry, 0);
     cr_assert_not(b.overflow);
-    packet_piece_sequence(&sequence, head->sequence, head->flags);
-    packet_piece_event(&event, type, entry);
-    size_t size =
-        packet_from_pieces(pieces, head->timestamp, &sequence, &event);
-    cr_assert_eq(size, pb_size(&b), "%zu bytes, not %zu", size, pb_size(&b));
-    cr_assert_arr_eq(pieces, whole, size);
-    if (entry != NULL)
-        return;
-    /* An end's one piece, the sequence's and the end's together. */
-    packet_piece_slice_end(&sequence, head->sequence, head->flags);
-    memset(pieces, 0, sizeof(pieces));
-    size = packet_from_pieces(pieces, head->timestamp, &sequence, NULL);
+    packet_piece_event(&piece, head->sequence, head->flags, type, entry);
+    size_t size = packet_from_piece(pieces, head->timestamp, &piece);
     cr_assert_eq(size, pb_size(&b), "%zu bytes, not %zu", size, pb_size(&b));
     cr_assert_arr_eq(pieces, whole, size);
 }

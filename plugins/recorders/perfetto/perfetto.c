@@ -66,13 +66,15 @@
 struct thread_track {
     uint64_t tid;
     uint32_t sequence;
-    int started;         /* the sequence has its clock and track (this run) */
-    uint64_t last_ns;    /* the time of its last packet on the incremental
-                            clock (ns since the run started) */
-    unsigned char *sent; /* bit iid: that entry is interned on the sequence */
-    size_t sent_bytes;
-    struct packet_piece head; /* its packets' id and flags (packets.h) */
-    struct packet_piece end;  /* and those and a slice end's TrackEvent */
+    int started;      /* the sequence has its clock and track (this run) */
+    uint64_t last_ns; /* the time of its last packet on the incremental
+                         clock (ns since the run started) */
+    /* The hot path's packets (packets.h): a slice end's piece, and by
+       iid the piece of each entry whose InternedData the sequence has
+       (len 0: not sent yet). */
+    struct packet_piece end;
+    struct packet_piece *named;
+    size_t named_cap;
     struct open_slices calls; /* its open calls, each a slice begun */
 };
 
@@ -102,11 +104,6 @@ struct perfetto_ctx {
 
     int counters_described;
     int64_t last_rss, last_vms; /* the values last written, -1: none */
-
-    /* The TrackEvents of the hot path (packets.h): each entry's, by iid
-       (len 0: not encoded yet). */
-    struct packet_piece *events;
-    size_t events_cap;
 
     unsigned char *scratch; /* packets too large for the output's buffer */
     size_t scratch_cap;
@@ -256,8 +253,8 @@ static void start_sequence(struct perfetto_ctx *self, struct thread_track *t,
         end_packet(self, &b);
     }
     t->last_ns = time_ns;
-    if (t->sent_bytes > 0)
-        memset(t->sent, 0, t->sent_bytes);
+    if (t->named_cap > 0) /* a clear: no entry has been sent */
+        memset(t->named, 0, t->named_cap * sizeof(*t->named));
     t->started = 1;
 }
 
@@ -306,8 +303,8 @@ static struct thread_track *add_thread(struct perfetto_ctx *self, uint64_t tid)
         return NULL;
     t->tid = tid;
     t->sequence = self->next_sequence++;
-    packet_piece_sequence(&t->head, t->sequence, SEQ_NEEDS_INCREMENTAL_STATE);
-    packet_piece_slice_end(&t->end, t->sequence, SEQ_NEEDS_INCREMENTAL_STATE);
+    packet_piece_event(&t->end, t->sequence, SEQ_NEEDS_INCREMENTAL_STATE,
+                       EVENT_SLICE_END, NULL);
     self->threads[self->nthreads++] = t;
     return t;
 }
@@ -337,24 +334,21 @@ HOT struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
 
 /* ------------------------------------------------------------ events */
 
-/* Whether the sequence has the entry's InternedData; marks it as sent.
-   Should the bits not grow, the entry is sent again each time. */
-static int already_sent(struct thread_track *t, uint64_t iid)
+/* The piece of entry `iid` on the thread's sequence (len 0: its
+   InternedData not sent yet), the pieces grown to hold it; NULL when out
+   of memory (then the entry is sent again each time). */
+static struct packet_piece *named_piece(struct thread_track *t, uint64_t iid)
 {
-    size_t byte = (size_t)(iid / 8);
-    unsigned char bit = (unsigned char)(1u << (iid % 8));
-    if (byte >= t->sent_bytes) {
-        size_t bytes = 2 * byte + 16;
-        unsigned char *grown = realloc(t->sent, bytes);
+    if (iid >= t->named_cap) {
+        size_t cap = 2 * iid + 64;
+        struct packet_piece *grown = realloc(t->named, cap * sizeof(*grown));
         if (grown == NULL)
-            return 0;
-        memset(grown + t->sent_bytes, 0, bytes - t->sent_bytes);
-        t->sent = grown;
-        t->sent_bytes = bytes;
+            return NULL;
+        memset(grown + t->named_cap, 0, (cap - t->named_cap) * sizeof(*grown));
+        t->named = grown;
+        t->named_cap = cap;
     }
-    int sent = (t->sent[byte] & bit) != 0;
-    t->sent[byte] |= bit;
-    return sent;
+    return &t->named[iid];
 }
 
 /* An event's packet, with the entry's InternedData if `with_interned`:
@@ -375,45 +369,14 @@ static void write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
     }
 }
 
-/* Room for the TrackEvent piece of iid `iid`; 0 when out of memory. */
-static int grow_events(struct perfetto_ctx *self, uint64_t iid)
-{
-    size_t cap = 2 * iid + 64;
-    struct packet_piece *grown = realloc(self->events, cap * sizeof(*grown));
-    if (grown == NULL)
-        return 0;
-    memset(grown + self->events_cap, 0,
-           (cap - self->events_cap) * sizeof(*grown));
-    self->events = grown;
-    self->events_cap = cap;
-    return 1;
-}
-
-/* The TrackEvent piece of an event named by `entry`, encoded the first
-   time; NULL when out of memory.  (An entry names one type of event: a
-   function's slices begin, a line's instants.) */
-static const struct packet_piece *event_piece(struct perfetto_ctx *self,
-                                              enum packet_event_type type,
-                                              const struct intern_entry *entry)
-{
-    if (entry->iid >= self->events_cap && !grow_events(self, entry->iid))
-        return NULL;
-    struct packet_piece *piece = &self->events[entry->iid];
-    if (piece->len == 0)
-        packet_piece_event(piece, type, entry);
-    return piece;
-}
-
 /*
  * The hot path: the packet of an event on the sequence's incremental
- * clock (not before its last packet), from its pieces (packet_from_pieces:
- * the sequence's and the event's, or a slice end's one), straight into
- * the output's buffer.  0 when the time went back or the buffer has no
- * room in place: the caller writes the packet whole.
+ * clock (not before its last packet), from its piece, straight into the
+ * output's buffer.  0 when the time went back or the buffer has no room
+ * in place: the caller writes the packet whole.
  */
-HOT int put_from_pieces(struct perfetto_ctx *self, struct thread_track *t,
-                        uint64_t time_ns, const struct packet_piece *sequence,
-                        const struct packet_piece *event)
+HOT int put_from_piece(struct perfetto_ctx *self, struct thread_track *t,
+                       uint64_t time_ns, const struct packet_piece *piece)
 {
     if (time_ns < t->last_ns)
         return 0;
@@ -421,8 +384,7 @@ HOT int put_from_pieces(struct perfetto_ctx *self, struct thread_track *t,
         (unsigned char *)self->reserve(self->out, PACKET_SMALL_EVENT_MAX_SIZE);
     if (dst == NULL)
         return 0;
-    size_t size =
-        packet_from_pieces(dst, time_ns - t->last_ns, sequence, event);
+    size_t size = packet_from_piece(dst, time_ns - t->last_ns, piece);
     t->last_ns = time_ns;
     int rc = self->commit(self->out, size);
     if (rc != PIKOS_OK)
@@ -430,33 +392,23 @@ HOT int put_from_pieces(struct perfetto_ctx *self, struct thread_track *t,
     return 1;
 }
 
-/* A named event whichever way it goes: from pieces once its name is on
-   the sequence, else whole (with the name's InternedData the first
-   time).  Out of line: the hot path is write_named's. */
+/* A named event whichever way it goes: whole with the entry's
+   InternedData the first time on the sequence (then its piece is
+   encoded: the hot path writes the next ones), else from its piece;
+   whole too when the time went back or the output has no room in place.
+   Out of line: the hot path is write_named's. */
 static __attribute__((noinline)) void
 write_event(struct perfetto_ctx *self, struct thread_track *t, uint64_t time_ns,
             enum packet_event_type type, const struct intern_entry *entry)
 {
-    int with_interned = !already_sent(t, entry->iid);
-    if (!with_interned) {
-        const struct packet_piece *event = event_piece(self, type, entry);
-        if (event != NULL && put_from_pieces(self, t, time_ns, &t->head, event))
-            return;
-    }
+    struct packet_piece *piece = named_piece(t, entry->iid);
+    int with_interned = piece == NULL || piece->len == 0;
+    if (!with_interned && put_from_piece(self, t, time_ns, piece))
+        return;
     write_whole_event(self, t, time_ns, type, entry, with_interned);
-}
-
-/* The piece of an entry the sequence has been sent, once encoded; NULL
-   otherwise (write_event sends it, encodes it). */
-HOT const struct packet_piece *sent_piece(const struct perfetto_ctx *self,
-                                          const struct thread_track *t,
-                                          uint64_t iid)
-{
-    size_t byte = (size_t)(iid / 8);
-    if (byte >= t->sent_bytes || !(t->sent[byte] & (1u << (iid % 8))) ||
-        iid >= self->events_cap || self->events[iid].len == 0)
-        return NULL;
-    return &self->events[iid];
+    if (with_interned && piece != NULL)
+        packet_piece_event(piece, t->sequence, SEQ_NEEDS_INCREMENTAL_STATE,
+                           type, entry);
 }
 
 /* An event named by `entry` (a slice's begin, an instant). */
@@ -464,8 +416,9 @@ HOT void write_named(struct perfetto_ctx *self, struct thread_track *t,
                      uint64_t time_ns, enum packet_event_type type,
                      const struct intern_entry *entry)
 {
-    const struct packet_piece *event = sent_piece(self, t, entry->iid);
-    if (event == NULL || !put_from_pieces(self, t, time_ns, &t->head, event))
+    uint64_t iid = entry->iid;
+    if (iid >= t->named_cap || t->named[iid].len == 0 ||
+        !put_from_piece(self, t, time_ns, &t->named[iid]))
         write_event(self, t, time_ns, type, entry);
 }
 
@@ -474,7 +427,7 @@ HOT void end_slices(struct perfetto_ctx *self, struct thread_track *t,
                     uint64_t time_ns, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++)
-        if (!put_from_pieces(self, t, time_ns, &t->end, NULL))
+        if (!put_from_piece(self, t, time_ns, &t->end))
             write_whole_event(self, t, time_ns, EVENT_SLICE_END, NULL, 0);
 }
 
@@ -604,10 +557,9 @@ static void write_counter(struct perfetto_ctx *self, struct thread_track *t,
     }
 }
 
-static __attribute__((noinline)) void
-write_memory(struct perfetto_ctx *self, struct thread_track *t,
-             const struct timed_schema *b, const struct pikos_value *values,
-             uint64_t time_ns)
+HOT void write_memory(struct perfetto_ctx *self, struct thread_track *t,
+                      const struct timed_schema *b,
+                      const struct pikos_value *values, uint64_t time_ns)
 {
     write_counter(self, t, time_ns, RSS_UUID, &self->last_rss,
                   values[b->rss].u.i);
@@ -777,7 +729,7 @@ static void perfetto_fini(struct pikos_instance *inst, void *ctx)
         self->host->output_close(self->out);
     for (size_t i = 0; i < self->nthreads; i++) {
         open_slices_free(&self->threads[i]->calls);
-        free(self->threads[i]->sent);
+        free(self->threads[i]->named);
         free(self->threads[i]);
     }
     free(self->threads);
@@ -787,11 +739,9 @@ static void perfetto_fini(struct pikos_instance *inst, void *ctx)
     intern_free(self->names);
     process_info_free(&self->process);
     free(self->scratch);
-    free(self->events);
     self->out = NULL;
     self->names = NULL;
     self->scratch = NULL;
-    self->events = NULL;
 }
 
 PIKOS_PLUGIN_DEFINE({

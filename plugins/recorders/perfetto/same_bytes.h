@@ -47,7 +47,8 @@ static inline int same_16(const char *a, const char *b)
 #endif
 }
 
-static inline int same_bytes(const char *a, const char *b, size_t len)
+static inline __attribute__((always_inline)) int
+same_bytes(const char *a, const char *b, size_t len)
 {
     if (len >= 16) {
         for (size_t i = 0; i + 16 < len; i += 16)
