@@ -24,10 +24,11 @@
  * stopped.
  *
  * The hot path (an event whose name its sequence has, later than the
- * sequence's last) puts its packet straight into the output's buffer
- * from bytes encoded ahead (packets.h, pieces); the interning finds the
- * names of recent events by their strings' addresses (intern.c).
- */
+ * sequence's last) reads only the fields its event needs, keeps the
+ * thread's open calls with its track (open_slices.h), finds the name of
+ * a call among the recent ones by its strings' addresses (intern.h) and
+ * puts its packet straight into the output's buffer, copied from bytes
+ * encoded ahead (packets.h, pieces). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,9 +558,12 @@ static void write_counter(struct perfetto_ctx *self, struct thread_track *t,
     }
 }
 
-HOT void write_memory(struct perfetto_ctx *self, struct thread_track *t,
-                      const struct timed_schema *b,
-                      const struct pikos_value *values, uint64_t time_ns)
+/* RSS and VMS, when the schema has them.  Out of line: most schemas
+   have not. */
+static __attribute__((noinline)) void
+write_memory(struct perfetto_ctx *self, struct thread_track *t,
+             const struct timed_schema *b, const struct pikos_value *values,
+             uint64_t time_ns)
 {
     write_counter(self, t, time_ns, RSS_UUID, &self->last_rss,
                   values[b->rss].u.i);
