@@ -1,7 +1,7 @@
 /* recorders/perfetto's writing parts: the protobuf encoder (varints,
    nested lengths, the end of the buffer), the exact bytes of its event
-   packets, the interning table, each thread's open slices (against the
-   shared call_stacks) and the program's name. */
+   packets, the interning table, each thread's pieces and open slices
+   (against the shared call_stacks) and the program's name. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 
 #include "../../plugins/recorders/common/call_stacks.h"
 #include "../../plugins/recorders/perfetto/intern.h"
+#include "../../plugins/recorders/perfetto/named_pieces.h"
 #include "../../plugins/recorders/perfetto/open_slices.h"
 #include "../../plugins/recorders/perfetto/packets.h"
 #include "../../plugins/recorders/perfetto/process.h"
@@ -356,6 +357,36 @@ Test(intern, thousands_of_entries_keep_their_ids_through_growth)
         }
     cr_assert_eq(intern_count(t), 5000);
     intern_free(t);
+}
+
+/* ------------------------------------------------------------ named pieces */
+
+/* A thread's pieces: none is sent until written; a high iid takes one
+   page, not pieces for every iid below it; a clear empties them all. */
+Test(named_pieces, pages_are_made_for_the_iids_used)
+{
+    struct named_pieces n = {0};
+    cr_assert_null(named_pieces_sent(&n, 100000));
+    struct packet_piece *high = named_pieces_at(&n, 100000);
+    cr_assert_not_null(high);
+    cr_assert_eq(high->len, 0);
+    cr_assert_null(named_pieces_sent(&n, 100000));
+    size_t pages = 0;
+    for (size_t i = 0; i < n.npages; i++)
+        pages += n.pages[i] != NULL;
+    cr_assert_eq(pages, 1);
+    high->len = 3;
+    cr_assert_eq(named_pieces_sent(&n, 100000), high);
+    cr_assert_null(named_pieces_sent(&n, 100001));
+    cr_assert_null(named_pieces_sent(&n, 100000 - NAMED_PAGE_SIZE));
+    struct packet_piece *low = named_pieces_at(&n, 1);
+    low->len = 5;
+    cr_assert_eq(named_pieces_sent(&n, 1), low);
+    cr_assert_eq(named_pieces_sent(&n, 100000), high, "a new page moves none");
+    named_pieces_clear(&n);
+    cr_assert_null(named_pieces_sent(&n, 1));
+    cr_assert_null(named_pieces_sent(&n, 100000));
+    named_pieces_free(&n);
 }
 
 /* ------------------------------------------------------------ open slices */

@@ -40,6 +40,7 @@
 
 #include "../common/timed.h"
 #include "intern.h"
+#include "named_pieces.h"
 #include "open_slices.h"
 #include "packets.h"
 #include "process.h"
@@ -70,12 +71,10 @@ struct thread_track {
     int started;      /* the sequence has its clock and track (this run) */
     uint64_t last_ns; /* the time of its last packet on the incremental
                          clock (ns since the run started) */
-    /* The hot path's packets (packets.h): a slice end's piece, and by
-       iid the piece of each entry whose InternedData the sequence has
-       (len 0: not sent yet). */
+    /* The hot path's packets (packets.h): a slice end's piece, and the
+       piece of each entry whose InternedData the sequence has. */
     struct packet_piece end;
-    struct packet_piece *named;
-    size_t named_cap;
+    struct named_pieces named;
     struct open_slices calls; /* its open calls, each a slice begun */
 };
 
@@ -254,8 +253,7 @@ static void start_sequence(struct perfetto_ctx *self, struct thread_track *t,
         end_packet(self, &b);
     }
     t->last_ns = time_ns;
-    if (t->named_cap > 0) /* a clear: no entry has been sent */
-        memset(t->named, 0, t->named_cap * sizeof(*t->named));
+    named_pieces_clear(&t->named); /* a clear: no entry has been sent */
     t->started = 1;
 }
 
@@ -335,23 +333,6 @@ HOT struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
 
 /* ------------------------------------------------------------ events */
 
-/* The piece of entry `iid` on the thread's sequence (len 0: its
-   InternedData not sent yet), the pieces grown to hold it; NULL when out
-   of memory (then the entry is sent again each time). */
-static struct packet_piece *named_piece(struct thread_track *t, uint64_t iid)
-{
-    if (iid >= t->named_cap) {
-        size_t cap = 2 * iid + 64;
-        struct packet_piece *grown = realloc(t->named, cap * sizeof(*grown));
-        if (grown == NULL)
-            return NULL;
-        memset(grown + t->named_cap, 0, (cap - t->named_cap) * sizeof(*grown));
-        t->named = grown;
-        t->named_cap = cap;
-    }
-    return &t->named[iid];
-}
-
 /* An event's packet, with the entry's InternedData if `with_interned`:
    the packets the hot path leaves out. */
 static void write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
@@ -402,7 +383,8 @@ static __attribute__((noinline)) void
 write_event(struct perfetto_ctx *self, struct thread_track *t, uint64_t time_ns,
             enum packet_event_type type, const struct intern_entry *entry)
 {
-    struct packet_piece *piece = named_piece(t, entry->iid);
+    /* NULL (out of memory): the entry is sent again each time */
+    struct packet_piece *piece = named_pieces_at(&t->named, entry->iid);
     int with_interned = piece == NULL || piece->len == 0;
     if (!with_interned && put_from_piece(self, t, time_ns, piece))
         return;
@@ -417,9 +399,8 @@ HOT void write_named(struct perfetto_ctx *self, struct thread_track *t,
                      uint64_t time_ns, enum packet_event_type type,
                      const struct intern_entry *entry)
 {
-    uint64_t iid = entry->iid;
-    if (iid >= t->named_cap || t->named[iid].len == 0 ||
-        !put_from_piece(self, t, time_ns, &t->named[iid]))
+    const struct packet_piece *piece = named_pieces_sent(&t->named, entry->iid);
+    if (piece == NULL || !put_from_piece(self, t, time_ns, piece))
         write_event(self, t, time_ns, type, entry);
 }
 
@@ -733,7 +714,7 @@ static void perfetto_fini(struct pikos_instance *inst, void *ctx)
         self->host->output_close(self->out);
     for (size_t i = 0; i < self->nthreads; i++) {
         open_slices_free(&self->threads[i]->calls);
-        free(self->threads[i]->named);
+        named_pieces_free(&self->threads[i]->named);
         free(self->threads[i]);
     }
     free(self->threads);
