@@ -1,6 +1,7 @@
 /* recorders/perfetto's writing parts: the protobuf encoder (varints,
    nested lengths, the end of the buffer), the exact bytes of its event
-   packets, the interning table and the program's name. */
+   packets, the interning table, each thread's pieces and open slices
+   (against the shared call_stacks) and the program's name. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,10 @@
 
 #include <criterion/criterion.h>
 
+#include "../../plugins/recorders/common/call_stacks.h"
 #include "../../plugins/recorders/perfetto/intern.h"
+#include "../../plugins/recorders/perfetto/named_pieces.h"
+#include "../../plugins/recorders/perfetto/open_slices.h"
 #include "../../plugins/recorders/perfetto/packets.h"
 #include "../../plugins/recorders/perfetto/process.h"
 #include "../../plugins/recorders/perfetto/proto.h"
@@ -197,13 +201,13 @@ Test(packets, a_counter_value_and_a_time_on_the_monotonic_clock)
                  0xf0, 0x01, 0x80, 0x20);          /* counter_value 4096 */
 }
 
-/* The hot path's packets, from pieces encoded ahead, are the bytes
+/* The hot path's packets, from a piece encoded ahead, are the bytes
    packet_event writes for the same event without InternedData. */
 static void assert_pieces_write(const struct packet_head *head,
                                 enum packet_event_type type,
                                 const struct intern_entry *entry)
 {
-    struct packet_piece sequence, event;
+    struct packet_piece piece;
     unsigned char whole[PACKET_SMALL_EVENT_MAX_SIZE];
     unsigned char pieces[PACKET_SMALL_EVENT_MAX_SIZE];
     struct pb_buf b;
@@ -211,10 +215,8 @@ static void assert_pieces_write(const struct packet_head *head,
     pb_init(&b, whole, sizeof(whole));
     packet_event(&b, head, type, entry, 0);
     cr_assert_not(b.overflow);
-    packet_piece_sequence(&sequence, head->sequence, head->flags);
-    packet_piece_event(&event, type, entry);
-    size_t size =
-        packet_from_pieces(pieces, head->timestamp, &sequence, &event);
+    packet_piece_event(&piece, head->sequence, head->flags, type, entry);
+    size_t size = packet_from_piece(pieces, head->timestamp, &piece);
     cr_assert_eq(size, pb_size(&b), "%zu bytes, not %zu", size, pb_size(&b));
     cr_assert_arr_eq(pieces, whole, size);
 }
@@ -312,6 +314,35 @@ Test(intern, a_buffer_reused_for_other_text_is_another_entry)
     intern_free(t);
 }
 
+/* The recent entries are confirmed by content a word at a time: a
+   buffer changed in any one byte, whatever its length, is another
+   entry. */
+Test(intern, a_change_of_any_one_byte_is_another_entry)
+{
+    struct intern_table *t = intern_new();
+    char function[48], file[48];
+    size_t entries = 0;
+    for (size_t len = 1; len <= sizeof(function); len++)
+        for (size_t at = 0; at < len; at++) {
+            memset(function, 'a', len);
+            memset(file, 'b', len);
+            struct intern_key k = {INTERN_PYTHON, {function, len}, {file, len},
+                                   1};
+            const struct intern_entry *before = intern_get(t, &k, NULL);
+            entries += before->iid > entries;
+            function[at] = 'z';
+            const struct intern_entry *changed = intern_get(t, &k, NULL);
+            cr_assert_neq(changed, before, "function of %zu, byte %zu", len, at);
+            function[at] = 'a';
+            cr_assert_eq(intern_get(t, &k, NULL), before);
+            file[at] = 'z';
+            cr_assert_neq(intern_get(t, &k, NULL), before, "file of %zu, byte %zu",
+                          len, at);
+        }
+    cr_assert_gt(intern_count(t), entries);
+    intern_free(t);
+}
+
 Test(intern, thousands_of_entries_keep_their_ids_through_growth)
 {
     struct intern_table *t = intern_new();
@@ -326,6 +357,110 @@ Test(intern, thousands_of_entries_keep_their_ids_through_growth)
         }
     cr_assert_eq(intern_count(t), 5000);
     intern_free(t);
+}
+
+/* ------------------------------------------------------------ named pieces */
+
+/* A thread's pieces: none is sent until written; a high iid takes one
+   page, not pieces for every iid below it; a clear empties them all. */
+Test(named_pieces, pages_are_made_for_the_iids_used)
+{
+    struct named_pieces n = {0};
+    cr_assert_null(named_pieces_sent(&n, 100000));
+    struct packet_piece *high = named_pieces_at(&n, 100000);
+    cr_assert_not_null(high);
+    cr_assert_eq(high->len, 0);
+    cr_assert_null(named_pieces_sent(&n, 100000));
+    size_t pages = 0;
+    for (size_t i = 0; i < n.npages; i++)
+        pages += n.pages[i] != NULL;
+    cr_assert_eq(pages, 1);
+    high->len = 3;
+    cr_assert_eq(named_pieces_sent(&n, 100000), high);
+    cr_assert_null(named_pieces_sent(&n, 100001));
+    cr_assert_null(named_pieces_sent(&n, 100000 - NAMED_PAGE_SIZE));
+    struct packet_piece *low = named_pieces_at(&n, 1);
+    low->len = 5;
+    cr_assert_eq(named_pieces_sent(&n, 1), low);
+    cr_assert_eq(named_pieces_sent(&n, 100000), high, "a new page moves none");
+    named_pieces_clear(&n);
+    cr_assert_null(named_pieces_sent(&n, 1));
+    cr_assert_null(named_pieces_sent(&n, 100000));
+    named_pieces_free(&n);
+}
+
+/* ------------------------------------------------------------ open slices */
+
+/* call_stacks' end of a call: counted. */
+static void count_pop(struct call_stack *stack, void *frame, uint64_t end_ns,
+                      void *arg)
+{
+    (void)stack, (void)frame, (void)end_ns;
+    ++*(uint32_t *)arg;
+}
+
+/* A thread's open slices hold what its shared call stack holds. */
+static void assert_same_calls(const struct call_stacks *stacks,
+                              const struct call_stack *stack,
+                              const struct open_slices *s)
+{
+    cr_assert_eq(s->depth, stack->depth);
+    uint32_t python = 0;
+    for (size_t i = 0; i < stack->depth; i++) {
+        const struct call_frame *f = call_stack_frame(stacks, stack, i);
+        cr_assert_eq(s->c_function[i], f->c_function);
+        python += !f->c_function;
+    }
+    cr_assert_eq(s->python_depth, python);
+}
+
+/* open_slices keeps call_stacks' rules (open_slices.h): on a random
+   unbalanced stream of two threads, with ends that match nothing and C
+   calls left open under returns, both end as many calls at each event,
+   hold the same calls after it, and close as many at the end. */
+Test(open_slices, agree_with_the_shared_call_stacks)
+{
+    static const enum timed_kind kinds[] = {TIMED_CALL,        TIMED_RETURN,
+                                            TIMED_C_CALL,      TIMED_C_RETURN,
+                                            TIMED_C_EXCEPTION, TIMED_OTHER};
+    struct call_stacks *stacks = call_stacks_new(sizeof(struct call_frame));
+    struct open_slices threads[2] = {{0}};
+    uint64_t seed = 14;
+    uint32_t ended = 0, multiple = 0;
+    for (uint64_t now = 1; now <= 20000; now++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        struct timed_event e = {.kind = kinds[(seed >> 33) % 6],
+                                .time_ns = now,
+                                .thread = 1 + (seed >> 50) % 2};
+        struct open_slices *s = &threads[e.thread - 1];
+        struct call_stack *stack;
+        uint32_t popped = 0, opened = 0;
+        enum call_stack_change change =
+            call_stacks_event(stacks, &e, &stack, count_pop, &popped);
+        if (e.kind == TIMED_CALL || e.kind == TIMED_C_CALL)
+            opened = open_slices_push(s, e.kind == TIMED_C_CALL) == 0;
+        else if (e.kind != TIMED_OTHER)
+            ended = open_slices_end(s, e.kind);
+        else
+            ended = 0;
+        cr_assert_eq(opened, change == CALL_STACK_PUSHED);
+        if (!opened)
+            cr_assert_eq(ended, popped, "after event %llu",
+                         (unsigned long long)now);
+        multiple += !opened && ended > 1;
+        assert_same_calls(stacks, stack, s);
+    }
+    cr_assert_gt(multiple, 0, "returns ended C calls left open");
+    uint32_t closed = 0;
+    call_stacks_close_all(stacks, 30000, count_pop, &closed);
+    cr_assert_gt(closed, 0);
+    cr_assert_eq(open_slices_close_all(&threads[0]) +
+                     open_slices_close_all(&threads[1]),
+                 closed);
+    cr_assert_eq(threads[0].depth + threads[1].depth, 0);
+    open_slices_free(&threads[0]);
+    open_slices_free(&threads[1]);
+    call_stacks_free(stacks);
 }
 
 /* ------------------------------------------------------------ process */

@@ -54,28 +54,6 @@ static struct timed_text text_of(const struct pikos_value *values, int i)
     return t;
 }
 
-/* The event named by a function record's `type`: by length first, as
-   the hot path reads one per record. */
-static enum timed_kind kind_of(struct timed_text type)
-{
-#define IS(name) (memcmp(type.ptr, name, sizeof(name) - 1) == 0)
-    switch (type.len) {
-    case 4:
-        return IS("call") ? TIMED_CALL : TIMED_OTHER;
-    case 6:
-        return IS("return")   ? TIMED_RETURN
-               : IS("c_call") ? TIMED_C_CALL
-                              : TIMED_OTHER;
-    case 8:
-        return IS("c_return") ? TIMED_C_RETURN : TIMED_OTHER;
-    case 11:
-        return IS("c_exception") ? TIMED_C_EXCEPTION : TIMED_OTHER;
-    default:
-        return TIMED_OTHER;
-    }
-#undef IS
-}
-
 /* Whether the event names where it happens: the end of a call names
    nothing its beginning did not. */
 static int names_something(enum timed_kind kind)
@@ -89,7 +67,7 @@ void timed_event_read(const struct timed_schema *b,
 {
     static const struct timed_text none = {"", 0};
 
-    e->kind = b->type >= 0 ? kind_of(text_of(values, b->type)) : TIMED_LINE;
+    e->kind = b->type >= 0 ? timed_kind_of(text_of(values, b->type)) : TIMED_LINE;
     e->time_ns = (uint64_t)values[b->time].u.i;
     e->thread = (uint64_t)values[b->thread].u.i;
     e->has_memory = b->rss >= 0 && b->vms >= 0;

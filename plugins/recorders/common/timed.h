@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <pikos/plugin.h>
 
@@ -57,6 +58,26 @@ struct timed_event {
     int has_memory;       /* rss and vms are set */
     int64_t rss, vms;
 };
+
+/* The event a function record's `type` names: by length first, the
+   commonest first (each compare a load or two), as the hot paths read one
+   per record. */
+static inline enum timed_kind timed_kind_of(struct timed_text type)
+{
+#define TIMED_IS(name) (memcmp(type.ptr, name, sizeof(name) - 1) == 0)
+    if (type.len == 6)
+        return TIMED_IS("return")   ? TIMED_RETURN
+               : TIMED_IS("c_call") ? TIMED_C_CALL
+                                    : TIMED_OTHER;
+    if (type.len == 4)
+        return TIMED_IS("call") ? TIMED_CALL : TIMED_OTHER;
+    if (type.len == 8)
+        return TIMED_IS("c_return") ? TIMED_C_RETURN : TIMED_OTHER;
+    if (type.len == 11)
+        return TIMED_IS("c_exception") ? TIMED_C_EXCEPTION : TIMED_OTHER;
+    return TIMED_OTHER;
+#undef TIMED_IS
+}
 
 /* Finds the fields of `schema`.  Returns PIKOS_OK, or PIKOS_EINVAL with
    the recorder's error set ("<what> takes timed records: ...", `what`

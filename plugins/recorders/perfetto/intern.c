@@ -4,28 +4,6 @@
 
 #include "intern.h"
 
-/* Entries recently found, by the addresses of their key's strings.  A
-   record's strings are borrowed for the call only, but a monitor passes
-   the same function's name and file from the same buffers each time
-   (its code object's), so a lookup by address skips hashing their text
-   on almost every event.  Once a buffer is freed its address may hold
-   other text: a hit is confirmed by content (lengths, then bytes), which
-   costs a fraction of hashing it. */
-#define RECENT_BITS 9
-struct recent {
-    const char *function, *file; /* the key's addresses */
-    const struct intern_entry *entry;
-};
-
-/* An open-addressing hash table of entries, at most half full, and the
-   entries found recently. */
-struct intern_table {
-    struct intern_entry **slots;
-    size_t cap; /* a power of two */
-    size_t count;
-    struct recent recent[1u << RECENT_BITS];
-};
-
 struct intern_table *intern_new(void)
 {
     struct intern_table *table = calloc(1, sizeof(*table));
@@ -73,17 +51,12 @@ static uint64_t hash_key(const struct intern_key *key)
     return hash_bytes(h, (const char *)&key->line, sizeof(key->line));
 }
 
-static int same_text(const char *s, size_t len, struct timed_text t)
-{
-    return len == t.len && (len == 0 || memcmp(s, t.ptr, len) == 0);
-}
-
 static int entry_is(const struct intern_entry *e, uint64_t hash,
                     const struct intern_key *key)
 {
     return e->hash == hash && e->kind == key->kind && e->line == key->line &&
-           same_text(e->function, e->function_len, key->function) &&
-           same_text(e->file, e->file_len, key->file);
+           intern_same_text(e->function, e->function_len, key->function) &&
+           intern_same_text(e->file, e->file_len, key->file);
 }
 
 /* The slot holding `key`'s entry, or the empty one where it would go. */
@@ -153,11 +126,10 @@ static struct intern_entry *new_entry(const struct intern_key *key,
     return e;
 }
 
-/* The entry of `key`, from the table, added when new.  Out of line, so
-   that intern_get's usual path (a recent entry) stays short. */
-static __attribute__((noinline)) const struct intern_entry *
-find_or_add(struct intern_table *table, const struct intern_key *key,
-            const struct timed_text *label)
+/* The entry of `key`, from the table, added when new. */
+static const struct intern_entry *find_or_add(struct intern_table *table,
+                                              const struct intern_key *key,
+                                              const struct timed_text *label)
 {
     uint64_t hash = hash_key(key);
     struct intern_entry **slot = slot_of(table, hash, key);
@@ -175,44 +147,18 @@ find_or_add(struct intern_table *table, const struct intern_key *key,
     return *slot;
 }
 
-/* The pair of recent entries where `key` may be: a multiplicative hash
-   of its addresses, line and kind picks the pair.  Two ways, so that two
-   functions a loop calls in turn cannot keep evicting each other. */
-static struct recent *recent_pair(struct intern_table *table,
-                                  const struct intern_key *key)
+const struct intern_entry *intern_find(struct intern_table *table,
+                                       struct intern_recent *pair,
+                                       const struct intern_key *key,
+                                       const struct timed_text *label)
 {
-    uint64_t h = (uint64_t)(uintptr_t)key->function.ptr ^
-                 (uint64_t)(uintptr_t)key->file.ptr << 1 ^
-                 (uint64_t)key->line << 20 ^ (uint64_t)key->kind;
-    h *= 0x9e3779b97f4a7c15ull;
-    return &table->recent[(h >> (64 - RECENT_BITS)) & ~(uint64_t)1];
-}
-
-/* Whether a recent entry is `key`'s: the same addresses, and (as they
-   may hold other text by now) the same content. */
-static int recent_is(const struct recent *r, const struct intern_key *key)
-{
-    const struct intern_entry *e = r->entry;
-    return e != NULL && r->function == key->function.ptr &&
-           r->file == key->file.ptr && e->kind == key->kind &&
-           e->line == key->line &&
-           same_text(e->function, e->function_len, key->function) &&
-           same_text(e->file, e->file_len, key->file);
-}
-
-const struct intern_entry *intern_get(struct intern_table *table,
-                                      const struct intern_key *key,
-                                      const struct timed_text *label)
-{
-    struct recent *pair = recent_pair(table, key);
-    if (recent_is(&pair[0], key))
-        return pair[0].entry;
-    if (recent_is(&pair[1], key))
+    if (intern_recent_is(&pair[1], key))
         return pair[1].entry;
     const struct intern_entry *entry = find_or_add(table, key, label);
-    if (entry != NULL) { /* the older of the two goes */
+    if (entry != NULL) { /* the most recent of its pair; the older goes */
         pair[1] = pair[0];
-        pair[0] = (struct recent){key->function.ptr, key->file.ptr, entry};
+        pair[0] =
+            (struct intern_recent){key->function.ptr, key->file.ptr, entry};
     }
     return entry;
 }

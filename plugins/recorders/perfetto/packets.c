@@ -225,12 +225,17 @@ static unsigned char *put_track_event(unsigned char *p,
 _Static_assert(2 + HEAD_MAX_SIZE + TRACK_EVENT_MAX_SIZE <=
                    PACKET_SMALL_EVENT_MAX_SIZE,
                "a small event's bound holds its key, length, head and event");
-_Static_assert(TRACK_EVENT_MAX_SIZE <=
+_Static_assert(TRACE_PACKET == 1 && PACKET_TIMESTAMP == 8,
+               "packet_from_piece (packets.h) writes these field numbers");
+/* The most bytes of put_head without a timestamp: the sequence's id and
+   flags. */
+#define UNTIMED_HEAD_MAX_SIZE (6 + 6)
+_Static_assert(UNTIMED_HEAD_MAX_SIZE + TRACK_EVENT_MAX_SIZE <=
                    sizeof(((struct packet_piece *)0)->bytes),
-               "a piece holds a TrackEvent");
-_Static_assert(2 + 11 + 2 * sizeof(((struct packet_piece *)0)->bytes) <=
+               "a piece holds a sequence's id and flags and a TrackEvent");
+_Static_assert(2 + 11 + sizeof(((struct packet_piece *)0)->bytes) <=
                    PACKET_SMALL_EVENT_MAX_SIZE,
-               "a small event's bound holds a packet of two whole pieces");
+               "a small event's bound holds a packet of a whole piece");
 
 /* The hot path: an event without InternedData, whose packet (under
    128 bytes too) is written straight after one test of the room. */
@@ -276,33 +281,14 @@ void packet_counter(struct pb_buf *b, const struct packet_head *head,
     pb_close(b, packet);
 }
 
-void packet_piece_sequence(struct packet_piece *piece, uint32_t sequence,
-                           uint32_t flags)
-{
-    struct packet_head head = {sequence, flags, 0, 0, 0}; /* untimed */
-    piece->len = (size_t)(put_head(piece->bytes, &head) - piece->bytes);
-}
-
-void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
+void packet_piece_event(struct packet_piece *piece, uint32_t sequence,
+                        uint32_t flags, enum packet_event_type type,
                         const struct intern_entry *entry)
 {
-    piece->len =
-        (size_t)(put_track_event(piece->bytes, type, entry) - piece->bytes);
-}
-
-size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
-                          const struct packet_piece *sequence,
-                          const struct packet_piece *event)
-{
-    unsigned char *p = pb_put_key(dst, TRACE_PACKET, PB_WIRE_LENGTH_DELIMITED);
-    unsigned char *length = p++;
-    p = pb_put_uint(p, PACKET_TIMESTAMP, timestamp);
-    memcpy(p, sequence->bytes, sizeof(sequence->bytes));
-    p += sequence->len;
-    memcpy(p, event->bytes, sizeof(event->bytes));
-    p += event->len;
-    *length = (unsigned char)(p - length - 1);
-    return (size_t)(p - dst);
+    struct packet_head head = {sequence, flags, 0, 0, 0}; /* untimed */
+    unsigned char *p = put_head(piece->bytes, &head);
+    p = put_track_event(p, type, entry);
+    piece->len = (unsigned char)(p - piece->bytes);
 }
 
 size_t packet_event_max_size(const struct intern_entry *entry)

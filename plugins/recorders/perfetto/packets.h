@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "intern.h"
 #include "proto.h"
@@ -91,32 +92,45 @@ void packet_counter(struct pb_buf *b, const struct packet_head *head,
 size_t packet_event_max_size(const struct intern_entry *entry);
 
 /* The most bytes of an event without InternedData (an end, or a name
-   its sequence has already): packet_event's and packet_from_pieces's. */
+   its sequence has already): packet_event's and packet_from_piece's. */
 #define PACKET_SMALL_EVENT_MAX_SIZE 80
 
 /*
  * The hot path.  Most packets are events whose name their sequence has
  * already, timed on its incremental clock: all of such a packet but its
  * timestamp is known ahead - its sequence's id and flags, and its
- * TrackEvent (type and iids) - so these are encoded once, as pieces that
- * each packet copies whole.
+ * TrackEvent (type and iids) - so these are encoded once per sequence and
+ * name (and once per sequence for a slice end, which names nothing), as a
+ * piece that each packet copies whole after its timestamp.
  */
 struct packet_piece {
-    unsigned char bytes[32]; /* copied whole: one fixed-size move */
-    size_t len;              /* of them in use */
+    unsigned char bytes[47]; /* copied whole: three fixed-size moves */
+    unsigned char len;       /* of them in use */
 };
 
-/* The id and flags of a sequence's packets, as packet_event puts them. */
-void packet_piece_sequence(struct packet_piece *piece, uint32_t sequence,
-                           uint32_t flags);
-/* The TrackEvent of a `type` event named by `entry` (NULL: an end). */
-void packet_piece_event(struct packet_piece *piece, enum packet_event_type type,
+/* The bytes after the timestamp of a `type` event named by `entry`
+   (NULL: a slice end) on the sequence, as packet_event writes them
+   without InternedData. */
+void packet_piece_event(struct packet_piece *piece, uint32_t sequence,
+                        uint32_t flags, enum packet_event_type type,
                         const struct intern_entry *entry);
+
 /* The packet of an event `timestamp` ns after the sequence's previous
    one, at `dst` (PACKET_SMALL_EVENT_MAX_SIZE bytes of room): the bytes
-   packet_event writes without InternedData.  Returns their number. */
-size_t packet_from_pieces(unsigned char *dst, uint64_t timestamp,
-                          const struct packet_piece *sequence,
-                          const struct packet_piece *event);
+   packet_event writes without InternedData.  Returns their number.
+   Inline: it is most of the hot path's writing. */
+static inline size_t packet_from_piece(unsigned char *dst, uint64_t timestamp,
+                                       const struct packet_piece *piece)
+{
+    /* Trace.packet (field 1), its length (under 128: one byte), then
+       TracePacket.timestamp (field 8) and the piece. */
+    unsigned char *p = pb_put_key(dst, 1, PB_WIRE_LENGTH_DELIMITED);
+    unsigned char *length = p++;
+    p = pb_put_uint(p, 8, timestamp);
+    memcpy(p, piece->bytes, sizeof(piece->bytes));
+    p += piece->len;
+    *length = (unsigned char)(p - length - 1);
+    return (size_t)(p - dst);
+}
 
 #endif /* PIKOS_PERFETTO_PACKETS_H */

@@ -24,10 +24,11 @@
  * stopped.
  *
  * The hot path (an event whose name its sequence has, later than the
- * sequence's last) puts its packet straight into the output's buffer
- * from bytes encoded ahead (packets.h, pieces); the interning finds the
- * names of recent events by their strings' addresses (intern.c).
- */
+ * sequence's last) reads only the fields its event needs, keeps the
+ * thread's open calls with its track (open_slices.h), finds the name of
+ * a call among the recent ones by its strings' addresses (intern.h) and
+ * puts its packet straight into the output's buffer, copied from bytes
+ * encoded ahead (packets.h, pieces). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +38,10 @@
 
 #include <pikos/plugin.h>
 
-#include "../common/call_stacks.h"
 #include "../common/timed.h"
 #include "intern.h"
+#include "named_pieces.h"
+#include "open_slices.h"
 #include "packets.h"
 #include "process.h"
 #include "proto.h"
@@ -47,6 +49,10 @@
 /* What takes timed records, in refusals (the host prefixes them with
    "[recorders/perfetto]"). */
 #define RECORDER_NAME "a Perfetto trace"
+
+/* The hot path's steps, inlined whatever the compiler's estimate of
+   their size (each is one branch of perfetto_record). */
+#define HOT static inline __attribute__((always_inline))
 
 /* Track uuids: the process's and its counters' are fixed, each thread's
    follows from its sequence. */
@@ -62,13 +68,14 @@
 struct thread_track {
     uint64_t tid;
     uint32_t sequence;
-    int started;         /* the sequence has its clock and track (this run) */
-    uint64_t last_ns;    /* the time of its last packet on the incremental
-                            clock (ns since the run started) */
-    unsigned char *sent; /* bit iid: that entry is interned on the sequence */
-    size_t sent_bytes;
-    struct packet_piece head; /* its packets' id and flags (packets.h) */
-    struct thread_track *next;
+    int started;      /* the sequence has its clock and track (this run) */
+    uint64_t last_ns; /* the time of its last packet on the incremental
+                         clock (ns since the run started) */
+    /* The hot path's packets (packets.h): a slice end's piece, and the
+       piece of each entry whose InternedData the sequence has. */
+    struct packet_piece end;
+    struct named_pieces named;
+    struct open_slices calls; /* its open calls, each a slice begun */
 };
 
 struct perfetto_ctx {
@@ -79,13 +86,17 @@ struct perfetto_ctx {
     const struct pikos_host *host;
     struct pikos_instance *inst;
     struct pikos_output *out;
-    int in_place; /* the host has output_reserve/commit */
-    int status;   /* the first failure of the hot path, to return */
+    /* The host's output_reserve and output_commit, or (a host without
+       them) a reserve that finds no room: packets are then written whole
+       with output_write. */
+    char *(*reserve)(struct pikos_output *out, size_t len);
+    int (*commit)(struct pikos_output *out, size_t used);
+    int status; /* the first failure of the hot path, to return */
 
     struct process_info process;
-    struct call_stacks *stacks; /* each thread's open calls; user: track */
     struct intern_table *names;
-    struct thread_track *threads;
+    struct thread_track **threads; /* in the order first seen */
+    size_t nthreads, threads_cap;
     struct thread_track *last_thread; /* the track of the last record */
     uint32_t next_sequence;
     uint64_t boottime_offset_ns; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC */
@@ -93,12 +104,6 @@ struct perfetto_ctx {
 
     int counters_described;
     int64_t last_rss, last_vms; /* the values last written, -1: none */
-
-    /* The TrackEvents of the hot path (packets.h): each entry's, by iid
-       (len 0: not encoded yet), and a slice's end. */
-    struct packet_piece *events;
-    size_t events_cap;
-    struct packet_piece slice_end;
 
     unsigned char *scratch; /* packets too large for the output's buffer */
     size_t scratch_cap;
@@ -108,6 +113,7 @@ struct perfetto_ctx {
 /* The context of one record schema. */
 struct perfetto_schema {
     struct timed_schema bound;
+    int has_memory; /* it has RSS and VMS */
 };
 
 static const struct pikos_option perfetto_options[] = {
@@ -133,8 +139,7 @@ static void failed(struct perfetto_ctx *self, int code)
    where it can, else in the context's (grown once for long names). */
 static int begin_packet(struct perfetto_ctx *self, struct pb_buf *b, size_t max)
 {
-    void *dst =
-        self->in_place ? self->host->output_reserve(self->out, max) : NULL;
+    void *dst = self->reserve(self->out, max);
     self->packet_in_place = dst != NULL;
     if (dst == NULL && max > self->scratch_cap) {
         unsigned char *grown = realloc(self->scratch, max);
@@ -159,12 +164,12 @@ static void end_packet(struct perfetto_ctx *self, struct pb_buf *b)
                                    "a packet outgrew its %zu bytes",
                                    (size_t)(b->end - b->start));
     else if (self->packet_in_place)
-        rc = self->host->output_commit(self->out, pb_size(b));
+        rc = self->commit(self->out, pb_size(b));
     else
         rc = self->host->output_write(self->out, (const char *)b->start,
                                       pb_size(b));
     if (b->overflow && self->packet_in_place)
-        self->host->output_commit(self->out, 0);
+        self->commit(self->out, 0);
     if (rc != PIKOS_OK)
         failed(self, rc);
 }
@@ -248,8 +253,7 @@ static void start_sequence(struct perfetto_ctx *self, struct thread_track *t,
         end_packet(self, &b);
     }
     t->last_ns = time_ns;
-    if (t->sent_bytes > 0)
-        memset(t->sent, 0, t->sent_bytes);
+    named_pieces_clear(&t->named); /* a clear: no entry has been sent */
     t->started = 1;
 }
 
@@ -271,57 +275,70 @@ static void write_thread_track(struct perfetto_ctx *self,
     }
 }
 
-/* The thread's track, made the first time; NULL when out of memory. */
-static struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
+/* Both packets a thread's sequence starts with, once each run. */
+static __attribute__((noinline)) void start_thread(struct perfetto_ctx *self,
+                                                   struct thread_track *t,
+                                                   uint64_t time_ns)
+{
+    start_sequence(self, t, time_ns);
+    write_thread_track(self, t, time_ns);
+}
+
+/* A new thread's track, appended to the threads; NULL when out of
+   memory. */
+static struct thread_track *add_thread(struct perfetto_ctx *self, uint64_t tid)
+{
+    if (self->nthreads == self->threads_cap) {
+        size_t cap = self->threads_cap ? 2 * self->threads_cap : 8;
+        struct thread_track **grown =
+            realloc(self->threads, cap * sizeof(*grown));
+        if (grown == NULL)
+            return NULL;
+        self->threads = grown;
+        self->threads_cap = cap;
+    }
+    struct thread_track *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return NULL;
+    t->tid = tid;
+    t->sequence = self->next_sequence++;
+    packet_piece_event(&t->end, t->sequence, SEQ_NEEDS_INCREMENTAL_STATE,
+                       EVENT_SLICE_END, NULL);
+    self->threads[self->nthreads++] = t;
+    return t;
+}
+
+/* A thread other than the last record's: found among the threads (a
+   program has few: a scan is cheaper than a hash), or made. */
+static __attribute__((noinline)) struct thread_track *
+find_thread(struct perfetto_ctx *self, uint64_t tid)
+{
+    for (size_t i = 0; i < self->nthreads; i++)
+        if (self->threads[i]->tid == tid)
+            return self->last_thread = self->threads[i];
+    struct thread_track *t = add_thread(self, tid);
+    if (t != NULL)
+        self->last_thread = t;
+    return t;
+}
+
+/* The thread's track (and open calls), made the first time; NULL when
+   out of memory. */
+HOT struct thread_track *thread_of(struct perfetto_ctx *self, uint64_t tid)
 {
     if (self->last_thread != NULL && self->last_thread->tid == tid)
         return self->last_thread; /* most records follow one of theirs */
-    struct call_stack *stack = call_stacks_get(self->stacks, tid);
-    if (stack == NULL)
-        return NULL;
-    if (stack->user == NULL) {
-        struct thread_track *t = calloc(1, sizeof(*t));
-        if (t == NULL)
-            return NULL;
-        t->tid = tid;
-        t->sequence = self->next_sequence++;
-        packet_piece_sequence(&t->head, t->sequence,
-                              SEQ_NEEDS_INCREMENTAL_STATE);
-        t->next = self->threads;
-        self->threads = t;
-        stack->user = t;
-    }
-    return self->last_thread = stack->user;
+    return find_thread(self, tid);
 }
 
 /* ------------------------------------------------------------ events */
 
-/* Whether the sequence has the entry's InternedData; marks it as sent.
-   Should the bits not grow, the entry is sent again each time. */
-static int already_sent(struct thread_track *t, uint64_t iid)
-{
-    size_t byte = (size_t)(iid / 8);
-    unsigned char bit = (unsigned char)(1u << (iid % 8));
-    if (byte >= t->sent_bytes) {
-        size_t bytes = 2 * byte + 16;
-        unsigned char *grown = realloc(t->sent, bytes);
-        if (grown == NULL)
-            return 0;
-        memset(grown + t->sent_bytes, 0, bytes - t->sent_bytes);
-        t->sent = grown;
-        t->sent_bytes = bytes;
-    }
-    int sent = (t->sent[byte] & bit) != 0;
-    t->sent[byte] |= bit;
-    return sent;
-}
-
-/* An event's packet, with the entry's InternedData if `with_interned`.
-   Out of line: write_event's usual path (from pieces) stays short. */
-static __attribute__((noinline)) void
-write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
-                  uint64_t time_ns, enum packet_event_type type,
-                  const struct intern_entry *entry, int with_interned)
+/* An event's packet, with the entry's InternedData if `with_interned`:
+   the packets the hot path leaves out. */
+static void write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
+                              uint64_t time_ns, enum packet_event_type type,
+                              const struct intern_entry *entry,
+                              int with_interned)
 {
     struct packet_head head = head_at(self, t, time_ns);
     struct pb_buf b;
@@ -334,129 +351,149 @@ write_whole_event(struct perfetto_ctx *self, struct thread_track *t,
     }
 }
 
-/* Room for the TrackEvent piece of iid `iid`; 0 when out of memory. */
-static __attribute__((noinline)) int grow_events(struct perfetto_ctx *self,
-                                                 uint64_t iid)
+/*
+ * The hot path: the packet of an event on the sequence's incremental
+ * clock (not before its last packet), from its piece, straight into the
+ * output's buffer.  0 when the time went back or the buffer has no room
+ * in place: the caller writes the packet whole.
+ */
+HOT int put_from_piece(struct perfetto_ctx *self, struct thread_track *t,
+                       uint64_t time_ns, const struct packet_piece *piece)
 {
-    size_t cap = 2 * iid + 64;
-    struct packet_piece *grown = realloc(self->events, cap * sizeof(*grown));
-    if (grown == NULL)
+    if (time_ns < t->last_ns)
         return 0;
-    memset(grown + self->events_cap, 0,
-           (cap - self->events_cap) * sizeof(*grown));
-    self->events = grown;
-    self->events_cap = cap;
-    return 1;
-}
-
-/* The TrackEvent piece of an event named by `entry` (NULL: an end),
-   encoded the first time; NULL when out of memory.  (An entry names one
-   type of event: a function's slices begin, a line's instants.) */
-static const struct packet_piece *event_piece(struct perfetto_ctx *self,
-                                              enum packet_event_type type,
-                                              const struct intern_entry *entry)
-{
-    if (entry == NULL)
-        return &self->slice_end;
-    if (entry->iid >= self->events_cap && !grow_events(self, entry->iid))
-        return NULL;
-    struct packet_piece *piece = &self->events[entry->iid];
-    if (piece->len == 0)
-        packet_piece_event(piece, type, entry);
-    return piece;
-}
-
-/* The hot path: the packet of an event `delta_ns` after the sequence's
-   previous one, from its pieces, straight into the output's buffer.  0
-   when that has no room in place (the caller writes the packet whole). */
-static int put_from_pieces(struct perfetto_ctx *self, struct thread_track *t,
-                           uint64_t delta_ns, const struct packet_piece *event)
-{
-    if (!self->in_place)
-        return 0;
-    unsigned char *dst = (unsigned char *)self->host->output_reserve(
-        self->out, PACKET_SMALL_EVENT_MAX_SIZE);
+    unsigned char *dst =
+        (unsigned char *)self->reserve(self->out, PACKET_SMALL_EVENT_MAX_SIZE);
     if (dst == NULL)
         return 0;
-    size_t size = packet_from_pieces(dst, delta_ns, &t->head, event);
-    int rc = self->host->output_commit(self->out, size);
+    size_t size = packet_from_piece(dst, time_ns - t->last_ns, piece);
+    t->last_ns = time_ns;
+    int rc = self->commit(self->out, size);
     if (rc != PIKOS_OK)
         failed(self, rc);
     return 1;
 }
 
-/* An event on the thread's track: from pieces when its name is on the
-   sequence already and its time on the incremental clock, else whole. */
-static void write_event(struct perfetto_ctx *self, struct thread_track *t,
-                        uint64_t time_ns, enum packet_event_type type,
-                        const struct intern_entry *entry)
+/* A named event whichever way it goes: whole with the entry's
+   InternedData the first time on the sequence (then its piece is
+   encoded: the hot path writes the next ones), else from its piece;
+   whole too when the time went back or the output has no room in place.
+   Out of line: the hot path is write_named's. */
+static __attribute__((noinline)) void
+write_event(struct perfetto_ctx *self, struct thread_track *t, uint64_t time_ns,
+            enum packet_event_type type, const struct intern_entry *entry)
 {
-    int with_interned = entry != NULL && !already_sent(t, entry->iid);
-    if (!with_interned && time_ns >= t->last_ns) {
-        const struct packet_piece *event = event_piece(self, type, entry);
-        if (event != NULL &&
-            put_from_pieces(self, t, time_ns - t->last_ns, event)) {
-            t->last_ns = time_ns;
-            return;
-        }
-    }
+    /* NULL (out of memory): the entry is sent again each time */
+    struct packet_piece *piece = named_pieces_at(&t->named, entry->iid);
+    int with_interned = piece == NULL || piece->len == 0;
+    if (!with_interned && put_from_piece(self, t, time_ns, piece))
+        return;
     write_whole_event(self, t, time_ns, type, entry, with_interned);
+    if (with_interned && piece != NULL)
+        packet_piece_event(piece, t->sequence, SEQ_NEEDS_INCREMENTAL_STATE,
+                           type, entry);
 }
 
-/* on_pop of call_stacks: a call ends. */
-static void end_slice(struct call_stack *stack, void *frame, uint64_t end_ns,
-                      void *arg)
+/* An event named by `entry` (a slice's begin, an instant). */
+HOT void write_named(struct perfetto_ctx *self, struct thread_track *t,
+                     uint64_t time_ns, enum packet_event_type type,
+                     const struct intern_entry *entry)
 {
-    (void)frame;
-    write_event(arg, stack->user, end_ns, EVENT_SLICE_END, NULL);
+    const struct packet_piece *piece = named_pieces_sent(&t->named, entry->iid);
+    if (piece == NULL || !put_from_piece(self, t, time_ns, piece))
+        write_event(self, t, time_ns, type, entry);
 }
 
-static const struct intern_entry *entry_of(struct perfetto_ctx *self,
-                                           const struct intern_key *key,
-                                           const struct timed_text *label)
+/* `count` slice ends (calls that end), on the thread's track. */
+HOT void end_slices(struct perfetto_ctx *self, struct thread_track *t,
+                    uint64_t time_ns, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++)
+        if (!put_from_piece(self, t, time_ns, &t->end))
+            write_whole_event(self, t, time_ns, EVENT_SLICE_END, NULL, 0);
+}
+
+static __attribute__((noinline)) void out_of_memory(struct perfetto_ctx *self)
+{
+    failed(self,
+           self->host->set_error(self->inst, PIKOS_ENOMEM, "out of memory"));
+}
+
+HOT const struct intern_entry *entry_of(struct perfetto_ctx *self,
+                                        const struct intern_key *key,
+                                        const struct timed_text *label)
 {
     const struct intern_entry *entry = intern_get(self->names, key, label);
     if (entry == NULL)
-        failed(self, self->host->set_error(self->inst, PIKOS_ENOMEM,
-                                           "out of memory"));
+        out_of_memory(self);
     return entry;
 }
 
-static void begin_slice(struct perfetto_ctx *self, struct thread_track *t,
-                        const struct timed_event *e)
+/* ------------------------------------------------------------ reading */
+
+/*
+ * perfetto_record reads of each record only what its event needs: the
+ * kind, time and thread of every one, the names of calls and lines (here,
+ * straight into their interning keys), memory when the schema has it.
+ * (timed_event_read fills a whole struct timed_event for every record,
+ * which cost more than the rest of the recorder's work.)
+ */
+
+/* A string of a record, empty when absent.  (An empty one may keep its
+   pointer, even NULL: nothing reads the bytes of an empty text.) */
+HOT struct timed_text text_at(const struct pikos_value *values, int i)
 {
-    struct intern_key key = {INTERN_C, e->function, {"", 0}, 0};
-    if (e->kind == TIMED_CALL) {
+    struct timed_text t = {"", 0};
+    if (i >= 0) {
+        t.ptr = values[i].u.s.ptr;
+        t.len = values[i].u.s.len;
+    }
+    return t;
+}
+
+HOT int64_t int_at(const struct pikos_value *values, int i)
+{
+    return i >= 0 ? values[i].u.i : 0;
+}
+
+/* The event a record is: a line record has no `type`. */
+HOT enum timed_kind kind_at(const struct timed_schema *b,
+                            const struct pikos_value *values)
+{
+    if (b->type < 0)
+        return TIMED_LINE;
+    struct timed_text type = {values[b->type].u.s.ptr, values[b->type].u.s.len};
+    return timed_kind_of(type);
+}
+
+/* ------------------------------------------------------------ records */
+
+/* A call: it opens, and its slice begins, named by its function. */
+HOT void begin_slice(struct perfetto_ctx *self, struct thread_track *t,
+                     const struct timed_schema *b,
+                     const struct pikos_value *values, enum timed_kind kind,
+                     uint64_t time_ns)
+{
+    if (open_slices_push(&t->calls, kind == TIMED_C_CALL) != 0) {
+        out_of_memory(self);
+        return;
+    }
+    struct intern_key key = {
+        INTERN_C, text_at(values, b->function), {"", 0}, 0};
+    if (kind == TIMED_CALL) {
+        int64_t first = int_at(values, b->first_lineno);
         key.kind = INTERN_PYTHON;
-        key.file = e->filename;
-        key.line = e->first_lineno > 0 ? e->first_lineno : e->lineno;
+        key.file = text_at(values, b->filename);
+        key.line = first > 0 ? first : int_at(values, b->lineno);
     }
     const struct intern_entry *entry = entry_of(self, &key, NULL);
     if (entry != NULL)
-        write_event(self, t, e->time_ns, EVENT_SLICE_BEGIN, entry);
-}
-
-static void write_call_event(struct perfetto_ctx *self, struct thread_track *t,
-                             const struct timed_event *e)
-{
-    struct call_stack *stack;
-    switch (call_stacks_event(self->stacks, e, &stack, end_slice, self)) {
-    case CALL_STACK_PUSHED:
-        begin_slice(self, t, e);
-        break;
-    case CALL_STACK_NOMEM:
-        failed(self, self->host->set_error(self->inst, PIKOS_ENOMEM,
-                                           "out of memory"));
-        break;
-    default:
-        break;
-    }
+        write_named(self, t, time_ns, EVENT_SLICE_BEGIN, entry);
 }
 
 /* The line's text without its indentation. */
-static struct timed_text line_label(const struct timed_event *e)
+static struct timed_text line_label(struct timed_text text)
 {
-    struct timed_text text = e->line;
     while (text.len > 0 && (*text.ptr == ' ' || *text.ptr == '\t')) {
         text.ptr++;
         text.len--;
@@ -465,20 +502,23 @@ static struct timed_text line_label(const struct timed_event *e)
 }
 
 static void write_line(struct perfetto_ctx *self, struct thread_track *t,
-                       const struct timed_event *e)
+                       const struct timed_schema *b,
+                       const struct pikos_value *values, uint64_t time_ns)
 {
-    struct intern_key key = {INTERN_LINE, e->function, e->filename, e->lineno};
-    struct timed_text label = line_label(e);
+    struct intern_key key = {INTERN_LINE, text_at(values, b->function),
+                             text_at(values, b->filename),
+                             int_at(values, b->lineno)};
+    struct timed_text label = line_label(text_at(values, b->line));
     char number[32];
 
     if (label.len == 0) { /* records without a line's text */
         label.len = (size_t)snprintf(number, sizeof(number), "line %lld",
-                                     (long long)e->lineno);
+                                     (long long)key.line);
         label.ptr = number;
     }
     const struct intern_entry *entry = entry_of(self, &key, &label);
     if (entry != NULL)
-        write_event(self, t, e->time_ns, EVENT_INSTANT, entry);
+        write_named(self, t, time_ns, EVENT_INSTANT, entry);
 }
 
 /* A counter's value, when it differs from the one written last. */
@@ -499,34 +539,64 @@ static void write_counter(struct perfetto_ctx *self, struct thread_track *t,
     }
 }
 
+/* RSS and VMS, when the schema has them.  Out of line: most schemas
+   have not. */
+static __attribute__((noinline)) void
+write_memory(struct perfetto_ctx *self, struct thread_track *t,
+             const struct timed_schema *b, const struct pikos_value *values,
+             uint64_t time_ns)
+{
+    write_counter(self, t, time_ns, RSS_UUID, &self->last_rss,
+                  values[b->rss].u.i);
+    write_counter(self, t, time_ns, VMS_UUID, &self->last_vms,
+                  values[b->vms].u.i);
+}
+
+/* What an event does to its thread's track. */
+HOT void write_kind(struct perfetto_ctx *self, struct thread_track *t,
+                    const struct timed_schema *b,
+                    const struct pikos_value *values, uint64_t time_ns)
+{
+    enum timed_kind kind = kind_at(b, values);
+    switch (kind) {
+    case TIMED_CALL:
+    case TIMED_C_CALL:
+        begin_slice(self, t, b, values, kind, time_ns);
+        break;
+    case TIMED_RETURN:
+    case TIMED_C_RETURN:
+    case TIMED_C_EXCEPTION:
+        end_slices(self, t, time_ns, open_slices_end(&t->calls, kind));
+        break;
+    case TIMED_LINE:
+        if (self->lines)
+            write_line(self, t, b, values, time_ns);
+        break;
+    default:
+        break;
+    }
+}
+
 static int perfetto_record(struct pikos_instance *inst, void *ctx,
                            void *schema_ctx, const struct pikos_record *rec)
 {
     struct perfetto_ctx *self = ctx;
     const struct perfetto_schema *sc = schema_ctx;
-    struct timed_event e;
+    const struct timed_schema *b = &sc->bound;
+    const struct pikos_value *values = rec->values;
+    uint64_t time_ns = (uint64_t)values[b->time].u.i;
+    struct thread_track *t = thread_of(self, (uint64_t)values[b->thread].u.i);
 
     (void)inst;
-    timed_event_read(&sc->bound, rec->values, &e);
-    struct thread_track *t = thread_of(self, e.thread);
     if (t == NULL)
         return self->host->set_error(self->inst, PIKOS_ENOMEM, "out of memory");
-    if (e.time_ns > self->last_ns)
-        self->last_ns = e.time_ns;
-    if (!t->started) {
-        start_sequence(self, t, e.time_ns);
-        write_thread_track(self, t, e.time_ns);
-    }
-    if (e.kind == TIMED_LINE) {
-        if (self->lines)
-            write_line(self, t, &e);
-    } else {
-        write_call_event(self, t, &e);
-    }
-    if (e.has_memory) {
-        write_counter(self, t, e.time_ns, RSS_UUID, &self->last_rss, e.rss);
-        write_counter(self, t, e.time_ns, VMS_UUID, &self->last_vms, e.vms);
-    }
+    if (time_ns > self->last_ns)
+        self->last_ns = time_ns;
+    if (!t->started)
+        start_thread(self, t, time_ns);
+    write_kind(self, t, b, values, time_ns);
+    if (sc->has_memory)
+        write_memory(self, t, b, values, time_ns);
     return self->status;
 }
 
@@ -544,6 +614,14 @@ static uint64_t boottime_offset_ns(void)
     return ns > 0 ? (uint64_t)ns : 0;
 }
 
+/* The reserve of a host without output_reserve. */
+static char *no_room(struct pikos_output *out, size_t len)
+{
+    (void)out;
+    (void)len;
+    return NULL;
+}
+
 static int perfetto_init(struct pikos_instance *inst, void *ctx,
                          const struct pikos_host *host)
 {
@@ -553,15 +631,14 @@ static int perfetto_init(struct pikos_instance *inst, void *ctx,
     if (!PIKOS_HOST_HAS(host, run_started_ns))
         return host->set_error(inst, PIKOS_EABI,
                                "needs a pikos host of ABI 1.3 or later");
-    self->in_place = PIKOS_HOST_HAS(host, output_commit);
+    self->reserve =
+        PIKOS_HOST_HAS(host, output_commit) ? host->output_reserve : no_room;
+    self->commit = host->output_commit; /* only after a reserve */
     self->next_sequence = PROCESS_SEQUENCE + 1;
     self->last_rss = self->last_vms = -1;
     self->boottime_offset_ns = boottime_offset_ns();
-    packet_piece_event(&self->slice_end, EVENT_SLICE_END, NULL);
-    self->stacks = call_stacks_new(sizeof(struct call_frame));
     self->names = intern_new();
-    if (self->stacks == NULL || self->names == NULL ||
-        process_info_read(&self->process) != 0)
+    if (self->names == NULL || process_info_read(&self->process) != 0)
         return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
     /* Opened now, so that an unwritable path fails before the program
        runs; the host has set the error. */
@@ -587,7 +664,8 @@ static int perfetto_prepare(struct pikos_instance *inst, void *ctx,
         free(sc);
         return rc;
     }
-    if (sc->bound.rss >= 0 && sc->bound.vms >= 0)
+    sc->has_memory = sc->bound.rss >= 0 && sc->bound.vms >= 0;
+    if (sc->has_memory)
         describe_counters(self);
     *schema_ctx = sc;
     return self->status;
@@ -616,9 +694,11 @@ static int perfetto_finalize(struct pikos_instance *inst, void *ctx)
 {
     struct perfetto_ctx *self = ctx;
 
-    call_stacks_close_all(self->stacks, self->last_ns, end_slice, self);
-    for (struct thread_track *t = self->threads; t != NULL; t = t->next)
+    for (size_t i = 0; i < self->nthreads; i++) {
+        struct thread_track *t = self->threads[i];
+        end_slices(self, t, self->last_ns, open_slices_close_all(&t->calls));
         t->started = 0;
+    }
     self->last_ns = 0;
     self->last_rss = self->last_vms = -1;
     int rc = perfetto_flush(inst, ctx);
@@ -632,23 +712,21 @@ static void perfetto_fini(struct pikos_instance *inst, void *ctx)
 
     if (self->out != NULL)
         self->host->output_close(self->out);
-    while (self->threads != NULL) {
-        struct thread_track *t = self->threads;
-        self->threads = t->next;
-        free(t->sent);
-        free(t);
+    for (size_t i = 0; i < self->nthreads; i++) {
+        open_slices_free(&self->threads[i]->calls);
+        named_pieces_free(&self->threads[i]->named);
+        free(self->threads[i]);
     }
+    free(self->threads);
+    self->threads = NULL;
+    self->nthreads = self->threads_cap = 0;
     self->last_thread = NULL;
-    call_stacks_free(self->stacks);
     intern_free(self->names);
     process_info_free(&self->process);
     free(self->scratch);
-    free(self->events);
     self->out = NULL;
-    self->stacks = NULL;
     self->names = NULL;
     self->scratch = NULL;
-    self->events = NULL;
 }
 
 PIKOS_PLUGIN_DEFINE({

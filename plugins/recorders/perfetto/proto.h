@@ -82,6 +82,15 @@ static inline int pb_room(struct pb_buf *b, size_t n)
    first, the top bit set on all but the last. */
 static inline unsigned char *pb_put_varint(unsigned char *p, uint64_t v)
 {
+    if (v < 0x80) { /* the usual sizes (small deltas, keys) unrolled */
+        *p = (unsigned char)v;
+        return p + 1;
+    }
+    if (v < 0x4000) {
+        p[0] = (unsigned char)(v | 0x80);
+        p[1] = (unsigned char)(v >> 7);
+        return p + 2;
+    }
     while (v >= 0x80) {
         *p++ = (unsigned char)(v | 0x80);
         v >>= 7;
