@@ -222,23 +222,14 @@ static struct timed_text text_at(const struct pikos_value *values, int i)
     return t;
 }
 
-/* The event a record's `type` names, as timed.c reads it; the commonest
-   first. */
+/* The event a record's `type` names. */
 static enum timed_kind kind_at(const struct timed_schema *bound,
                                const struct pikos_value *values)
 {
     /* prepare_schema refused schemas without a type */
     struct timed_text type = {values[bound->type].u.s.ptr,
                               values[bound->type].u.s.len};
-#define IS(name)                                                               \
-    (type.len == sizeof(name) - 1 && memcmp(type.ptr, name, type.len) == 0)
-    return IS("call")          ? TIMED_CALL
-           : IS("return")      ? TIMED_RETURN
-           : IS("c_call")      ? TIMED_C_CALL
-           : IS("c_return")    ? TIMED_C_RETURN
-           : IS("c_exception") ? TIMED_C_EXCEPTION
-                               : TIMED_OTHER;
-#undef IS
+    return timed_kind_of(type);
 }
 
 /*
