@@ -158,6 +158,69 @@ static struct pikos_code_entry *entry_new(PyObject *code)
     return entry;
 }
 
+/* ------------------------------------------------------------ lines */
+
+/* Sets the lines of instructions [start, end) (byte offsets) to `line`,
+   growing the table; -1 when out of memory. */
+static int lines_set(struct pikos_code_entry *entry, long start, long end,
+                     int32_t line)
+{
+    size_t from = (size_t)start / 2, to = (size_t)end / 2;
+
+    if (to > entry->nlines) {
+        int32_t *grown = realloc(entry->lines, to * sizeof(*grown));
+        if (grown == NULL)
+            return -1;
+        for (size_t i = entry->nlines; i < to; i++)
+            grown[i] = -1;
+        entry->lines = grown;
+        entry->nlines = to;
+    }
+    for (size_t i = from; i < to; i++)
+        entry->lines[i] = line;
+    return 0;
+}
+
+/* One (start, end, line) of co_lines(); -1 when it is not one. */
+static int lines_add(struct pikos_code_entry *entry, PyObject *item)
+{
+    long start, end, line = -1;
+
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3)
+        return -1;
+    start = PyLong_AsLong(PyTuple_GET_ITEM(item, 0));
+    end = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
+    if (PyTuple_GET_ITEM(item, 2) != Py_None)
+        line = PyLong_AsLong(PyTuple_GET_ITEM(item, 2));
+    if (PyErr_Occurred() || start < 0 || end < start)
+        return -1;
+    return lines_set(entry, start, end, (int32_t)line);
+}
+
+int pikos_code_lines_fill(struct pikos_code_entry *entry, PyCodeObject *code)
+{
+    PyObject *type, *value, *traceback, *method, *lines, *item;
+    int rc = 0;
+
+    PyErr_Fetch(&type, &value, &traceback);
+    method = pikos_py_attr((PyObject *)code, "co_lines");
+    lines = method != NULL ? PyObject_CallNoArgs(method) : NULL;
+    Py_XDECREF(method);
+    while (lines != NULL && rc == 0 && (item = PyIter_Next(lines)) != NULL) {
+        rc = lines_add(entry, item);
+        Py_DECREF(item);
+    }
+    if (lines == NULL || rc < 0 || PyErr_Occurred()) {
+        free(entry->lines); /* asked of the line table each time */
+        entry->lines = NULL;
+        entry->nlines = 0;
+        rc = -1;
+    }
+    Py_XDECREF(lines);
+    PyErr_Restore(type, value, traceback); /* ours, if any, is dropped */
+    return rc;
+}
+
 /* Called by CPython when a code object that carries our data dies. */
 static void entry_free(void *extra)
 {
@@ -169,6 +232,7 @@ static void entry_free(void *extra)
         if (pikos_recent_codes[i].entry == entry)
             pikos_recent_codes[i] = (struct pikos_recent_code){0};
     entry_unlink(entry);
+    free(entry->lines);
     free(entry);
 }
 

@@ -26,6 +26,12 @@ struct pikos_code_entry {
        `focus_match` is its answer. */
     uint64_t focus_known;
     uint64_t focus_match;
+    /* sys.monitoring names an instruction, not a line, and CPython decodes
+       the line table from its start at each lookup: the line of each
+       instruction (by index: offset / 2; -1: none), made from co_lines()
+       when first needed. */
+    int32_t *lines;
+    size_t nlines;
 };
 
 /* The UTF-8 text of a str attribute, kept valid by `owner`. */
@@ -89,6 +95,25 @@ static inline struct pikos_code_entry *pikos_code_entry_of(PyCodeObject *code)
         return pikos_code_entry_lookup(code); /* fills the slot */
     pikos_last_code = *slot;
     return slot->entry;
+}
+
+/* The cold part of pikos_code_line_at: fills entry->lines; -1 when that
+   failed (then the line table is asked each time). */
+int pikos_code_lines_fill(struct pikos_code_entry *entry,
+                          PyCodeObject *code) PIKOS_HIDDEN;
+
+/* The line of the instruction `offset` bytes into the code, as
+   PyCode_Addr2Line gives it. */
+static inline int pikos_code_line_at(struct pikos_code_entry *entry,
+                                     PyCodeObject *code, int offset)
+{
+    size_t i = (size_t)offset / 2;
+
+    if (i < entry->nlines ||
+        (entry->lines == NULL && pikos_code_lines_fill(entry, code) == 0 &&
+         i < entry->nlines))
+        return entry->lines[i];
+    return PyCode_Addr2Line(code, offset);
 }
 
 /* Clears the focus verdict bits `bits` of every entry. */

@@ -71,6 +71,7 @@ static struct {
     size_t capacity;
     uint32_t event_mask; /* union of the active monitors' hook masks */
     int want_time;       /* some active monitor wants timestamps */
+    int all_focused;     /* there are active monitors, all focused */
     /* When every monitor of line events is a line monitor's focus: the
        union of their verdict bits (else 0), for line_outside_focus. */
     uint64_t line_focus_bits;
@@ -317,22 +318,25 @@ static int is_c_event(uint32_t type)
 
 /* The line an event happened at: the frame's (legacy hooks), the one
    sys.monitoring gave, or the line of the instruction it named. */
-static int site_line(const struct pikos_event_site *site)
+static int site_line(const struct pikos_event_site *site,
+                     struct pikos_code_entry *entry)
 {
     if (site->frame != NULL)
         return PyFrame_GetLineNumber(site->frame);
     if (site->offset != NULL)
-        return PyCode_Addr2Line(site->code, (int)PyLong_AsLong(site->offset));
+        return pikos_code_line_at(entry, site->code,
+                                  (int)PyLong_AsLong(site->offset));
     return site->line;
 }
 
 static void event_build(struct pikos_event *ev,
                         const struct pikos_event_site *site,
-                        const struct pikos_code *code, uint32_t type,
+                        struct pikos_code_entry *entry, uint32_t type,
                         PyObject *arg, uint64_t thread_id)
 {
+    const struct pikos_code *code = &entry->code;
     /* Calls first: what is read after them needs no saving across them. */
-    int lineno = site_line(site);
+    int lineno = site_line(site, entry);
     uint64_t time_ns = active.want_time ? pikos_clock_ns() : 0;
 
     ev->type = type;
@@ -390,7 +394,7 @@ static inline void dispatch_done(void)
 /* The usual run: one monitor without limits, which asked for the event.
    No loop and no limits to test: the short path of the hook. */
 static void dispatch_one(const struct pikos_event_site *site, uint32_t type,
-                         PyObject *arg, const struct pikos_code *code)
+                         PyObject *arg, struct pikos_code_entry *entry)
 {
     const struct active_monitor *m = &active.items[0];
     uint64_t thread_id = 0;
@@ -398,7 +402,7 @@ static void dispatch_one(const struct pikos_event_site *site, uint32_t type,
 
     dispatching = 1; /* naming a callable may run Python */
     threads_dispatching++;
-    event_build(&ev, site, code, type, arg, current_thread(&thread_id));
+    event_build(&ev, site, entry, type, arg, current_thread(&thread_id));
     PIKOS_CALL_ENTER(outer, m->inst, "on_event");
     m->plugin->on_event(m->inst, m->ctx, &ev);
     PIKOS_CALL_LEAVE(outer);
@@ -422,7 +426,7 @@ static int dispatch_all(const struct pikos_event_site *site, uint32_t type,
         if (!built) {
             built = dispatching = 1; /* naming a callable may run Python */
             threads_dispatching++;
-            event_build(&ev, site, &entry->code, type, arg,
+            event_build(&ev, site, entry, type, arg,
                         current_thread(&thread_id));
         }
         PIKOS_CALL_ENTER(outer, m->inst, "on_event");
@@ -459,7 +463,7 @@ static int dispatch_at(const struct pikos_event_site *site, uint32_t type,
     if (entry == NULL)
         report_lost_entry();
     else if (takes_alone(type))
-        dispatch_one(site, type, arg, &entry->code);
+        dispatch_one(site, type, arg, entry);
     else
         dispatch_all(site, type, arg, entry);
     return 0;
@@ -521,6 +525,9 @@ static int location_idle(struct pikos_code_entry *entry, uint32_t type)
 {
     int verdict = PIKOS_LOCATION_IDLE;
 
+    if (!active.all_focused)
+        return PIKOS_LOCATION_USED;
+
     for (size_t i = 0; i < active.count; i++) {
         const struct active_monitor *m = &active.items[i];
         if (m->limit == LIMIT_FRAMES) {
@@ -542,7 +549,7 @@ int pikos_hook_location_use(PyCodeObject *code, uint32_t type)
 {
     struct pikos_code_entry *entry;
 
-    if (active.count == 0 || dispatching)
+    if (!active.all_focused || dispatching)
         return PIKOS_LOCATION_USED;
     entry = pikos_code_entry_of(code);
     return entry != NULL ? location_idle(entry, type) : PIKOS_LOCATION_USED;
@@ -566,7 +573,7 @@ int pikos_hook_dispatch_site(const struct pikos_event_site *site,
         return PIKOS_LOCATION_USED;
     }
     if (takes_alone(type)) {
-        dispatch_one(site, type, arg, &entry->code);
+        dispatch_one(site, type, arg, entry);
         return PIKOS_LOCATION_USED;
     }
     if (dispatch_all(site, type, arg, entry))
@@ -738,10 +745,14 @@ static int hooks_sync(const char *owner, struct pikos_error *err)
 
     active.event_mask = 0;
     active.want_time = 0;
+    active.all_focused = active.count > 0;
     for (size_t i = 0; i < active.count; i++) {
-        active.event_mask |= active.items[i].hook_mask;
-        if (active.items[i].wants_time)
+        const struct active_monitor *m = &active.items[i];
+        active.event_mask |= m->hook_mask;
+        if (m->wants_time)
             active.want_time = 1;
+        if (m->limit != LIMIT_FRAMES && m->limit != LIMIT_STACK)
+            active.all_focused = 0;
     }
     active.line_focus_bits = line_focus_bits();
     dispatching = 1;

@@ -66,7 +66,7 @@ static struct {
    giving pikos's tool that event there (focus at the code level). */
 static PyObject *answer(int use)
 {
-    if (use == PIKOS_LOCATION_USED ||
+    if (use == PIKOS_LOCATION_USED || backend.tool < 0 ||
         (use == PIKOS_LOCATION_IDLE_UNTIL_FOCUS &&
          backend.restarts >= MAX_RESTARTS))
         Py_RETURN_NONE;
@@ -315,10 +315,26 @@ static PyObject *monitoring_attr(const char *name)
     return monitoring ? pikos_py_attr(monitoring, name) : NULL;
 }
 
+static int exit_registered; /* forget_at_exit, with this interpreter */
+
+/* After Py_FinalizeEx nothing of the interpreter's is left: a later one
+   starts afresh. */
+static void forget_at_exit(void)
+{
+    exit_registered = 0;
+    backend.tool = -1;
+    backend.events = 0;
+    backend.missing = backend.disable = NULL;
+    backend.disabled = backend.until_focus = 0;
+    backend.restarts = 0;
+}
+
 /* Takes a tool id and registers the callbacks; -1 with an exception, or
    -2 when every tool id is taken. */
 static int take(void)
 {
+    if (!exit_registered)
+        exit_registered = Py_AtExit(forget_at_exit) == 0;
     if (backend.missing == NULL &&
         ((backend.missing = monitoring_attr("MISSING")) == NULL ||
          (backend.disable = monitoring_attr("DISABLE")) == NULL))
