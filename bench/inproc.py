@@ -9,6 +9,12 @@ WORKLOAD is `workload` (calls, the default) or `lines_workload`.  MODE:
     null_trace        a C trace callback that only counts line events
     null_trace_statm  the same, with one pread of /proc/self/statm per line
                       event (the floor of an exact line memory monitor)
+    null_monitoring   3.12+: a do-nothing sys.monitoring C callback for the
+                      events cProfile asks for (PY_START, PY_RESUME,
+                      PY_RETURN, PY_YIELD, PY_UNWIND, PY_THROW, CALL,
+                      C_RETURN, C_RAISE), on a tool id of its own
+    null_monitoring_line
+                      3.12+: the same for LINE events
     cprofile          cProfile
     line_profiler     line_profiler, on the workload's functions
     memory_profiler   memory_profiler's line-by-line LineProfiler
@@ -131,6 +137,45 @@ def pure_python_functions(workload, rounds):
     return profiled(monitor.enable, stop, workload.main, rounds)
 
 
+# cProfile's events (Modules/_lsprof.c, 3.12+).
+PROFILER_EVENTS = ("PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD",
+                   "PY_UNWIND", "PY_THROW", "CALL", "C_RETURN", "C_RAISE")
+
+
+def monitoring(events, workload, rounds):
+    """The do-nothing C callback for `events`, on a free tool id."""
+    import _nullprof
+    mon = sys.monitoring
+    tool = next(i for i in (5, 4, 3, 1, 0, 2) if mon.get_tool(i) is None)
+
+    def start():
+        mon.use_tool_id(tool, "null")
+        mask = 0
+        for name in events:
+            event = getattr(mon.events, name)
+            mon.register_callback(tool, event, _nullprof.monitoring_count)
+            if name not in ("C_RETURN", "C_RAISE"):  # CALL brings them
+                mask |= event
+        _nullprof.count()
+        mon.set_events(tool, mask)
+
+    def stop():
+        mon.set_events(tool, 0)
+        for name in events:
+            mon.register_callback(tool, getattr(mon.events, name), None)
+        mon.free_tool_id(tool)
+        return _nullprof.count()
+    return profiled(start, stop, workload.main, rounds)
+
+
+def null_monitoring(workload, rounds):
+    return monitoring(PROFILER_EVENTS, workload, rounds)
+
+
+def null_monitoring_line(workload, rounds):
+    return monitoring(("LINE",), workload, rounds)
+
+
 def none(workload, rounds):
     return profiled(lambda: None, lambda: 0, workload.main, rounds)
 
@@ -142,6 +187,7 @@ def workload_functions(workload):
 
 
 MODES = {f.__name__: f for f in (none, null, null_trace, null_trace_statm,
+                                 null_monitoring, null_monitoring_line,
                                  cprofile, line_profiler, memory_profiler,
                                  pure_python, statm, api_csv, api_list,
                                  api_list_read, pure_python_functions)}

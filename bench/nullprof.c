@@ -11,7 +11,12 @@
  *                              memory monitor;
  *   statm_reads(n)             the seconds n preads of a kept-open
  *                              /proc/self/statm take (the system call every
- *                              exact memory reading costs).
+ *                              exact memory reading costs);
+ *   monitoring_count(...)      3.12+: a sys.monitoring callback that only
+ *                              counts the events it is given, and
+ *   monitoring_count_line(...) the same for LINE events (bench/inproc.py
+ *                              registers them for a tool id of its own);
+ *   count()                    the number those two counted.
  * bench/run.py measures them next to cProfile, line_profiler and pikos.
  */
 #define PY_SSIZE_T_CLEAN
@@ -123,7 +128,30 @@ static PyObject *nullprof_statm_reads(PyObject *self, PyObject *arg)
     return PyFloat_FromDouble(elapsed);
 }
 
+/* A do-nothing sys.monitoring callback: what CPython calls for each
+   event of a tool costs this much at least.  (A LINE event counts as one,
+   whatever its arguments.) */
+static PyObject *nullprof_monitoring_count(PyObject *self,
+                                           PyObject *const *args,
+                                           Py_ssize_t nargs)
+{
+    event_count++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *nullprof_count(PyObject *self, PyObject *unused)
+{
+    unsigned long long counted = event_count;
+
+    event_count = 0;
+    return PyLong_FromUnsignedLongLong(counted);
+}
+
 static PyMethodDef nullprof_methods[] = {
+    {"monitoring_count", (PyCFunction)(void (*)(void))nullprof_monitoring_count,
+     METH_FASTCALL, "A sys.monitoring callback that only counts."},
+    {"count", nullprof_count, METH_NOARGS,
+     "The events monitoring_count counted (and starts again)."},
     {"start", nullprof_start, METH_NOARGS, "Install the do-nothing hook."},
     {"stop", nullprof_stop, METH_NOARGS,
      "Remove it; return the number of events it saw."},

@@ -82,12 +82,19 @@ def available(module, python):
                           capture_output=True).returncode == 0
 
 
+def has_monitoring(python):
+    """Whether the interpreter has sys.monitoring (3.12+), where pikos
+    takes its events through it."""
+    return subprocess.run([python, "-c", "import sys; sys.monitoring"],
+                          capture_output=True).returncode == 0
+
+
 def functions_suite(pikos, python, tmp, rounds):
     inproc = os.path.join(HERE, "inproc.py")
     workload = os.path.join(HERE, "workload.py")
     embedded = [pikos, "--plugin", "monitors/idle", inproc]
     csv_path = os.path.join(tmp, "functions.csv")
-    return Suite("functions", rounds, [
+    configs = [
         Config("python3, unprofiled", [python, inproc, "none", ROUNDS]),
         Config("unprofiled", embedded + ["none", ROUNDS]),
         Config("do-nothing C hook", embedded + ["null", ROUNDS]),
@@ -97,7 +104,27 @@ def functions_suite(pikos, python, tmp, rounds):
         Config("pikos functions -> csv file",
                [pikos, "--plugin", "recorders/csv", "-o", csv_path, workload,
                 ROUNDS]),
-    ], counter="do-nothing C hook")
+    ]
+    if not has_monitoring(python):
+        return Suite("functions", rounds, configs, counter="do-nothing C hook")
+    configs.insert(3, Config("do-nothing sys.monitoring callbacks",
+                             embedded + ["null_monitoring", ROUNDS]))
+    return Suite("functions", rounds, configs, counter="do-nothing C hook",
+                 targets=monitoring_function_targets)
+
+
+def monitoring_function_targets(cost):
+    """Issue 15, through sys.monitoring: functions -> csv at most 1.5x
+    cProfile's cost per event, -> discard at most cProfile's."""
+    rows = ["| target | measured | verdict |", "|---|---|---|"]
+    for name, factor in (("pikos functions -> csv file", 1.5),
+                         ("pikos functions -> discard", 1.0)):
+        limit = factor * cost["cProfile"]
+        rows.append("| %s <= %sx cProfile | %.0f ns vs %.0f ns (%.2fx) | %s |"
+                    % (name, factor, cost[name], cost["cProfile"],
+                       cost[name] / cost["cProfile"],
+                       "holds" if cost[name] <= limit else "MISSED"))
+    return rows
 
 
 def timed_suite(pikos, python, tmp, rounds):
@@ -193,6 +220,9 @@ def lines_suite(pikos, python, tmp, rounds):
         Config("do-nothing C trace callback + one pread per line",
                embedded("null_trace_statm"), scale=1 / 10),
     ]
+    if has_monitoring(python):
+        configs.insert(2, Config("do-nothing sys.monitoring LINE callback",
+                                 embedded("null_monitoring_line")))
     missing = [m for m in ("line_profiler", "memory_profiler")
                if not available(m, python)]
     configs = [c for c in configs if not any(m in c.name for m in missing)]
@@ -310,6 +340,9 @@ def line_targets(cost):
                     % (what, measured, claim, limit, verdict))
 
     lines = cost.get("pikos lines -> csv file")
+    line_floor = cost.get("do-nothing sys.monitoring LINE callback")
+    check("lines -> csv within 3x the sys.monitoring LINE floor (issue 15)",
+          lines, line_floor and 3 * line_floor, "3 x LINE floor")
     memory = cost.get("pikos line_memory -> csv file")
     sampled = cost.get("pikos line_memory sampled -> csv file")
     pread = cost.get("one pread of /proc/self/statm")
