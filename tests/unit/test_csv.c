@@ -1,5 +1,6 @@
 /* recorders/csv against the fake host: the exact bytes Python's csv.writer
    writes for the same rows (QUOTE_MINIMAL, "\r\n" line ends). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,4 +239,32 @@ Test(csv, a_special_byte_is_found_at_every_position)
         sprintf(expected, "%s0,call,%s,1,a.py\r\n", HEADER, plain);
         assert_written(fi, expected);
     }
+}
+
+/* Integers are written in place (put_int): every number of digits, both
+   signs and both ends of int64 read as printf's %lld. */
+Test(csv, integers_are_written_as_python_writes_them)
+{
+    static const int64_t edges[] = {INT64_MIN, INT64_MAX, INT64_MIN + 1, 0};
+    struct fake_instance *fi = recorder(NULL);
+    char *expected = malloc(1 << 16), *at = expected;
+    int64_t value = 1;
+
+    fake_prepare(fi, &function_schema);
+    at += sprintf(at, HEADER);
+    for (int digits = 1; digits <= 19; digits++, value *= 10) {
+        int64_t near[] = {value - 1, value, value + 1, -value, -value + 1};
+        for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+            record_function(fi, near[i], "call", "f", near[i], "a.py");
+            at += sprintf(at, "%lld,call,f,%lld,a.py\r\n",
+                          (long long)near[i], (long long)near[i]);
+        }
+    }
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        record_function(fi, edges[i], "call", "f", edges[i], "a.py");
+        at += sprintf(at, "%lld,call,f,%lld,a.py\r\n", (long long)edges[i],
+                      (long long)edges[i]);
+    }
+    assert_written(fi, expected);
+    free(expected);
 }
