@@ -6,6 +6,7 @@
  * `memory=` / `interval=` values are refused with one clear message.
  */
 #include "pipeline_harness.h"
+#include "task_count.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -108,33 +109,6 @@ static void assert_memory_plausible(const struct collect_ctx *collect, int rss)
         cr_assert_leq(row_number(row, rss), row_number(row, rss + 1), "%s",
                       row);
     }
-}
-
-static int threads(void)
-{
-    DIR *dir = opendir("/proc/self/task");
-    struct dirent *entry;
-    int count = 0;
-
-    cr_assert_not_null(dir);
-    while ((entry = readdir(dir)) != NULL)
-        count += entry->d_name[0] != '.';
-    closedir(dir);
-    return count;
-}
-
-/* threads(), once it is `expected` or a second has passed: a joined
-   thread can still be listed for a moment (the kernel clears its id for
-   pthread_join before it takes the task out of /proc/self/task). */
-static int threads_settled(int expected)
-{
-    int count = threads();
-
-    for (int i = 0; i < 100 && count != expected; i++) {
-        usleep(10000);
-        count = threads();
-    }
-    return count;
 }
 
 /* ------------------------------------------------------------ schemas */
@@ -309,14 +283,14 @@ Test(lines, the_sampler_runs_only_while_monitoring)
 {
     struct pikos_option_setting sampled[] = {{"memory", "sampled"}};
     struct pikos_pipeline *pipe = pikos_pipeline_new();
-    int alone = threads();
+    int alone = task_count();
 
     collect_pipeline(pipe, "monitors/function_memory", sampled, 1);
-    cr_assert_eq(threads(), alone);
+    cr_assert_eq(task_count(), alone);
     start_ok(pipe);
-    cr_assert_eq(threads(), alone + 1);
+    cr_assert_eq(task_count(), alone + 1);
     stop_ok(pipe);
-    cr_assert_eq(threads_settled(alone), alone);
+    cr_assert_eq(task_count_settled(alone), alone);
     pikos_pipeline_free(pipe);
 }
 

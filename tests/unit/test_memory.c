@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "internal.h"
+#include "task_count.h"
 
 #define MIB (1024u * 1024u)
 
@@ -52,43 +53,9 @@ static void sleep_ms(long ms)
     nanosleep(&t, NULL);
 }
 
-/* Entries of a /proc/self directory (threads in task/, descriptors in
-   fd/), not counting "." and "..". */
-static int entries(const char *path)
-{
-    DIR *dir = opendir(path);
-    struct dirent *entry;
-    int count = 0;
-
-    cr_assert_not_null(dir);
-    while ((entry = readdir(dir)) != NULL)
-        count += entry->d_name[0] != '.';
-    closedir(dir);
-    return count;
-}
-
-static int threads(void)
-{
-    return entries("/proc/self/task");
-}
-
-/* threads(), once it is `expected` or a second has passed: a joined
-   thread can still be listed for a moment (the kernel clears its id for
-   pthread_join before it takes the task out of /proc/self/task). */
-static int threads_settled(int expected)
-{
-    int count = threads();
-
-    for (int i = 0; i < 100 && count != expected; i++) {
-        usleep(10000);
-        count = threads();
-    }
-    return count;
-}
-
 static int descriptors(void)
 {
-    return entries("/proc/self/fd") - 1; /* opendir's own */
+    return proc_entries("/proc/self/fd") - 1; /* opendir's own */
 }
 
 Test(memory, readings_are_positive_and_rss_at_most_vms)
@@ -172,24 +139,24 @@ Test(memory, sampled_values_are_those_of_exact_readings)
 
 Test(memory, one_thread_runs_while_anybody_holds_the_sampler)
 {
-    int alone = threads();
+    int alone = task_count();
     char *block;
     uint64_t before;
 
     cr_assert_eq(pikos_memory_sampler_acquire(NULL, 100), PIKOS_OK);
-    cr_assert_eq(threads(), alone + 1);
+    cr_assert_eq(task_count(), alone + 1);
     cr_assert_eq(pikos_memory_sampler_acquire(NULL, 500), PIKOS_OK);
-    cr_assert_eq(threads(), alone + 1, "the second holder shares the thread");
+    cr_assert_eq(task_count(), alone + 1, "the second holder shares the thread");
 
     pikos_memory_sampler_release(NULL);
-    cr_assert_eq(threads(), alone + 1, "one holder is left");
+    cr_assert_eq(task_count(), alone + 1, "one holder is left");
     before = rss_sampled();
     block = touched(64 * MIB);
     sleep_ms(50);
     cr_assert_geq(rss_sampled(), before + 60 * MIB, "still sampling");
 
     pikos_memory_sampler_release(NULL);
-    cr_assert_eq(threads_settled(alone), alone,
+    cr_assert_eq(task_count_settled(alone), alone,
                  "the last release joins the thread");
     free(block);
 }
@@ -205,10 +172,10 @@ Test(memory, without_the_sampler_sampled_reads_now)
 
 Test(memory, zero_interval_is_refused)
 {
-    int alone = threads();
+    int alone = task_count();
 
     cr_assert_eq(pikos_memory_sampler_acquire(NULL, 0), PIKOS_EINVAL);
-    cr_assert_eq(threads(), alone);
+    cr_assert_eq(task_count(), alone);
 }
 
 /* In a child: exits 0 when the reading `read` returns follows the memory
