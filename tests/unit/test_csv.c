@@ -252,13 +252,16 @@ Test(csv, integers_are_written_as_python_writes_them)
 
     fake_prepare(fi, &function_schema);
     at += sprintf(at, HEADER);
-    for (int digits = 1; digits <= 19; digits++, value *= 10) {
+    for (int digits = 1;; digits++) { /* value: 10^(digits-1) */
         int64_t near[] = {value - 1, value, value + 1, -value, -value + 1};
         for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
             record_function(fi, near[i], "call", "f", near[i], "a.py");
             at += sprintf(at, "%lld,call,f,%lld,a.py\r\n",
                           (long long)near[i], (long long)near[i]);
         }
+        if (digits == 19) /* 10^18: the last power of ten in int64 */
+            break;
+        value *= 10;
     }
     for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
         record_function(fi, edges[i], "call", "f", edges[i], "a.py");
