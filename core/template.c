@@ -141,32 +141,7 @@ static size_t format_double(double x, char *out)
 /* Decimal digits, two at a time (per record, so it is worth it). */
 static size_t format_int(int64_t value, char *out)
 {
-    static const char pairs[201] = "00010203040506070809"
-                                   "10111213141516171819"
-                                   "20212223242526272829"
-                                   "30313233343536373839"
-                                   "40414243444546474849"
-                                   "50515253545556575859"
-                                   "60616263646566676869"
-                                   "70717273747576777879"
-                                   "80818283848586878889"
-                                   "90919293949596979899";
-    char reversed[20];
-    uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
-    size_t ndigits = 0, len = 0;
-    while (magnitude >= 10) {
-        const char *pair = &pairs[(magnitude % 100) * 2];
-        reversed[ndigits++] = pair[1];
-        reversed[ndigits++] = pair[0];
-        magnitude /= 100;
-    }
-    if (magnitude > 0 || ndigits == 0)
-        reversed[ndigits++] = (char)('0' + magnitude);
-    if (value < 0)
-        out[len++] = '-';
-    while (ndigits > 0)
-        out[len++] = reversed[--ndigits];
-    return len;
+    return (size_t)(pikos_put_int(out, value) - out);
 }
 
 /* The text of a number into `out` (NUMBER_TEXT_MAX bytes); its length. */

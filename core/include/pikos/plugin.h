@@ -172,6 +172,40 @@ static inline const char *pikos_event_name(uint32_t type)
     return type < PIKOS_EVENT_COUNT ? names[type] : "unknown";
 }
 
+/* An integer's decimal text as Python's str() writes it, at `dst` (room
+   for 20 bytes); returns the end of what it wrote.  What format_value
+   writes for an int, for a recorder that writes numbers per record in
+   place (recorders/csv). */
+static inline char *pikos_put_int(char *dst, int64_t value)
+{
+    static const char pairs[201] = "00010203040506070809"
+                                   "10111213141516171819"
+                                   "20212223242526272829"
+                                   "30313233343536373839"
+                                   "40414243444546474849"
+                                   "50515253545556575859"
+                                   "60616263646566676869"
+                                   "70717273747576777879"
+                                   "80818283848586878889"
+                                   "90919293949596979899";
+    uint64_t v = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+    size_t ndigits = 1;
+
+    if (value < 0)
+        *dst++ = '-';
+    for (uint64_t rest = v / 10; rest > 0; rest /= 10)
+        ndigits++;
+    char *end = dst + ndigits;
+    for (; v >= 10; v /= 100) {
+        end -= 2;
+        end[0] = pairs[(v % 100) * 2];
+        end[1] = pairs[(v % 100) * 2 + 1];
+    }
+    if (end > dst) /* an odd number of digits: the first one */
+        *dst = (char)('0' + v);
+    return dst + ndigits;
+}
+
 /*
  * What the core knows about one code object, computed once per code object
  * and kept for its lifetime.  Strings are UTF-8 and NUL-terminated.

@@ -128,45 +128,13 @@ static char *put_text(const struct csv_ctx *self, char *dst, const char *text,
     return dst + len;
 }
 
-/* An integer as str() writes it, in place: the usual number of a record
-   (an index, a line, a time), too common to go through format_value and
-   its copy. */
-static char *put_int(char *dst, int64_t value)
-{
-    static const char pairs[201] = "00010203040506070809"
-                                   "10111213141516171819"
-                                   "20212223242526272829"
-                                   "30313233343536373839"
-                                   "40414243444546474849"
-                                   "50515253545556575859"
-                                   "60616263646566676869"
-                                   "70717273747576777879"
-                                   "80818283848586878889"
-                                   "90919293949596979899";
-    uint64_t v = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
-    size_t ndigits = 1;
-
-    if (value < 0)
-        *dst++ = '-';
-    for (uint64_t rest = v / 10; rest > 0; rest /= 10)
-        ndigits++;
-    char *end = dst + ndigits;
-    for (; v >= 10; v /= 100) {
-        end -= 2;
-        memcpy(end, &pairs[(v % 100) * 2], 2);
-    }
-    if (end > dst) /* an odd number of digits: the first one */
-        *dst = (char)('0' + v);
-    return dst + ndigits;
-}
-
 /* A number, formatted in place.  Its text (digits, '-', '+', '.', 'e',
    "inf", "nan") needs quoting only with an unusual delimiter. */
 static char *put_number(const struct csv_ctx *self, char *dst, uint32_t type,
                         const struct pikos_value *value)
 {
     if (type == PIKOS_FIELD_INT && !self->numbers_may_need_quotes)
-        return put_int(dst, value->u.i);
+        return pikos_put_int(dst, value->u.i); /* no format_value, no copy */
     if (!self->numbers_may_need_quotes)
         return dst + self->host->format_value(type, value, dst, CSV_NUMBER_MAX);
     char number[CSV_NUMBER_MAX];
