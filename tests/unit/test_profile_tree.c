@@ -618,3 +618,35 @@ Test(salvage, pstats_as_finalize_writes_it)
 {
     assert_salvage_is_finalize("pstats");
 }
+
+/* A memory profile's records come only at stop: a program that ended
+   before leaves none, and the salvage writes an empty memory profile
+   (not an empty call profile). */
+Test(salvage, a_memory_profile_is_salvaged_empty_of_its_kind)
+{
+    static const struct pikos_field alloc_fields[] = {
+        {"function", PIKOS_FIELD_STR},    {"filename", PIKOS_FIELD_STR},
+        {"lineno", PIKOS_FIELD_INT},      {"alloc_bytes", PIKOS_FIELD_INT},
+        {"alloc_count", PIKOS_FIELD_INT}, {"free_bytes", PIKOS_FIELD_INT},
+        {"free_count", PIKOS_FIELD_INT},  {"peak_bytes", PIKOS_FIELD_INT},
+        {"peak_count", PIKOS_FIELD_INT},  {"exit_bytes", PIKOS_FIELD_INT},
+        {"exit_count", PIKOS_FIELD_INT}};
+    static const struct pikos_schema allocations = {
+        "AllocationRecord", 11, alloc_fields, NULL, NULL};
+    char path[64];
+    struct fake_instance *fi = profiler("speedscope", path);
+    cr_assert_eq(fake_prepare(fi, &allocations), PIKOS_OK, "%s", fi->error);
+    salvage_into("speedscope");
+    char *text = fake_read_file(path);
+    cr_assert_str_eq(
+        text,
+        "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
+        "\"name\":\"pikos memory profile\",\"exporter\":\"pikos "
+        "recorders/profile\",\"activeProfileIndex\":0,\"shared\":{\"frames\":"
+        "[]},\"profiles\":[{\"type\":\"sampled\",\"name\":\"live bytes at "
+        "the peak\",\"unit\":\"bytes\",\"startValue\":0,\"endValue\":0,"
+        "\"samples\":[],\"weights\":[]}]}\n");
+    free(text);
+    fake_instance_free(fi);
+    unlink(path);
+}

@@ -160,12 +160,13 @@ static void put_samples(struct pprof_writer *pw)
     }
 }
 
-/* One mapping, "python", that says the functions, files and lines are
-   all here: pprof then neither looks for a binary nor symbolizes. */
-static void put_mapping(struct pprof_writer *pw)
+/* One mapping, "python" (the string `python`), that says the functions,
+   files and lines are all here: pprof then neither looks for a binary nor
+   symbolizes. */
+static void put_mapping_named(struct pprof_writer *pw, uint64_t python)
 {
     pb_uint_field(&pw->message, MAPPING_ID, 1);
-    pb_uint_field(&pw->message, MAPPING_FILENAME, S_PYTHON);
+    pb_uint_field(&pw->message, MAPPING_FILENAME, python);
     pb_uint_field(&pw->message, MAPPING_HAS_FUNCTIONS, 1);
     pb_uint_field(&pw->message, MAPPING_HAS_FILENAMES, 1);
     pb_uint_field(&pw->message, MAPPING_HAS_LINE_NUMBERS, 1);
@@ -227,7 +228,7 @@ int write_pprof(struct profile_writer *w)
     put_sample_type(&pw, S_WALL, S_NANOSECONDS);
     put_sample_type(&pw, S_CALLS, S_COUNT);
     put_samples(&pw);
-    put_mapping(&pw);
+    put_mapping_named(&pw, S_PYTHON);
     for (uint32_t f = 0; f < w->tree->nfunctions && w->rc == PIKOS_OK; f++) {
         put_location(&pw, f);
         put_function(&pw, f);
@@ -235,6 +236,132 @@ int write_pprof(struct profile_writer *w)
     put_strings(&pw);
     pb_uint_field(&w->unit, PROFILE_DURATION_NANOS, w->duration_ns);
     pb_uint_field(&w->unit, PROFILE_DEFAULT_SAMPLE_TYPE, S_WALL);
+    writer_emit(w);
+    bytes_free(&pw.message);
+    bytes_free(&pw.inner);
+    free(pw.ids);
+    return w->rc;
+}
+
+/* ------------------------------------------------------------ memory */
+
+/*
+ * A memory profile, in the heap-profile convention of Go's runtime/pprof
+ * that `go tool pprof` and Pyroscope read: sample types alloc_objects
+ * (count), alloc_space (bytes), inuse_objects (count), inuse_space
+ * (bytes), default inuse_space, period_type space/bytes with period 1
+ * (every allocation counted, none sampled).  One sample per stack, its
+ * location ids innermost first, values [alloc_count, alloc_bytes, then
+ * the count and bytes of the measure: live at the peak (memory=peak) or
+ * when monitoring stopped (memory=exit)], which a comment says.
+ *
+ * A location per (function, line) of the stacks, location l is id l + 1;
+ * a function per (name, file), function f is id f + 1, its name and file
+ * strings at M_FIXED + 2f and M_FIXED + 2f + 1.  No start line: the
+ * records give the line each frame was at, not where its function
+ * begins.  No thread label: the records do not say which thread.
+ */
+static const char *const memory_strings[] = {
+    "",      "alloc_objects", "count", "alloc_space", "bytes",
+    "inuse_objects", "inuse_space", "space", "python"};
+enum {
+    M_EMPTY,
+    M_ALLOC_OBJECTS,
+    M_COUNT,
+    M_ALLOC_SPACE,
+    M_BYTES,
+    M_INUSE_OBJECTS,
+    M_INUSE_SPACE,
+    M_SPACE,
+    M_PYTHON,
+    M_COMMENT, /* the measure's comment */
+    M_FIXED
+};
+enum {
+    PROFILE_PERIOD_TYPE = 11,
+    PROFILE_PERIOD = 12,
+    PROFILE_COMMENT = 13,
+};
+
+static void put_memory_sample(struct pprof_writer *pw,
+                              const struct alloc_stack *s)
+{
+    struct profile_writer *w = pw->w;
+    const uint32_t *frames = alloc_stack_frames(w->allocs, s);
+    if (reserve_ids(pw, s->depth) < 0) {
+        writer_fail(w, PIKOS_ENOMEM, "out of memory writing the profile");
+        return;
+    }
+    for (uint32_t i = 0; i < s->depth; i++) /* leaf first */
+        pw->ids[i] = frames[s->depth - 1 - i] + 1u;
+    enum alloc_value inuse = w->measure->bytes;
+    uint64_t values[4] = {(uint64_t)s->values[ALLOC_COUNT],
+                          (uint64_t)s->values[ALLOC_BYTES],
+                          (uint64_t)s->values[inuse + 1],
+                          (uint64_t)s->values[inuse]};
+    pb_packed_field(&pw->message, SAMPLE_LOCATION_ID, pw->ids, s->depth);
+    pb_packed_field(&pw->message, SAMPLE_VALUE, values, 4);
+    put_message(pw, &w->unit, PROFILE_SAMPLE);
+    writer_emit(w);
+}
+
+static void put_memory_location(struct pprof_writer *pw, uint32_t l)
+{
+    const struct alloc_location *loc = &pw->w->allocs->locations[l];
+    pb_uint_field(&pw->inner, LINE_FUNCTION_ID, loc->function + 1u);
+    pb_uint_field(&pw->inner, LINE_LINE, (uint64_t)loc->line);
+    pb_uint_field(&pw->message, LOCATION_ID, l + 1u);
+    pb_uint_field(&pw->message, LOCATION_MAPPING_ID, 1);
+    put_built(&pw->message, LOCATION_LINE, &pw->inner);
+    put_message(pw, &pw->w->unit, PROFILE_LOCATION);
+    writer_emit(pw->w);
+}
+
+static void put_memory_function(struct pprof_writer *pw, uint32_t f)
+{
+    pb_uint_field(&pw->message, FUNCTION_ID, f + 1u);
+    pb_uint_field(&pw->message, FUNCTION_NAME, M_FIXED + 2 * (uint64_t)f);
+    pb_uint_field(&pw->message, FUNCTION_FILENAME,
+                  M_FIXED + 2 * (uint64_t)f + 1);
+    put_message(pw, &pw->w->unit, PROFILE_FUNCTION);
+    writer_emit(pw->w);
+}
+
+int write_memory_pprof(struct profile_writer *w)
+{
+    const struct alloc_profile *p = w->allocs;
+    struct pprof_writer pw = {.w = w};
+    put_sample_type(&pw, M_ALLOC_OBJECTS, M_COUNT);
+    put_sample_type(&pw, M_ALLOC_SPACE, M_BYTES);
+    put_sample_type(&pw, M_INUSE_OBJECTS, M_COUNT);
+    put_sample_type(&pw, M_INUSE_SPACE, M_BYTES);
+    for (uint32_t i = 0; i < p->nstacks && w->rc == PIKOS_OK; i++)
+        put_memory_sample(&pw, &p->stacks[i]);
+    put_mapping_named(&pw, M_PYTHON);
+    for (uint32_t l = 0; l < p->nlocations && w->rc == PIKOS_OK; l++)
+        put_memory_location(&pw, l);
+    for (uint32_t f = 0; f < p->nfunctions && w->rc == PIKOS_OK; f++)
+        put_memory_function(&pw, f);
+    for (int i = 0; i < M_COMMENT; i++)
+        pb_bytes_field(&w->unit, PROFILE_STRING_TABLE, memory_strings[i],
+                       strlen(memory_strings[i]));
+    pb_bytes_field(&w->unit, PROFILE_STRING_TABLE, w->measure->comment,
+                   strlen(w->measure->comment));
+    writer_emit(w);
+    for (uint32_t f = 0; f < p->nfunctions && w->rc == PIKOS_OK; f++) {
+        const struct alloc_function *fn = &p->functions[f];
+        pb_bytes_field(&w->unit, PROFILE_STRING_TABLE,
+                       alloc_function_name(p, f), fn->name_len);
+        pb_bytes_field(&w->unit, PROFILE_STRING_TABLE,
+                       alloc_function_file(p, f), fn->filename_len);
+        writer_emit(w);
+    }
+    pb_uint_field(&pw.message, VALUE_TYPE_TYPE, M_SPACE);
+    pb_uint_field(&pw.message, VALUE_TYPE_UNIT, M_BYTES);
+    put_message(&pw, &w->unit, PROFILE_PERIOD_TYPE);
+    pb_uint_field(&w->unit, PROFILE_PERIOD, 1);
+    pb_uint_field(&w->unit, PROFILE_COMMENT, M_COMMENT);
+    pb_uint_field(&w->unit, PROFILE_DEFAULT_SAMPLE_TYPE, M_INUSE_SPACE);
     writer_emit(w);
     bytes_free(&pw.message);
     bytes_free(&pw.inner);

@@ -9,6 +9,14 @@
  *   format=pprof       pprof's gzipped profile.proto (go tool pprof)
  *   format=pstats      cProfile's marshalled stats (pstats, snakeviz)
  *
+ * Or a memory profile, from allocation records (monitors/allocations:
+ * StackAllocationRecord, or AllocationRecord as one-frame stacks): each
+ * stack's bytes and counts allocated, freed, live at the peak and at exit
+ * (allocations.h), as collapsed stacks and speedscope weighed by the
+ * `memory` option's measure (peak by default), or as a pprof heap profile
+ * (alloc_* and inuse_*).  pstats is refused for them, and so is a profile
+ * given both kinds of record: the first schema prepared sets the kind.
+ *
  * The hot path only walks and updates the tree (open_calls.h,
  * call_tree.h): it allocates when a call path is met for the first time,
  * never again for it.  Calls still open when the run ends are closed at its
@@ -28,6 +36,7 @@
 #include <pikos/plugin.h>
 
 #include "../common/timed.h"
+#include "allocations.h"
 #include "call_tree.h"
 #include "formats.h"
 #include "open_calls.h"
@@ -42,13 +51,34 @@ static const struct profile_format {
     const char *default_filename;
     int compressed; /* gzip around the bytes */
     int (*write)(struct profile_writer *w);
+    /* From a memory profile; NULL: the format takes no allocations. */
+    int (*write_memory)(struct profile_writer *w);
 } formats[] = {
-    {"collapsed", "profile.collapsed", 0, write_collapsed},
-    {"speedscope", "profile.speedscope.json", 0, write_speedscope},
-    {"pprof", "profile.pb.gz", 1, write_pprof},
-    {"pstats", "profile.pstats", 0, write_pstats},
+    {"collapsed", "profile.collapsed", 0, write_collapsed,
+     write_memory_collapsed},
+    {"speedscope", "profile.speedscope.json", 0, write_speedscope,
+     write_memory_speedscope},
+    {"pprof", "profile.pb.gz", 1, write_pprof, write_memory_pprof},
+    {"pstats", "profile.pstats", 0, write_pstats, NULL},
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+/* The `memory` option: what a memory profile's flame graphs weigh, and
+   what pprof's inuse_* are. */
+static const struct memory_measure measures[] = {
+    {"peak", PEAK_BYTES, "live bytes at the peak",
+     "inuse_objects, inuse_space: live when the program's live bytes were "
+     "at their peak (pikos memory=peak)"},
+    {"exit", EXIT_BYTES, "live bytes when monitoring stopped",
+     "inuse_objects, inuse_space: live when monitoring stopped (pikos "
+     "memory=exit)"},
+    {"alloc", ALLOC_BYTES, "bytes allocated", NULL},
+};
+#define NMEASURES (sizeof(measures) / sizeof(measures[0]))
+
+/* Which records the profile was given: the first schema prepared says,
+   and the other kind is refused. */
+enum profile_kind { KIND_NONE, KIND_CALLS, KIND_ALLOCATIONS };
 
 /* What the profile keeps beside its tree (STORE_PROFILE). */
 #define PROFILE_STATE_MAGIC UINT64_C(0x31666f7270736f6b) /* "kosprof1" */
@@ -59,12 +89,23 @@ struct profile_state {
     /* The file, absolute: the salvage writes where this process would
        have ("" for standard output). */
     char path[PATH_MAX];
+    /* enum profile_kind: a salvage writes a memory profile (empty: its
+       records come only at stop) when the schemas were allocations'. */
+    uint64_t kind;
+};
+
+/* Where an allocation record's fields are (the schema_ctx of its
+   schema); `stack` -1 for AllocationRecord (aggregate=line). */
+struct alloc_schema {
+    int stack, function, filename, lineno;
+    int values[ALLOC_NVALUES];
 };
 
 struct profile_ctx {
     /* Options, stored by the host. */
     char *format;
     char *filename;
+    char *memory; /* "" when not given: peak */
 
     const struct pikos_host *host;
     const struct profile_format *writes;
@@ -75,6 +116,12 @@ struct profile_ctx {
     struct call_tree *tree;
     struct open_calls *calls;
     int lost; /* out of memory on the hot path (reported) */
+
+    enum profile_kind kind;
+    const struct memory_measure *measure;
+    struct alloc_profile *allocs; /* made with the first allocation schema */
+    struct alloc_frame_text *frames; /* a record's stack, parsed */
+    size_t frames_cap;
 };
 
 static const struct pikos_option profile_options[] = {
@@ -85,6 +132,11 @@ static const struct pikos_option profile_options[] = {
      "file to write (empty: profile.collapsed, profile.speedscope.json, "
      "profile.pb.gz or profile.pstats; '-': standard output)",
      offsetof(struct profile_ctx, filename)},
+    {"memory", PIKOS_OPT_STRING, 0, "",
+     "allocation records: what the stacks weigh, peak (empty: live bytes "
+     "at the peak), exit (live when monitoring stopped) or alloc (bytes "
+     "allocated; not pprof, whose inuse_* it sets)",
+     offsetof(struct profile_ctx, memory)},
     {0},
 };
 
@@ -103,6 +155,35 @@ static int choose_format(struct pikos_instance *inst, struct profile_ctx *self)
         "option 'format' must be collapsed, speedscope, pprof or pstats, "
         "not '%s'",
         self->format ? self->format : "");
+}
+
+/* The `memory` option, checked against the format. */
+static int choose_measure(struct pikos_instance *inst, struct profile_ctx *self)
+{
+    const char *memory = self->memory != NULL ? self->memory : "";
+    if (memory[0] != '\0' && self->writes->write_memory == NULL)
+        return self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "option 'memory' is for memory profiles, which format=%s does "
+            "not write",
+            self->writes->name);
+    for (size_t i = 0; i < NMEASURES; i++)
+        if (strcmp(memory[0] ? memory : "peak", measures[i].option) == 0) {
+            self->measure = &measures[i];
+            break;
+        }
+    if (self->measure == NULL)
+        return self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "option 'memory' must be peak, exit or alloc, not '%s'", memory);
+    if (self->measure->comment == NULL &&
+        self->writes->write_memory == write_memory_pprof)
+        return self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "option 'memory' of format=pprof must be peak or exit (what "
+            "inuse_space is: alloc_space is always there), not '%s'",
+            memory);
+    return PIKOS_OK;
 }
 
 /* `path` made absolute into `dst`: the command that salvages may run
@@ -149,6 +230,8 @@ static int profile_init(struct pikos_instance *inst, void *ctx,
     struct profile_ctx *self = ctx;
     self->host = host;
     int rc = choose_format(inst, self);
+    if (rc == PIKOS_OK)
+        rc = choose_measure(inst, self);
     if (rc != PIKOS_OK)
         return rc;
     self->path = self->filename && self->filename[0]
@@ -174,16 +257,119 @@ static void profile_fini(struct pikos_instance *inst, void *ctx)
     self->calls = NULL;
     call_tree_free(self->tree);
     self->tree = NULL;
+    alloc_profile_free(self->allocs);
+    self->allocs = NULL;
+    free(self->frames);
+    self->frames = NULL;
     store_free(&self->store, self->saved);
     self->saved = NULL;
 }
 
 /* ------------------------------------------------------------ schemas */
 
+static const char *const kind_names[] = {"", "function", "allocation"};
+
+/* The profile takes `schema`'s records, of `kind`, unless it was given
+   the other kind before (one kind per file). */
+static int take_kind(struct pikos_instance *inst, struct profile_ctx *self,
+                     enum profile_kind kind, const struct pikos_schema *schema)
+{
+    if (self->kind != KIND_NONE && self->kind != kind)
+        return self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "%s holds one kind of record: %s (%s records) cannot join the "
+            "%s records it takes; give each kind a recorders/profile of "
+            "its own",
+            RECORDER, schema->name, kind_names[kind], kind_names[self->kind]);
+    self->kind = kind;
+    self->saved->kind = kind;
+    return PIKOS_OK;
+}
+
+/* The index of the field `name` of `type` in `schema`, or -1. */
+static int field_of(const struct pikos_schema *schema, const char *name,
+                    uint32_t type)
+{
+    int i = pikos_schema_field_index(schema, name);
+    return i >= 0 && schema->fields[i].type == type ? i : -1;
+}
+
+/* Allocation records (monitors/allocations) are told by their int
+   alloc_bytes. */
+static int is_allocation_schema(const struct pikos_schema *schema)
+{
+    return field_of(schema, alloc_value_names[ALLOC_BYTES],
+                    PIKOS_FIELD_INT) >= 0;
+}
+
+/* Where the fields of an allocation schema are; an error when it lacks
+   one (only `stack` may be missing: AllocationRecord). */
+static int bind_allocations(struct pikos_instance *inst,
+                            struct profile_ctx *self,
+                            const struct pikos_schema *schema,
+                            struct alloc_schema *b)
+{
+    static const char *const texts[] = {"function", "filename"};
+    const char *missing = NULL, *type = "int";
+    b->stack = field_of(schema, "stack", PIKOS_FIELD_STR);
+    b->function = field_of(schema, texts[0], PIKOS_FIELD_STR);
+    b->filename = field_of(schema, texts[1], PIKOS_FIELD_STR);
+    b->lineno = field_of(schema, "lineno", PIKOS_FIELD_INT);
+    for (int v = ALLOC_NVALUES - 1; v >= 0; v--) {
+        b->values[v] = field_of(schema, alloc_value_names[v], PIKOS_FIELD_INT);
+        if (b->values[v] < 0)
+            missing = alloc_value_names[v];
+    }
+    if (b->lineno < 0)
+        missing = "lineno";
+    for (int t = 1; t >= 0; t--)
+        if ((t ? b->filename : b->function) < 0) {
+            missing = texts[t];
+            type = "str";
+        }
+    if (missing == NULL)
+        return PIKOS_OK;
+    return self->host->set_error(inst, PIKOS_EINVAL,
+                                 "a memory profile cannot read %s: it has no "
+                                 "%s field '%s'",
+                                 schema->name, type, missing);
+}
+
+static int prepare_allocations(struct pikos_instance *inst,
+                               struct profile_ctx *self,
+                               const struct pikos_schema *schema,
+                               void **schema_ctx)
+{
+    if (self->writes->write_memory == NULL)
+        return self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "format=%s takes function records, not allocation records "
+            "(%s): write a memory profile with format=pprof, collapsed "
+            "or speedscope",
+            self->writes->name, schema->name);
+    struct alloc_schema *bound = malloc(sizeof(*bound));
+    if (bound == NULL)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    int rc = bind_allocations(inst, self, schema, bound);
+    if (rc == PIKOS_OK)
+        rc = take_kind(inst, self, KIND_ALLOCATIONS, schema);
+    if (rc == PIKOS_OK && self->allocs == NULL &&
+        (self->allocs = alloc_profile_new()) == NULL)
+        rc = self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    if (rc != PIKOS_OK) {
+        free(bound);
+        return rc;
+    }
+    *schema_ctx = bound;
+    return PIKOS_OK;
+}
+
 static int profile_prepare(struct pikos_instance *inst, void *ctx,
                            const struct pikos_schema *schema, void **schema_ctx)
 {
     struct profile_ctx *self = ctx;
+    if (is_allocation_schema(schema))
+        return prepare_allocations(inst, self, schema, schema_ctx);
     struct timed_schema *bound = malloc(sizeof(*bound));
     if (bound == NULL)
         return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
@@ -194,6 +380,14 @@ static int profile_prepare(struct pikos_instance *inst, void *ctx,
             "%s takes function records (monitors/functions or "
             "function_memory with time=true), not %s",
             RECORDER, schema->name);
+    if (rc == PIKOS_OK && self->memory != NULL && self->memory[0] != '\0')
+        rc = self->host->set_error(
+            inst, PIKOS_EINVAL,
+            "option 'memory' is for allocation records "
+            "(monitors/allocations), not %s",
+            schema->name);
+    if (rc == PIKOS_OK)
+        rc = take_kind(inst, self, KIND_CALLS, schema);
     if (rc != PIKOS_OK) {
         free(bound);
         return rc;
@@ -255,16 +449,71 @@ static void read_event(const struct timed_schema *bound,
 
 /* ------------------------------------------------------------ the hot path */
 
-/* Out of memory on the hot path: the call is not counted, and the run
-   fails at stop with this one error. */
+/* Out of memory on the hot path: the call (or stack) is not counted, and
+   the run fails at stop with this one error. */
 static int lose(struct pikos_instance *inst, struct profile_ctx *self)
 {
     if (!self->lost)
         self->host->set_error(inst, PIKOS_ENOMEM,
-                              "out of memory: calls were left out of the "
-                              "profile");
+                              "out of memory: %s were left out of the "
+                              "profile",
+                              self->kind == KIND_ALLOCATIONS ? "stacks"
+                                                             : "calls");
     self->lost = 1;
     return PIKOS_ENOMEM;
+}
+
+/* Room for `depth` parsed frames; -1 when out of memory. */
+static int reserve_frames(struct profile_ctx *self, size_t depth)
+{
+    if (depth <= self->frames_cap)
+        return 0;
+    struct alloc_frame_text *grown =
+        realloc(self->frames, 2 * depth * sizeof(*grown));
+    if (grown == NULL)
+        return -1;
+    self->frames = grown;
+    self->frames_cap = 2 * depth;
+    return 0;
+}
+
+/*
+ * An allocation record (they come at stop, one per stack): its `stack`
+ * split at ';' and each frame parsed (alloc_frame_parse); a record
+ * without one (AllocationRecord, or an empty stack) is the one frame of
+ * its function, filename and lineno.
+ */
+static int record_allocations(struct pikos_instance *inst,
+                              struct profile_ctx *self,
+                              const struct alloc_schema *b,
+                              const struct pikos_value *values)
+{
+    int64_t counts[ALLOC_NVALUES];
+    for (int v = 0; v < ALLOC_NVALUES; v++)
+        counts[v] = values[b->values[v]].u.i;
+    struct timed_text stack = text_at(values, b->stack);
+    size_t depth = 1;
+    for (size_t i = 0; i < stack.len; i++)
+        depth += stack.ptr[i] == ';';
+    if (reserve_frames(self, depth) < 0)
+        return lose(inst, self);
+    if (stack.len == 0) {
+        struct timed_text function = text_at(values, b->function);
+        struct timed_text filename = text_at(values, b->filename);
+        self->frames[0] = (struct alloc_frame_text){
+            function.ptr, function.len, filename.ptr, filename.len,
+            values[b->lineno].u.i};
+    }
+    for (size_t d = 0, start = 0; stack.len > 0 && d < depth; d++) {
+        size_t end = start;
+        while (end < stack.len && stack.ptr[end] != ';')
+            end++;
+        alloc_frame_parse(stack.ptr + start, end - start, &self->frames[d]);
+        start = end + 1;
+    }
+    return alloc_profile_add(self->allocs, self->frames, depth, counts) == 0
+               ? PIKOS_OK
+               : lose(inst, self);
 }
 
 static int profile_record(struct pikos_instance *inst, void *ctx,
@@ -272,6 +521,9 @@ static int profile_record(struct pikos_instance *inst, void *ctx,
 {
     struct profile_ctx *self = ctx;
     struct timed_event e;
+
+    if (__builtin_expect(self->kind == KIND_ALLOCATIONS, 0))
+        return record_allocations(inst, self, schema_ctx, rec->values);
 
     read_event(schema_ctx, rec->values, &e);
     if (e.time_ns > self->saved->last_ns)
@@ -287,7 +539,15 @@ static int write_profile(struct pikos_instance *inst, struct profile_ctx *self)
     struct host_sink hs;
     struct gzip_sink gz;
     host_sink_init(&hs, self->host, self->out);
+    int (*write)(struct profile_writer *) = self->writes->write;
+    if (self->kind == KIND_ALLOCATIONS) {
+        write = self->writes->write_memory;
+        if (self->allocs == NULL && (self->allocs = alloc_profile_new()) == NULL)
+            return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    }
     struct profile_writer w = {.tree = self->tree,
+                               .allocs = self->allocs,
+                               .measure = self->measure,
                                .duration_ns = self->saved->recorded_ns,
                                .sink = &hs.sink,
                                .inst = inst,
@@ -297,7 +557,7 @@ static int write_profile(struct pikos_instance *inst, struct profile_ctx *self)
         w.sink = &gz.sink;
     }
     if (w.rc == PIKOS_OK)
-        self->writes->write(&w);
+        write(&w);
     if (self->writes->compressed) {
         int closed = gzip_sink_close(&gz);
         if (w.rc == PIKOS_OK)
@@ -343,6 +603,9 @@ static int restore(struct profile_ctx *self)
         return -1;
     self->saved = left;
     self->saved->path[sizeof(left->path) - 1] = '\0';
+    /* A memory profile's records had not come: it writes an empty one. */
+    if (left->kind == KIND_ALLOCATIONS && self->writes->write_memory != NULL)
+        self->kind = KIND_ALLOCATIONS;
     return call_tree_restore(self->tree) == 0 &&
                    open_calls_restore(self->calls) == 0
                ? 0
@@ -375,7 +638,9 @@ PIKOS_PLUGIN_DEFINE({
     .version = "0.1.0",
     .description = "Build each thread's call tree from timed function "
                    "records and write it as collapsed stacks, speedscope, "
-                   "pprof or pstats",
+                   "pprof or pstats; or a memory profile from allocation "
+                   "records (monitors/allocations), as collapsed stacks, "
+                   "speedscope or a pprof heap profile",
     .options = profile_options,
     .ctx_size = sizeof(struct profile_ctx),
     .init = profile_init,

@@ -9,8 +9,13 @@
  * one after the other, not when they ran: the tree keeps no timeline
  * (docs/formats.md).
  *
+ * A memory profile (write_memory_speedscope) is one "sampled" profile in
+ * bytes: its stacks weighed by the `memory` option's measure.
+ *
  * Each frame, sample and weight is one unit of output.
  */
+#include <string.h>
+
 #include "formats.h"
 
 /* A JSON string of UTF-8 text. */
@@ -126,6 +131,95 @@ int write_speedscope(struct profile_writer *w)
     for (uint32_t t = 0; t < tree->nthreads && w->rc == PIKOS_OK; t++)
         put_profile(w, &tree->threads[t], t == 0);
     bytes_put_text(&w->unit, "]}\n");
+    writer_emit(w);
+    return w->rc;
+}
+
+/* ------------------------------------------------------------ memory */
+
+/* A memory profile's frame: its function, file and line (the line the
+   frame was at, not the function's first); the function alone where
+   there is no file ("<no Python frame>"). */
+static void put_location(struct bytes *b, const struct alloc_profile *p,
+                         uint32_t location)
+{
+    const struct alloc_location *l = &p->locations[location];
+    const struct alloc_function *f = &p->functions[l->function];
+    bytes_put_text(b, "{\"name\":");
+    put_json_string(b, alloc_function_name(p, l->function), f->name_len);
+    if (f->filename_len > 0) {
+        bytes_put_text(b, ",\"file\":");
+        put_json_string(b, alloc_function_file(p, l->function),
+                        f->filename_len);
+        bytes_put_text(b, ",\"line\":");
+        bytes_put_int(b, l->line);
+    }
+    bytes_put_byte(b, '}');
+}
+
+/* The stacks with bytes of the measure, as samples (frame indexes,
+   outermost first) or as their weights. */
+static void put_stacks(struct profile_writer *w, int weights)
+{
+    const struct alloc_profile *p = w->allocs;
+    int written = 0;
+    for (uint32_t i = 0; i < p->nstacks && w->rc == PIKOS_OK; i++) {
+        const struct alloc_stack *s = &p->stacks[i];
+        int64_t bytes = s->values[w->measure->bytes];
+        if (bytes <= 0)
+            continue;
+        if (written++ > 0)
+            bytes_put_byte(&w->unit, ',');
+        if (weights) {
+            bytes_put_int(&w->unit, bytes);
+        } else {
+            const uint32_t *frames = alloc_stack_frames(p, s);
+            bytes_put_byte(&w->unit, '[');
+            for (uint32_t d = 0; d < s->depth; d++) {
+                if (d > 0)
+                    bytes_put_byte(&w->unit, ',');
+                bytes_put_uint(&w->unit, frames[d]);
+            }
+            bytes_put_byte(&w->unit, ']');
+        }
+        writer_emit(w);
+    }
+}
+
+/* One "sampled" profile in bytes: each stack's bytes of the measure
+   (memory=peak by default), every location once in shared.frames. */
+int write_memory_speedscope(struct profile_writer *w)
+{
+    const struct alloc_profile *p = w->allocs;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < p->nstacks; i++)
+        if (p->stacks[i].values[w->measure->bytes] > 0)
+            total += (uint64_t)p->stacks[i].values[w->measure->bytes];
+    bytes_put_text(&w->unit,
+                   "{\"$schema\":\"https://www.speedscope.app/"
+                   "file-format-schema.json\",\"name\":\"pikos memory "
+                   "profile\",\"exporter\":\"pikos recorders/profile\","
+                   "\"activeProfileIndex\":0,\"shared\":{\"frames\":[");
+    writer_emit(w);
+    for (uint32_t l = 0; l < p->nlocations && w->rc == PIKOS_OK; l++) {
+        if (l > 0)
+            bytes_put_byte(&w->unit, ',');
+        put_location(&w->unit, p, l);
+        writer_emit(w);
+    }
+    bytes_put_text(&w->unit, "]},\"profiles\":[{\"type\":\"sampled\","
+                             "\"name\":");
+    put_json_string(&w->unit, w->measure->title, strlen(w->measure->title));
+    bytes_put_text(&w->unit,
+                   ",\"unit\":\"bytes\",\"startValue\":0,\"endValue\":");
+    bytes_put_uint(&w->unit, total);
+    bytes_put_text(&w->unit, ",\"samples\":[");
+    writer_emit(w);
+    put_stacks(w, 0);
+    bytes_put_text(&w->unit, "],\"weights\":[");
+    writer_emit(w);
+    put_stacks(w, 1);
+    bytes_put_text(&w->unit, "]}]}\n");
     writer_emit(w);
     return w->rc;
 }
