@@ -651,8 +651,9 @@ Test(refusals, one_kind_of_record_per_profile)
     cr_assert_str_eq(fi->error,
                      "a profile holds one kind of record: "
                      "StackAllocationRecord (allocation records) cannot join "
-                     "the function records it takes; give each kind a "
-                     "recorders/profile of its own");
+                     "the function records it takes; profile them in "
+                     "separate runs (every recorder of a run gets every "
+                     "monitor's records)");
     fake_instance_free(fi);
     unlink(path);
 
@@ -663,8 +664,9 @@ Test(refusals, one_kind_of_record_per_profile)
     cr_assert_str_eq(fi->error,
                      "a profile holds one kind of record: "
                      "TimedFunctionRecord (function records) cannot join the "
-                     "allocation records it takes; give each kind a "
-                     "recorders/profile of its own");
+                     "allocation records it takes; profile them in separate "
+                     "runs (every recorder of a run gets every monitor's "
+                     "records)");
     fake_instance_free(fi);
     unlink(path);
 }

@@ -278,8 +278,8 @@ static int take_kind(struct pikos_instance *inst, struct profile_ctx *self,
         return self->host->set_error(
             inst, PIKOS_EINVAL,
             "%s holds one kind of record: %s (%s records) cannot join the "
-            "%s records it takes; give each kind a recorders/profile of "
-            "its own",
+            "%s records it takes; profile them in separate runs (every "
+            "recorder of a run gets every monitor's records)",
             RECORDER, schema->name, kind_names[kind], kind_names[self->kind]);
     self->kind = kind;
     self->saved->kind = kind;
