@@ -481,12 +481,13 @@ static int reserve_frames(struct profile_ctx *self, size_t depth)
  * An allocation record (they come at stop, one per stack): its `stack`
  * split at ';' and each frame parsed (alloc_frame_parse); a record
  * without one (AllocationRecord, or an empty stack) is the one frame of
- * its function, filename and lineno.
+ * its function, filename and lineno.  Out of line: the function records'
+ * hot path only tests the profile's kind.
  */
-static int record_allocations(struct pikos_instance *inst,
-                              struct profile_ctx *self,
-                              const struct alloc_schema *b,
-                              const struct pikos_value *values)
+static __attribute__((noinline, cold)) int
+record_allocations(struct pikos_instance *inst, struct profile_ctx *self,
+                   const struct alloc_schema *b,
+                   const struct pikos_value *values)
 {
     int64_t counts[ALLOC_NVALUES];
     for (int v = 0; v < ALLOC_NVALUES; v++)
