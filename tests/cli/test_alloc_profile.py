@@ -307,3 +307,31 @@ def test_pstats_and_mixed_records_are_refused_in_one_line(work, records):
         "StackAllocationRecord (allocation records) cannot join the "
         "function records it takes; profile them in separate runs (every "
         "recorder of a run gets every monitor's records)"]
+
+
+# ------------------------------------------------------------ the monitor
+
+def test_monitors_allocations_profile_equals_its_csv(work, tmp_path):
+    """monitors/allocations (issue 16) itself: its records of a real
+    program, written by recorders/csv and by recorders/profile in the same
+    run, say the same stacks and values."""
+    if run_pikos(["help", "monitors/allocations"], work).returncode != 0:
+        pytest.skip("monitors/allocations is not built here (issue 16)")
+    proc = run_pikos([
+        "--plugin", "monitors/allocations:aggregate=stack",
+        "--plugin", "recorders/csv:filename=records.csv",
+        "--plugin", "recorders/profile:format=pprof,filename=m.pb.gz",
+        "--plugin", "recorders/profile:format=collapsed,filename=m.collapsed",
+        "alloc_stacks.py"], work)
+    assert proc.returncode == 0, proc.stderr
+    rows = read_records_csv(os.path.join(work, "records.csv"))
+    app = os.path.join(os.path.realpath(work), "alloc_stacks.py")
+    assert any(f"build ({app}:" in stack.rsplit(";", 1)[-1] and v[0] > 0
+               for stack, v in rows)
+    profile = read_pprof(os.path.join(work, "m.pb.gz"), tmp_path)
+    assert pprof_stacks(profile) == [
+        (stack, [v[1], v[0], v[5], v[4]]) for stack, v in rows]
+    with open(os.path.join(work, "m.collapsed"), encoding="utf-8") as stream:
+        assert stream.read() == expected_collapsed(rows, "peak_bytes")
+    top, functions = go_top(os.path.join(work, "m.pb.gz"), "inuse_space")
+    assert functions == expected_top(rows, "peak_bytes"), top
