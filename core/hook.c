@@ -24,6 +24,7 @@
  * callbacks never raise and never print: what cannot be reported to the
  * program becomes a sticky error of the monitors, reported at stop.
  */
+#include "allocations.h"
 #include "code_cache.h"
 #include "hook_backend.h"
 #include "monitor_limits.h"
@@ -823,8 +824,8 @@ static int active_monitor_init(struct active_monitor *m,
         .inst = monitor,
         .plugin = monitor->plugin,
         .ctx = monitor->ctx,
-        .event_mask = monitor->plugin->event_mask,
-        .hook_mask = monitor->plugin->event_mask,
+        .event_mask = monitor->plugin->event_mask & ~PIKOS_EVENTS_ALLOCATION,
+        .hook_mask = monitor->plugin->event_mask & ~PIKOS_EVENTS_ALLOCATION,
     };
     if ((rc = pikos_monitor_limits_init(&m->limits, monitor, err)) < 0)
         return rc;
@@ -861,17 +862,27 @@ int pikos_hook_add_monitor(struct pikos_instance *monitor,
     /* Monitors that only take snapshots (external ones) need no events. */
     if (monitor->plugin->on_event == NULL || monitor->plugin->event_mask == 0)
         return 0;
+    /* Allocation events come from the allocators (alloc_hook.c). */
+    if (monitor->plugin->event_mask & PIKOS_EVENTS_ALLOCATION) {
+        if ((rc = pikos_alloc_add_monitor(monitor, err)) < 0)
+            return rc;
+        if ((monitor->plugin->event_mask & ~PIKOS_EVENTS_ALLOCATION) == 0)
+            return 0;
+    }
     if (active_index(monitor) >= 0)
         return pikos_error_set(err, PIKOS_ESTATE,
                                "[%s] already receives events", name);
     if ((rc = pikos_fork_watch(err)) < 0 ||
         (rc = pikos_code_cache_reserve(name, err)) < 0 ||
         (rc = active_reserve(monitor, err)) < 0 ||
-        (rc = active_monitor_init(&m, monitor, err)) < 0)
+        (rc = active_monitor_init(&m, monitor, err)) < 0) {
+        pikos_alloc_remove_monitor(monitor);
         return rc;
+    }
     active.items[active.count++] = m;
     rc = hooks_sync(name, err);
     if (rc < 0) {
+        pikos_alloc_remove_monitor(monitor);
         active_remove((int)active.count - 1);
         release_when_idle();
     }
@@ -882,6 +893,7 @@ void pikos_hook_remove_monitor(struct pikos_instance *monitor)
 {
     int index = active_index(monitor);
 
+    pikos_alloc_remove_monitor(monitor);
     if (index < 0)
         return;
     active_remove(index);

@@ -79,4 +79,5 @@ const struct pikos_host pikos_host_table = {
     .output_set_ending = pikos_output_set_ending,
     .state_resize = pikos_state_resize,
     .state_get = pikos_state_get,
+    .stack_frame = pikos_stack_frame,
 };

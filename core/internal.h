@@ -265,6 +265,9 @@ int pikos_instance_take_error(struct pikos_instance *inst,
 
 /* ------------------------------------------------------------ host.c */
 
+/* stack_tree.c: host->stack_frame, one frame of an allocation's stack. */
+int pikos_stack_frame(uint32_t stack, const struct pikos_code **code,
+                      int *lineno, uint32_t *parent) PIKOS_HIDDEN;
 extern const struct pikos_host pikos_host_table PIKOS_HIDDEN;
 
 /* ------------------------------------------------------------ template.c */

@@ -502,14 +502,14 @@ Test(registry, missing_symbol)
 Test(registry, abi_major_mismatch)
 {
     assert_load_fails("abi_major", PIKOS_EABI,
-                      "built for plugin ABI 2.4, this pikos speaks 1.4: "
+                      "built for plugin ABI 2.5, this pikos speaks 1.5: "
                       "rebuild the plugin against this pikos");
 }
 
 Test(registry, abi_minor_newer_than_the_host)
 {
     assert_load_fails("abi_minor", PIKOS_EABI,
-                      "built for plugin ABI 1.5, this pikos speaks 1.4: "
+                      "built for plugin ABI 1.6, this pikos speaks 1.5: "
                       "rebuild the plugin against this pikos");
 }
 
@@ -653,7 +653,7 @@ Test(registry, instance_of_a_broken_plugin)
     cr_assert_str_eq(err.message,
                      "plugin 'recorders/fx_abi_major' is broken: " FIXTURES
                      "/abi_major/fixture_abi_major: built for plugin ABI "
-                     "2.4, this pikos speaks 1.4: rebuild the plugin against "
+                     "2.5, this pikos speaks 1.5: rebuild the plugin against "
                      "this pikos");
 }
 

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define PIKOS_ABI_MAJOR 1
-#define PIKOS_ABI_MINOR 4
+#define PIKOS_ABI_MINOR 5
 
 /* The symbol every plugin exports (see PIKOS_PLUGIN_DEFINE below). */
 #define PIKOS_PLUGIN_ENTRY_SYMBOL "pikos_plugin_entry"
@@ -153,10 +153,17 @@ enum pikos_event_type {
     PIKOS_EVENT_C_EXCEPTION = 4,
     PIKOS_EVENT_LINE = 5,
     PIKOS_EVENT_EXCEPTION = 6,
-    PIKOS_EVENT_COUNT = 7
+    /* (since 1.5) Memory: a block allocated or freed (see struct
+       pikos_event's allocation fields).  A host older than 1.5 never gives
+       them. */
+    PIKOS_EVENT_ALLOC = 7,
+    PIKOS_EVENT_FREE = 8,
+    PIKOS_EVENT_COUNT = 9
 };
 
 #define PIKOS_EVENT_BIT(type) (1u << (type))
+#define PIKOS_EVENTS_ALLOCATION                                          \
+    (PIKOS_EVENT_BIT(PIKOS_EVENT_ALLOC) | PIKOS_EVENT_BIT(PIKOS_EVENT_FREE))
 #define PIKOS_EVENTS_FUNCTION                                            \
     (PIKOS_EVENT_BIT(PIKOS_EVENT_CALL) | PIKOS_EVENT_BIT(PIKOS_EVENT_RETURN) | \
      PIKOS_EVENT_BIT(PIKOS_EVENT_C_CALL) |                               \
@@ -168,7 +175,7 @@ static inline const char *pikos_event_name(uint32_t type)
 {
     static const char *const names[PIKOS_EVENT_COUNT] = {
         "call", "return", "c_call", "c_return", "c_exception", "line",
-        "exception"};
+        "exception", "alloc", "free"};
     return type < PIKOS_EVENT_COUNT ? names[type] : "unknown";
 }
 
@@ -237,6 +244,27 @@ struct pikos_event {
     uint64_t time_ns; /* monotonic (clock_ns); 0 unless the monitor sets
                          PIKOS_MONITOR_WANTS_TIME, or (since 1.3)
                          PIKOS_MONITOR_TIME_OPTION with time=true */
+    /*
+     * (since 1.5) Allocation events only.  They come from inside the
+     * program's allocator, where no Python code may run: `code` and
+     * `function` are NULL and `lineno` 0, and the place is `stack`, which
+     * host->stack_frame resolves later (at stop, never in on_event).
+     * `time_ns` is 0 (read host->clock_ns when needed).  A free names only
+     * its address: the monitor matches it to the allocation it keeps.
+     */
+    uint64_t address; /* the block */
+    uint64_t size;    /* bytes asked for (alloc); 0 (free) */
+    uint32_t domain;  /* enum pikos_alloc_domain */
+    uint32_t stack;   /* (alloc) innermost Python frame's stack node; 0:
+                         no Python frame (or a thread without the GIL) */
+};
+
+/* (since 1.5) The allocator an allocation event comes from. */
+enum pikos_alloc_domain {
+    PIKOS_ALLOC_RAW = 0, /* PyMem_RawMalloc and friends */
+    PIKOS_ALLOC_MEM = 1, /* PyMem_Malloc */
+    PIKOS_ALLOC_OBJ = 2, /* PyObject_Malloc: objects */
+    PIKOS_ALLOC_NATIVE = 3 /* the C library's malloc (native mode) */
 };
 
 /* monitor_flags */
@@ -440,6 +468,24 @@ struct pikos_host {
                           size_t size);
     const void *(*state_get)(struct pikos_instance *inst, unsigned id,
                              size_t *size);
+
+    /*
+     * ---- Since 1.5.  Allocation events (PIKOS_EVENT_ALLOC/_FREE).
+     *
+     * Python's three allocator domains (PyMem_SetAllocator) give them to
+     * a monitor whose event_mask asks for them.
+     *
+     * One frame of an allocation's stack: `stack` (ev->stack, or a
+     * *parent given before) is the frame's code and line, and *parent
+     * the frame that called it (0 at the outermost).  Stack numbers are
+     * the same for the same frames for the whole run, so a monitor
+     * aggregates by them and resolves each once.  Needs the GIL and may
+     * run Python code (a code object's names): call it from start/stop
+     * or a record's emission outside on_event, never from the on_event
+     * of an allocation event.  0, or PIKOS_ENOTFOUND (stack 0 or unknown).
+     */
+    int (*stack_frame)(uint32_t stack, const struct pikos_code **code,
+                       int *lineno, uint32_t *parent);
 };
 
 /* The longest ending output_set_ending takes. */

@@ -1,0 +1,37 @@
+/*
+ * core/allocations.h - allocation events: Python's allocator hooks
+ * (alloc_hook.c), the stack of the code that allocates (alloc_stack.c)
+ * and the numbered stack nodes (stack_tree.c).
+ */
+#ifndef PIKOS_ALLOCATIONS_H
+#define PIKOS_ALLOCATIONS_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "internal.h"
+
+/* alloc_hook.c: gives `monitor` the allocation events its event_mask asks
+   for, installing the allocator hooks with the first such monitor.  0, or
+   -1 with `err` set. */
+int pikos_alloc_add_monitor(struct pikos_instance *monitor,
+                            struct pikos_error *err) PIKOS_HIDDEN;
+/* Stops giving them; the last monitor out restores the allocators. */
+void pikos_alloc_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
+
+/* alloc_stack.c: the stack node of the thread's Python frames now (0:
+   none).  With the GIL and the allocation lock. */
+uint32_t pikos_stack_current(PyThreadState *tstate) PIKOS_HIDDEN;
+
+/* stack_tree.c: the node of frame (code, line) called from `parent`,
+   made now if new (`parent` itself when out of memory). */
+uint32_t pikos_stack_child(uint32_t parent, PyCodeObject *code,
+                           int line) PIKOS_HIDDEN;
+/* Changes each time the tree is emptied: a number made before means
+   nothing after. */
+uint32_t pikos_stack_generation(void) PIKOS_HIDDEN;
+/* Forgets every node, dropping their code objects (with the GIL). */
+void pikos_stack_tree_clear(void) PIKOS_HIDDEN;
+/* host->stack_frame is pikos_stack_frame (internal.h). */
+
+#endif /* PIKOS_ALLOCATIONS_H */

@@ -1,0 +1,135 @@
+/*
+ * monitors/allocations - where the program allocates memory: bytes and
+ * counts allocated, freed, live at the peak and live at the end, by the
+ * Python line (AllocationRecord) or the whole Python stack
+ * (StackAllocationRecord) that asked for them.
+ *
+ * The host gives an event for every block Python's allocators (raw, mem,
+ * object: what tracemalloc sees) hand out or take back, with the stack node
+ * of the code that asked (ABI 1.5).  Per event this monitor only counts:
+ * the live blocks' table (live_blocks.h) finds what a free gives back, and
+ * each stack's counters (stack_stats.h) keep the peak.  Records go out when
+ * monitoring stops, one per line or stack, largest allocators first
+ * (aggregate.c).
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include <pikos/plugin.h>
+
+#include "allocations.h"
+
+static const struct pikos_option allocations_options[] = {
+    {"aggregate", PIKOS_OPT_STRING, 0, "line",
+     "one record per 'line' (function, file, line) or per 'stack' (the "
+     "whole Python stack, for flame graphs)",
+     offsetof(struct allocations_ctx, aggregate)},
+    {0},
+};
+
+static int allocations_init(struct pikos_instance *inst, void *ctx,
+                            const struct pikos_host *host)
+{
+    struct allocations_ctx *self = ctx;
+
+    self->host = host;
+    if (!PIKOS_HOST_HAS(host, stack_frame) || host->stack_frame == NULL)
+        return host->set_error(inst, PIKOS_EABI,
+                               "this pikos gives no allocation events; "
+                               "upgrade pikos to use this monitor");
+    if (strcmp(self->aggregate, "line") == 0)
+        self->by_stack = 0;
+    else if (strcmp(self->aggregate, "stack") == 0)
+        self->by_stack = 1;
+    else
+        return host->set_error(inst, PIKOS_EINVAL,
+                               "option 'aggregate' must be 'line' or "
+                               "'stack', not '%s'",
+                               self->aggregate);
+    return PIKOS_OK;
+}
+
+static const struct pikos_schema *
+allocations_schema(struct pikos_instance *inst, void *ctx)
+{
+    (void)inst;
+    return ((struct allocations_ctx *)ctx)->by_stack ? &stack_allocation_record
+                                                      : &allocation_record;
+}
+
+/* A new run counts from nothing: the host numbers stacks afresh. */
+static int allocations_start(struct pikos_instance *inst, void *ctx)
+{
+    struct allocations_ctx *self = ctx;
+
+    (void)inst;
+    live_blocks_free(&self->live);
+    stack_stats_release(&self->stats);
+    self->out_of_memory = 0;
+    return PIKOS_OK;
+}
+
+static void allocations_on_event(struct pikos_instance *inst, void *ctx,
+                                 const struct pikos_event *ev)
+{
+    struct allocations_ctx *self = ctx;
+    uint64_t size;
+    uint32_t stack;
+
+    (void)inst;
+    if (ev->type == PIKOS_EVENT_FREE) {
+        if (live_blocks_take(&self->live, ev->address, &size, &stack))
+            stack_stats_free(&self->stats, stack, size);
+        return;
+    }
+    /* Counted only when kept, so that its free is found: the counts
+       stay consistent, and the error says some were lost. */
+    if (live_blocks_add(&self->live, ev->address, ev->size, ev->stack) < 0 ||
+        stack_stats_alloc(&self->stats, ev->stack, ev->size) < 0) {
+        live_blocks_take(&self->live, ev->address, &size, &stack);
+        self->out_of_memory = 1;
+    }
+}
+
+static int allocations_stop(struct pikos_instance *inst, void *ctx)
+{
+    struct allocations_ctx *self = ctx;
+    int rc = allocations_emit(inst, self);
+
+    if (rc == PIKOS_OK && self->out_of_memory)
+        rc = self->host->set_error(inst, PIKOS_ENOMEM,
+                                   "out of memory: some allocations were "
+                                   "not counted");
+    return rc;
+}
+
+static void allocations_fini(struct pikos_instance *inst, void *ctx)
+{
+    struct allocations_ctx *self = ctx;
+
+    (void)inst;
+    live_blocks_free(&self->live);
+    stack_stats_release(&self->stats);
+}
+
+PIKOS_PLUGIN_DEFINE({
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_MONITOR,
+    .name = "allocations",
+    .version = "0.1.0",
+    .description = "Where Python allocates memory: bytes and blocks "
+                   "allocated, freed, live at the peak and at the end, by "
+                   "line or by stack",
+    .options = allocations_options,
+    .ctx_size = sizeof(struct allocations_ctx),
+    .init = allocations_init,
+    .start = allocations_start,
+    .stop = allocations_stop,
+    .fini = allocations_fini,
+    .event_mask = PIKOS_EVENTS_ALLOCATION,
+    .schema = &allocation_record,
+    .on_event = allocations_on_event,
+    .instance_schema = allocations_schema,
+});

@@ -1,0 +1,43 @@
+/*
+ * stack_stats.h - what was allocated at each stack: bytes and counts
+ * allocated, freed, live now and live at the peak, by the host's stack
+ * node numbers (dense, so an array indexed by them).
+ *
+ * The peak is the moment the live bytes of all blocks allocated while
+ * monitoring were highest.  Copying every stack's live bytes at each new
+ * peak would cost a pass over all stacks per allocation; instead each new
+ * peak starts an epoch, and a stack copies its live bytes into its peak
+ * fields the first time it changes in a later epoch: until then they have
+ * not changed since the peak.
+ */
+#ifndef ALLOCATIONS_STACK_STATS_H
+#define ALLOCATIONS_STACK_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct stack_stat {
+    uint64_t alloc_bytes, alloc_count;
+    uint64_t free_bytes, free_count;
+    uint64_t live_bytes, live_count;
+    uint64_t peak_bytes, peak_count; /* valid when epoch is the peak's */
+    uint64_t epoch;
+};
+
+struct stack_stats {
+    struct stack_stat *stats;
+    size_t capacity;
+    uint64_t live_bytes; /* every stack's */
+    uint64_t peak_bytes;
+    uint64_t peak_epoch;
+};
+
+/* 0, or -1 when out of memory (the allocation is not counted). */
+int stack_stats_alloc(struct stack_stats *s, uint32_t stack, uint64_t size);
+void stack_stats_free(struct stack_stats *s, uint32_t stack, uint64_t size);
+/* Live bytes and count of `stack` at the peak. */
+void stack_stats_at_peak(const struct stack_stats *s, uint32_t stack,
+                         uint64_t *bytes, uint64_t *count);
+void stack_stats_release(struct stack_stats *s);
+
+#endif
