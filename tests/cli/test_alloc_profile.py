@@ -326,8 +326,7 @@ def test_monitors_allocations_profile_equals_its_csv(work, tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = read_records_csv(os.path.join(work, "records.csv"))
     app = os.path.join(os.path.realpath(work), "alloc_stacks.py")
-    assert any(f"build ({app}:" in stack.rsplit(";", 1)[-1] and v[0] > 0
-               for stack, v in rows)
+    assert any(f";build ({app}:9)" in stack and v[0] > 0 for stack, v in rows)
     profile = read_pprof(os.path.join(work, "m.pb.gz"), tmp_path)
     assert pprof_stacks(profile) == [
         (stack, [v[1], v[0], v[5], v[4]]) for stack, v in rows]
