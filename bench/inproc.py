@@ -3,7 +3,8 @@ and prints `elapsed=SECONDS events=N`.
 
     python3 bench/inproc.py MODE ROUNDS [WORKLOAD]
 
-WORKLOAD is `workload` (calls, the default) or `lines_workload`.  MODE:
+WORKLOAD is `workload` (calls, the default), `lines_workload` or
+`alloc_workload`.  MODE:
     none              no profiler
     null              a C profile callback that only counts (events=calls)
     null_trace        a C trace callback that only counts line events
@@ -16,6 +17,10 @@ WORKLOAD is `workload` (calls, the default) or `lines_workload`.  MODE:
     null_monitoring_line
                       3.12+: the same for LINE events
     cprofile          cProfile
+    null_alloc        allocator functions that only count the blocks
+                      allocated (events=blocks)
+    tracemalloc1      tracemalloc, 1 frame a block
+    tracemalloc16     tracemalloc, 16 frames a block
     line_profiler     line_profiler, on the workload's functions
     memory_profiler   memory_profiler's line-by-line LineProfiler
     pure_python       the seed's pure-Python LineMemoryMonitor -> CSV
@@ -176,6 +181,26 @@ def null_monitoring_line(workload, rounds):
     return monitoring(("LINE",), workload, rounds)
 
 
+def null_alloc(workload, rounds):
+    import _nullprof
+    return profiled(_nullprof.alloc_start, _nullprof.alloc_stop,
+                    workload.main, rounds)
+
+
+def tracemalloc_frames(frames, workload, rounds):
+    import tracemalloc
+    return profiled(lambda: tracemalloc.start(frames), tracemalloc.stop,
+                    workload.main, rounds)
+
+
+def tracemalloc1(workload, rounds):
+    return tracemalloc_frames(1, workload, rounds)
+
+
+def tracemalloc16(workload, rounds):
+    return tracemalloc_frames(16, workload, rounds)
+
+
 def none(workload, rounds):
     return profiled(lambda: None, lambda: 0, workload.main, rounds)
 
@@ -188,6 +213,7 @@ def workload_functions(workload):
 
 MODES = {f.__name__: f for f in (none, null, null_trace, null_trace_statm,
                                  null_monitoring, null_monitoring_line,
+                                 null_alloc, tracemalloc1, tracemalloc16,
                                  cprofile, line_profiler, memory_profiler,
                                  pure_python, statm, api_csv, api_list,
                                  api_list_read, pure_python_functions)}

@@ -16,7 +16,11 @@
  *                              counts the events it is given, and
  *   monitoring_count_line(...) the same for LINE events (bench/inproc.py
  *                              registers them for a tool id of its own);
- *   count()                    the number those two counted.
+ *   count()                    the number those two counted;
+ *   alloc_start()/alloc_stop() allocator functions in front of Python's
+ *                              three domains that only count the blocks
+ *                              allocated at the outermost call (the floor
+ *                              of monitors/allocations and tracemalloc).
  * bench/run.py measures them next to cProfile, line_profiler and pikos.
  */
 #define PY_SSIZE_T_CLEAN
@@ -147,7 +151,85 @@ static PyObject *nullprof_count(PyObject *self, PyObject *unused)
     return PyLong_FromUnsignedLongLong(counted);
 }
 
+/* ---- the allocation floor: count and pass through */
+
+static PyMemAllocatorEx alloc_previous[3];
+static const PyMemAllocatorDomain alloc_domains[3] = {
+    PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+static _Thread_local int alloc_inside;
+
+static void *count_malloc(void *ctx, size_t size)
+{
+    PyMemAllocatorEx *prev = ctx;
+    if (alloc_inside)
+        return prev->malloc(prev->ctx, size);
+    alloc_inside = 1;
+    void *ptr = prev->malloc(prev->ctx, size);
+    alloc_inside = 0;
+    event_count += ptr != NULL;
+    return ptr;
+}
+
+static void *count_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+    PyMemAllocatorEx *prev = ctx;
+    if (alloc_inside)
+        return prev->calloc(prev->ctx, nelem, elsize);
+    alloc_inside = 1;
+    void *ptr = prev->calloc(prev->ctx, nelem, elsize);
+    alloc_inside = 0;
+    event_count += ptr != NULL;
+    return ptr;
+}
+
+static void *count_realloc(void *ctx, void *ptr, size_t size)
+{
+    PyMemAllocatorEx *prev = ctx;
+    if (alloc_inside)
+        return prev->realloc(prev->ctx, ptr, size);
+    alloc_inside = 1;
+    void *moved = prev->realloc(prev->ctx, ptr, size);
+    alloc_inside = 0;
+    event_count += moved != NULL;
+    return moved;
+}
+
+static void count_free(void *ctx, void *ptr)
+{
+    PyMemAllocatorEx *prev = ctx;
+    if (alloc_inside) {
+        prev->free(prev->ctx, ptr);
+        return;
+    }
+    alloc_inside = 1;
+    prev->free(prev->ctx, ptr);
+    alloc_inside = 0;
+}
+
+static PyObject *nullprof_alloc_start(PyObject *self, PyObject *unused)
+{
+    event_count = 0;
+    for (int i = 0; i < 3; i++) {
+        PyMemAllocatorEx ours = {&alloc_previous[i], count_malloc,
+                                 count_calloc, count_realloc, count_free};
+        PyMem_GetAllocator(alloc_domains[i], &alloc_previous[i]);
+        PyMem_SetAllocator(alloc_domains[i], &ours);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *nullprof_alloc_stop(PyObject *self, PyObject *unused)
+{
+    for (int i = 0; i < 3; i++)
+        PyMem_SetAllocator(alloc_domains[i], &alloc_previous[i]);
+    return PyLong_FromUnsignedLongLong(event_count);
+}
+
 static PyMethodDef nullprof_methods[] = {
+    {"alloc_start", nullprof_alloc_start, METH_NOARGS,
+     "Put the counting allocator functions in front of Python's."},
+    {"alloc_stop", nullprof_alloc_stop, METH_NOARGS,
+     "Remove them; return the number of blocks allocated meanwhile."},
     {"monitoring_count", (PyCFunction)(void (*)(void))nullprof_monitoring_count,
      METH_FASTCALL, "A sys.monitoring callback that only counts."},
     {"count", nullprof_count, METH_NOARGS,

@@ -23,6 +23,12 @@ Suites, each a workload run by several configurations:
              against the do-nothing C hook and cProfile, which also reads
              a clock per event and aggregates in C (issue 14: perfetto
              and profile at most cProfile's cost per event);
+  allocations
+             bench/alloc_workload.py (small blocks made and dropped):
+             monitors/allocations, exact and sampled, against allocator
+             functions that only count and tracemalloc with 1 and 16
+             frames (issue 16: exact at most tracemalloc-1's cost per
+             block; sampled within 1.2x of the unprofiled run);
   python     bench/workload.py under pikos's Python API (FunctionMonitor
              with a CSV file recorder and with a ListRecorder) against the
              command line and the seed's pure-Python FunctionMonitor ->
@@ -53,7 +59,7 @@ from dataclasses import dataclass
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUITES = ("functions", "lines", "focus", "python", "command", "timed",
-          "all")
+          "allocations", "all")
 ROUNDS = "{rounds}"  # replaced by each run's number of rounds
 
 
@@ -231,6 +237,57 @@ def lines_suite(pikos, python, tmp, rounds):
               file=sys.stderr)
     return Suite("lines", rounds, configs, counter="do-nothing C trace callback",
                  targets=line_targets)
+
+
+# The sampling of the sampled configuration: tcmalloc's and Go's default.
+ALLOC_SAMPLE = 512 * 1024
+
+
+def allocations_suite(pikos, tmp, rounds):
+    """Allocation events, per block allocated (its free included)."""
+    inproc = os.path.join(HERE, "inproc.py")
+    workload = os.path.join(HERE, "alloc_workload.py")
+    csv_path = os.path.join(tmp, "allocations.csv")
+
+    def embedded(mode):
+        return [pikos, "--plugin", "monitors/idle", inproc, mode, ROUNDS,
+                "alloc_workload"]
+
+    def pikos_csv(options):
+        return [pikos, "--plugin", "monitors/allocations" + options,
+                "--plugin", "recorders/csv", "-o", csv_path, workload,
+                ROUNDS]
+
+    return Suite("allocations", rounds, [
+        Config("unprofiled", embedded("none")),
+        Config("do-nothing allocator functions", embedded("null_alloc")),
+        Config("tracemalloc, 1 frame", embedded("tracemalloc1")),
+        Config("tracemalloc, 16 frames", embedded("tracemalloc16"),
+               scale=1 / 3),
+        Config("pikos allocations (exact, whole stacks) -> csv",
+               pikos_csv("")),
+        Config("pikos allocations sample=%d -> csv" % ALLOC_SAMPLE,
+               pikos_csv(":sample=%d" % ALLOC_SAMPLE)),
+    ], counter="do-nothing allocator functions", targets=allocation_targets)
+
+
+def allocation_targets(cost):
+    """Issue 16's cost targets."""
+    exact = cost["pikos allocations (exact, whole stacks) -> csv"]
+    one = cost["tracemalloc, 1 frame"]
+    sampled = cost["pikos allocations sample=%d -> csv" % ALLOC_SAMPLE]
+    ratio = 1 + sampled / ALLOC_BASE_NS[0] if ALLOC_BASE_NS else 0
+    rows = ["| target | measured | verdict |", "|---|---|---|",
+            "| exact at most tracemalloc (1 frame) per block | %.0f ns vs "
+            "%.0f ns | %s |" % (exact, one,
+                                "holds" if exact <= one else "MISSED"),
+            "| sampled within 1.2x of the unprofiled run | %.2fx | %s |"
+            % (ratio, "holds" if ratio <= 1.2 else "MISSED")]
+    return rows
+
+
+# The unprofiled ns per block of the allocations suite (set by costs()).
+ALLOC_BASE_NS = []
 
 
 def python_suite(pikos, python, tmp, rounds):
@@ -425,6 +482,9 @@ def costs(suite, medians, events):
         command_ratio(suite, medians)
         return {c.name: 0.0 for c in suite.configs}
     events_per_round = events[suite.counter] / suite.rounds
+    if suite.name == "allocations":
+        ALLOC_BASE_NS[:] = [medians["unprofiled"] / events[suite.counter]
+                            * 1e9]
     result = {}
     for config in suite.configs:
         t = medians[config.name]
@@ -480,6 +540,8 @@ def suites(args, tmp):
     if args.suite in ("command", "all"):
         chosen.append(command_suite(args.pikos, args.python, tmp,
                                     args.rounds))
+    if args.suite in ("allocations", "all"):
+        chosen.append(allocations_suite(args.pikos, tmp, args.alloc_rounds))
     return chosen
 
 
@@ -500,6 +562,9 @@ def main():
     parser.add_argument("--line-rounds", type=int, default=9700,
                         help="rounds of the lines workload (~3,100 line "
                         "events each)")
+    parser.add_argument("--alloc-rounds", type=int, default=40000,
+                        help="rounds of the allocations workload (~55 "
+                        "blocks each)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out")
     args = parser.parse_args()

@@ -20,11 +20,11 @@
  * without the GIL has no Python stack pikos may read: its allocations have
  * stack 0.
  */
-#include <pthread.h>
-#include <string.h>
-
 #include "allocations.h"
 #include "code_cache.h"
+
+#include <pthread.h>
+#include <string.h>
 
 /* Allocation monitors at once. */
 #define ALLOC_MONITORS_MAX 8
@@ -48,18 +48,63 @@ struct alloc_monitor {
                      const struct pikos_event *);
     void *ctx;
     uint32_t mask;
+    uint64_t sample_bytes; /* what it asked for (0: every block) */
 };
 
 static struct {
     struct alloc_monitor items[ALLOC_MONITORS_MAX];
     size_t count;  /* read without the lock as a hint only */
     int installed; /* pikos's functions are in the domains' chains */
+    /* The finest rate the monitors ask (0: every block), and a number that
+       changes with it, so that each thread draws its first gap anew. */
+    uint64_t sample_bytes;
+    uint64_t sample_generation;
 } hooks;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Set while this thread is inside one of pikos's allocator functions. */
 static _Thread_local int inside __attribute__((tls_model("initial-exec")));
+/* Sampling: the bytes to this thread's next pick, drawn for generation
+   `armed`. */
+static _Thread_local int64_t until_pick
+    __attribute__((tls_model("initial-exec")));
+static _Thread_local uint64_t armed __attribute__((tls_model("initial-exec")));
+
+/* ------------------------------------------------------------ picking */
+
+/* The slow side of `picks`: the countdown ran out (or the thread has not
+   drawn one for this rate yet). */
+static int pick_due(size_t size)
+{
+    if (armed != hooks.sample_generation) {
+        armed = hooks.sample_generation;
+        until_pick = pikos_alloc_gap(hooks.sample_bytes) - (int64_t)size;
+        if (until_pick > 0)
+            return 0;
+    }
+    until_pick = pikos_alloc_gap(hooks.sample_bytes);
+    return 1;
+}
+
+/* Whether an allocation of `size` bytes is an event: always, unless the
+   run samples. */
+static inline int picks(size_t size)
+{
+    if (hooks.sample_bytes == 0)
+        return 1;
+    until_pick -= (int64_t)size;
+    return until_pick > 0 ? 0 : pick_due(size);
+}
+
+/* Whether a block's free may be an event, judged without the lock: in a
+   sampled run, only a picked block's (most frees stop at the filter). */
+static inline int may_tell_free(const void *ptr)
+{
+    if (hooks.sample_bytes != 0)
+        return pikos_alloc_maybe_picked(ptr) && !inside && ptr != NULL;
+    return hooks.count > 0 && !inside && ptr != NULL;
+}
 
 /* ------------------------------------------------------------ events */
 
@@ -88,9 +133,12 @@ static void dispatch(const struct pikos_event *ev)
     }
 }
 
-/* With the lock held. */
+/* With the lock held.  A picked block the set cannot keep (out of
+   memory) is not told: its free could not be. */
 static void tell_alloc(const struct domain_hook *d, void *ptr, size_t size)
 {
+    if (hooks.sample_bytes != 0 && pikos_alloc_picked_add(ptr) < 0)
+        return;
     PyThreadState *tstate = thread_with_gil(d);
     struct pikos_event ev = {
         .type = PIKOS_EVENT_ALLOC,
@@ -99,12 +147,16 @@ static void tell_alloc(const struct domain_hook *d, void *ptr, size_t size)
         .size = size,
         .domain = d->pikos_domain,
         .stack = tstate != NULL ? pikos_stack_current(tstate) : 0,
+        .sample_bytes = hooks.sample_bytes,
     };
     dispatch(&ev);
 }
 
+/* With the lock held: the free of a block that was told. */
 static void tell_free(const struct domain_hook *d, void *ptr)
 {
+    if (hooks.sample_bytes != 0 && !pikos_alloc_picked_take(ptr))
+        return;
     struct pikos_event ev = {
         .type = PIKOS_EVENT_FREE,
         .thread_id = (uint64_t)PyThread_get_thread_ident(),
@@ -114,8 +166,19 @@ static void tell_free(const struct domain_hook *d, void *ptr)
     dispatch(&ev);
 }
 
+static void tell_alloc_locked(const struct domain_hook *d, void *ptr,
+                              size_t size)
+{
+    pthread_mutex_lock(&lock);
+    tell_alloc(d, ptr, size);
+    pthread_mutex_unlock(&lock);
+}
+
 /* ------------------------------------------------------------ allocators */
 
+/* `inside` is set across the replaced allocator's call, so that what it
+   allocates itself (the object allocator's large blocks come from the raw
+   one) is not an event of its own. */
 static void *hooked_malloc(void *ctx, size_t size)
 {
     struct domain_hook *d = ctx;
@@ -123,11 +186,8 @@ static void *hooked_malloc(void *ctx, size_t size)
         return d->previous.malloc(d->previous.ctx, size);
     inside = 1;
     void *ptr = d->previous.malloc(d->previous.ctx, size);
-    if (ptr != NULL) {
-        pthread_mutex_lock(&lock);
-        tell_alloc(d, ptr, size);
-        pthread_mutex_unlock(&lock);
-    }
+    if (ptr != NULL && picks(size))
+        tell_alloc_locked(d, ptr, size);
     inside = 0;
     return ptr;
 }
@@ -139,30 +199,34 @@ static void *hooked_calloc(void *ctx, size_t nelem, size_t elsize)
         return d->previous.calloc(d->previous.ctx, nelem, elsize);
     inside = 1;
     void *ptr = d->previous.calloc(d->previous.ctx, nelem, elsize);
-    if (ptr != NULL) {
-        pthread_mutex_lock(&lock);
-        tell_alloc(d, ptr, nelem * elsize); /* calloc checked the product */
-        pthread_mutex_unlock(&lock);
-    }
+    if (ptr != NULL && picks(nelem * elsize)) /* calloc checked it */
+        tell_alloc_locked(d, ptr, nelem * elsize);
     inside = 0;
     return ptr;
 }
 
-/* The lock is held across the call: once the old block is given back,
-   another thread could get its address before the free is told. */
+/* When told, the lock is held across the call: once the old block is
+   given back, another thread could get its address before the free is
+   told. */
 static void *hooked_realloc(void *ctx, void *ptr, size_t size)
 {
     struct domain_hook *d = ctx;
     if (inside || hooks.count == 0)
         return d->previous.realloc(d->previous.ctx, ptr, size);
+    int pick = picks(size);
+    int old_told = may_tell_free(ptr);
     inside = 1;
+    if (!pick && !old_told) {
+        void *moved = d->previous.realloc(d->previous.ctx, ptr, size);
+        inside = 0;
+        return moved;
+    }
     pthread_mutex_lock(&lock);
     void *moved = d->previous.realloc(d->previous.ctx, ptr, size);
-    if (moved != NULL) {
-        if (ptr != NULL)
-            tell_free(d, ptr);
+    if (moved != NULL && old_told)
+        tell_free(d, ptr);
+    if (moved != NULL && pick)
         tell_alloc(d, moved, size);
-    }
     pthread_mutex_unlock(&lock);
     inside = 0;
     return moved;
@@ -172,7 +236,7 @@ static void *hooked_realloc(void *ctx, void *ptr, size_t size)
 static void hooked_free(void *ctx, void *ptr)
 {
     struct domain_hook *d = ctx;
-    if (inside || hooks.count == 0 || ptr == NULL) {
+    if (!may_tell_free(ptr)) {
         d->previous.free(d->previous.ctx, ptr);
         return;
     }
@@ -240,6 +304,29 @@ static void fork_child(void)
 
 /* ------------------------------------------------------------ monitors */
 
+int pikos_alloc_sample(struct pikos_instance *inst, uint64_t mean_bytes)
+{
+    inst->alloc_sample_bytes = mean_bytes;
+    return PIKOS_OK;
+}
+
+/* The rate of the monitors now: the finest, every block if one asks; a
+   change forgets the picked blocks (their monitors are gone or count
+   afresh).  With the lock held. */
+static void sampling_sync(void)
+{
+    uint64_t finest = hooks.count > 0 ? UINT64_MAX : 0;
+
+    for (size_t i = 0; i < hooks.count; i++)
+        if (hooks.items[i].sample_bytes < finest)
+            finest = hooks.items[i].sample_bytes;
+    if (finest == hooks.sample_bytes)
+        return;
+    hooks.sample_bytes = finest;
+    hooks.sample_generation++;
+    pikos_alloc_picked_clear();
+}
+
 int pikos_alloc_add_monitor(struct pikos_instance *monitor,
                             struct pikos_error *err)
 {
@@ -261,7 +348,9 @@ int pikos_alloc_add_monitor(struct pikos_instance *monitor,
     pthread_mutex_lock(&lock);
     hooks.items[hooks.count++] = (struct alloc_monitor){
         monitor, monitor->plugin->on_event, monitor->ctx,
-        monitor->plugin->event_mask & PIKOS_EVENTS_ALLOCATION};
+        monitor->plugin->event_mask & PIKOS_EVENTS_ALLOCATION,
+        monitor->alloc_sample_bytes};
+    sampling_sync();
     pthread_mutex_unlock(&lock);
     if (!hooks.installed)
         install();
@@ -279,6 +368,7 @@ void pikos_alloc_remove_monitor(struct pikos_instance *monitor)
         memmove(&hooks.items[i], &hooks.items[i + 1],
                 (hooks.count - i - 1) * sizeof(hooks.items[0]));
         hooks.count--;
+        sampling_sync();
     }
     pthread_mutex_unlock(&lock);
     if (hooks.count == 0 && hooks.installed)

@@ -19,6 +19,32 @@ int pikos_alloc_add_monitor(struct pikos_instance *monitor,
 /* Stops giving them; the last monitor out restores the allocators. */
 void pikos_alloc_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
 
+/* alloc_sampling.c: the bytes to a thread's next pick, exponential with
+   mean `mean`. */
+int64_t pikos_alloc_gap(uint64_t mean) PIKOS_HIDDEN;
+/* A counting filter over the picked blocks' addresses, read without the
+   lock: 4096 one-byte counters, in the first-level cache. */
+#define PIKOS_PICK_HINT_BITS 12
+extern uint8_t pikos_pick_hints[1u << PIKOS_PICK_HINT_BITS] PIKOS_HIDDEN;
+
+static inline size_t pikos_pick_hint_of(uint64_t address)
+{
+    return (size_t)(((address >> 4) * 0x9E3779B97F4A7C15ull) >>
+                    (64 - PIKOS_PICK_HINT_BITS));
+}
+
+/* Whether `ptr` may be a picked block (no lock; never wrong when 0). */
+static inline int pikos_alloc_maybe_picked(const void *ptr)
+{
+    size_t hint = pikos_pick_hint_of((uint64_t)(uintptr_t)ptr);
+    return __atomic_load_n(&pikos_pick_hints[hint], __ATOMIC_RELAXED) != 0;
+}
+/* The set of picked live blocks, with the allocation lock: add (0, or -1
+   when out of memory), take (1 when it was there), clear. */
+int pikos_alloc_picked_add(const void *ptr) PIKOS_HIDDEN;
+int pikos_alloc_picked_take(const void *ptr) PIKOS_HIDDEN;
+void pikos_alloc_picked_clear(void) PIKOS_HIDDEN;
+
 /* alloc_stack.c: the stack node of the thread's Python frames now (0:
    none).  With the GIL and the allocation lock. */
 uint32_t pikos_stack_current(PyThreadState *tstate) PIKOS_HIDDEN;

@@ -80,4 +80,5 @@ const struct pikos_host pikos_host_table = {
     .state_resize = pikos_state_resize,
     .state_get = pikos_state_get,
     .stack_frame = pikos_stack_frame,
+    .allocations_sample = pikos_alloc_sample,
 };

@@ -243,6 +243,9 @@ struct pikos_instance {
     char *spec;
     size_t spec_len;
     struct pikos_state *state;
+    /* Allocation monitors: the sampling asked by host->allocations_sample
+       (0: every block). */
+    uint64_t alloc_sample_bytes;
 };
 
 /* host->log and host->set_error: messages are prefixed "[kind/name] ".
@@ -265,6 +268,9 @@ int pikos_instance_take_error(struct pikos_instance *inst,
 
 /* ------------------------------------------------------------ host.c */
 
+/* alloc_hook.c: host->allocations_sample. */
+int pikos_alloc_sample(struct pikos_instance *inst,
+                       uint64_t mean_bytes) PIKOS_HIDDEN;
 /* stack_tree.c: host->stack_frame, one frame of an allocation's stack. */
 int pikos_stack_frame(uint32_t stack, const struct pikos_code **code,
                       int *lineno, uint32_t *parent) PIKOS_HIDDEN;

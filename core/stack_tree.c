@@ -12,11 +12,11 @@
  *
  * Callers hold the allocation lock (alloc_hook.c) and the GIL.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "allocations.h"
 #include "code_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 struct stack_node {
     PyCodeObject *code; /* a strong reference; NULL for the root */

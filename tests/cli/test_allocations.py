@@ -53,9 +53,13 @@ def oracle(work, args):
 
 
 def pikos_rows(work, args, monitor="monitors/allocations", fields=None):
+    return csv_rows(work, monitor, [WORKLOAD, *args], fields)
+
+
+def csv_rows(work, monitor, args, fields=None):
     out = os.path.join(work, "out.csv")
     proc = run_pikos(["--plugin", monitor, "--plugin", "recorders/csv",
-                      "-o", out, WORKLOAD, *args], work)
+                      "-o", out, *args], work)
     assert proc.returncode == 0, proc.stderr
     with open(out, newline="", encoding="utf-8") as stream:
         reader = csv.reader(stream)
@@ -160,3 +164,37 @@ def test_bad_aggregate_is_one_line(work):
     assert proc.stderr.rstrip().endswith(
         "option 'aggregate' must be 'line' or 'stack', not 'bytes'"), \
         proc.stderr
+
+
+def test_sampled_estimates_are_close_to_the_exact_counts(work):
+    """sample=4096: lines that allocate 16 MB or more have 4,000 picks or
+    more, so their estimates are within 10% of the exact counts (six
+    standard deviations of a Poisson sample that size)."""
+    args = ["alloc_sampled.py"]
+    path = os.path.join(work, "alloc_sampled.py")
+    exact = {(r["function"], r["lineno"]): r
+             for r in csv_rows(work, "monitors/allocations", args)}
+    sampled = {(r["function"], r["lineno"]): r
+               for r in csv_rows(work, "monitors/allocations:sample=4096",
+                                 args)}
+    big = [key for key, row in exact.items()
+           if row["filename"] == path and row["alloc_bytes"] >= 16 << 20]
+    assert len(big) == 3
+    for key in big:
+        for field in ("alloc_bytes", "alloc_count"):
+            assert abs(sampled[key][field] - exact[key][field]) <= \
+                0.1 * exact[key][field], (key, field)
+        if exact[key]["exit_bytes"] >= 16 << 20:
+            assert abs(sampled[key]["exit_bytes"] -
+                       exact[key]["exit_bytes"]) <= \
+                0.1 * exact[key]["exit_bytes"], key
+
+
+def test_bad_sample_is_one_line(work):
+    proc = run_pikos(["--plugin", "monitors/allocations:sample=-1",
+                      "--plugin", "recorders/csv", "-o", "out.csv",
+                      WORKLOAD], work)
+    assert_one_error_line(proc)
+    assert proc.stderr.rstrip().endswith(
+        "option 'sample' must be 0 (every block) or a number of bytes, "
+        "not -1"), proc.stderr

@@ -257,6 +257,12 @@ struct pikos_event {
     uint32_t domain;  /* enum pikos_alloc_domain */
     uint32_t stack;   /* (alloc) innermost Python frame's stack node; 0:
                          no Python frame (or a thread without the GIL) */
+    /* (alloc) 0: every block is an event.  Else blocks are sampled, about
+       one per `sample_bytes` bytes allocated (host->allocations_sample):
+       a block of s bytes was picked with probability
+       p = 1 - exp(-s / sample_bytes), so it stands for s / p bytes and
+       1 / p blocks.  Frees come only for the blocks picked. */
+    uint64_t sample_bytes;
 };
 
 /* (since 1.5) The allocator an allocation event comes from. */
@@ -486,6 +492,18 @@ struct pikos_host {
      */
     int (*stack_frame)(uint32_t stack, const struct pikos_code **code,
                        int *lineno, uint32_t *parent);
+    /*
+     * Sampling, from a monitor's `start`: 0 (the default) asks for every
+     * block; N for about one block per N bytes allocated, picked at random
+     * as tcmalloc and Go's heap profiler pick them (a Poisson process over
+     * the bytes: the gaps between picks are exponential with mean N), so
+     * the program pays for the stack walk and the monitor only for the
+     * blocks picked.  Monitors running together get the events of the
+     * finest rate any asks for (every block when one asks for 0), each
+     * event saying its rate in ev->sample_bytes.  0, or PIKOS_EINVAL.
+     */
+    int (*allocations_sample)(struct pikos_instance *inst,
+                              uint64_t mean_bytes);
 };
 
 /* The longest ending output_set_ending takes. */

@@ -4,6 +4,7 @@
  * one record per stack or summed per line (function, file and line of the
  * innermost frame), the most bytes allocated first.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +65,7 @@ struct row {
     uint32_t stack;
     const struct pikos_code *code; /* NULL: no Python frame */
     int lineno;
-    uint64_t counters[NCOUNTERS]; /* in the fields' order */
+    double counters[NCOUNTERS]; /* in the fields' order */
 };
 
 static const char NO_FRAME[] = "<no Python frame>";
@@ -75,15 +76,13 @@ static void row_count(const struct stack_stats *stats, uint32_t stack,
                       struct row *row)
 {
     const struct stack_stat *st = &stats->stats[stack];
-    uint64_t *c = row->counters;
+    struct weight measures[NCOUNTERS / 2] = {
+        st->alloc, st->freed, stack_stats_at_peak(stats, stack), st->live};
 
-    c[0] = st->alloc_bytes;
-    c[1] = st->alloc_count;
-    c[2] = st->free_bytes;
-    c[3] = st->free_count;
-    stack_stats_at_peak(stats, stack, &c[4], &c[5]);
-    c[6] = st->live_bytes;
-    c[7] = st->live_count;
+    for (int i = 0; i < NCOUNTERS / 2; i++) {
+        row->counters[2 * i] = measures[i].bytes;
+        row->counters[2 * i + 1] = measures[i].count;
+    }
 }
 
 /* A row per stack that allocated; NULL with *n 0 when there is none. */
@@ -99,7 +98,7 @@ static struct row *rows_make(struct pikos_instance *inst,
     if (rows == NULL)
         return NULL;
     for (size_t stack = 0; stack < stats->capacity; stack++) {
-        if (stats->stats[stack].alloc_count == 0)
+        if (stats->stats[stack].alloc.count == 0)
             continue;
         struct row *row = &rows[(*n)++];
         row->stack = (uint32_t)stack;
@@ -248,7 +247,7 @@ static int emit_row(struct pikos_instance *inst, struct allocations_ctx *self,
              code ? code->filename_len : 0);
     values[FIELD_LINENO].u.i = code ? row->lineno : 0;
     for (int c = 0; c < NCOUNTERS; c++)
-        values[FIELD_ALLOC_BYTES + c].u.i = (int64_t)row->counters[c];
+        values[FIELD_ALLOC_BYTES + c].u.i = llround(row->counters[c]);
     struct pikos_record record = {
         self->by_stack ? &stack_allocation_record : &allocation_record,
         self->by_stack ? values : values + 1};

@@ -12,6 +12,7 @@
  * monitoring stops, one per line or stack, largest allocators first
  * (aggregate.c).
  */
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@ static const struct pikos_option allocations_options[] = {
      "one record per 'line' (function, file, line) or per 'stack' (the "
      "whole Python stack, for flame graphs)",
      offsetof(struct allocations_ctx, aggregate)},
+    {"sample", PIKOS_OPT_INT, 0, "0",
+     "0: every block; N: about one block per N bytes allocated, picked at "
+     "random, the counts then estimates (a fraction of the cost)",
+     offsetof(struct allocations_ctx, sample)},
     {0},
 };
 
@@ -33,10 +38,16 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
     struct allocations_ctx *self = ctx;
 
     self->host = host;
-    if (!PIKOS_HOST_HAS(host, stack_frame) || host->stack_frame == NULL)
+    if (!PIKOS_HOST_HAS(host, allocations_sample) ||
+        host->allocations_sample == NULL)
         return host->set_error(inst, PIKOS_EABI,
                                "this pikos gives no allocation events; "
                                "upgrade pikos to use this monitor");
+    if (self->sample < 0)
+        return host->set_error(inst, PIKOS_EINVAL,
+                               "option 'sample' must be 0 (every block) or "
+                               "a number of bytes, not %lld",
+                               (long long)self->sample);
     if (strcmp(self->aggregate, "line") == 0)
         self->by_stack = 0;
     else if (strcmp(self->aggregate, "stack") == 0)
@@ -62,11 +73,24 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
 {
     struct allocations_ctx *self = ctx;
 
-    (void)inst;
     live_blocks_free(&self->live);
     stack_stats_release(&self->stats);
     self->out_of_memory = 0;
-    return PIKOS_OK;
+    self->sample_bytes = 0;
+    return self->host->allocations_sample(inst, (uint64_t)self->sample);
+}
+
+/* What a block stands for: itself, or when it was sampled at a rate of
+   one per N bytes (picked with probability p = 1 - exp(-size / N)),
+   size / p bytes and 1 / p blocks: estimates without bias, as Go's heap
+   profiler makes them. */
+static struct weight weight_of(const struct allocations_ctx *self,
+                               uint64_t size)
+{
+    if (self->sample_bytes == 0)
+        return (struct weight){(double)size, 1};
+    double p = -expm1(-(double)size / (double)self->sample_bytes);
+    return (struct weight){(double)size / p, 1 / p};
 }
 
 static void allocations_on_event(struct pikos_instance *inst, void *ctx,
@@ -79,13 +103,15 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     (void)inst;
     if (ev->type == PIKOS_EVENT_FREE) {
         if (live_blocks_take(&self->live, ev->address, &size, &stack))
-            stack_stats_free(&self->stats, stack, size);
+            stack_stats_free(&self->stats, stack, weight_of(self, size));
         return;
     }
+    self->sample_bytes = ev->sample_bytes; /* one rate for the run */
     /* Counted only when kept, so that its free is found: the counts
        stay consistent, and the error says some were lost. */
     if (live_blocks_add(&self->live, ev->address, ev->size, ev->stack) < 0 ||
-        stack_stats_alloc(&self->stats, ev->stack, ev->size) < 0) {
+        stack_stats_alloc(&self->stats, ev->stack,
+                          weight_of(self, ev->size)) < 0) {
         live_blocks_take(&self->live, ev->address, &size, &stack);
         self->out_of_memory = 1;
     }

@@ -12,9 +12,11 @@
 
 struct allocations_ctx {
     char *aggregate; /* option: "line" or "stack" */
+    int64_t sample;  /* option: mean bytes between sampled blocks; 0: all */
     const struct pikos_host *host;
     int by_stack;
     int out_of_memory; /* some allocation could not be counted */
+    uint64_t sample_bytes; /* the rate of the run's events (ev->sample_bytes) */
     struct live_blocks live;
     struct stack_stats stats;
 };

@@ -30,22 +30,25 @@ static void keep_peak(const struct stack_stats *s, struct stack_stat *st)
 {
     if (st->epoch == s->peak_epoch)
         return;
-    st->peak_bytes = st->live_bytes;
-    st->peak_count = st->live_count;
+    st->peak = st->live;
     st->epoch = s->peak_epoch;
 }
 
-int stack_stats_alloc(struct stack_stats *s, uint32_t stack, uint64_t size)
+static void add(struct weight *to, struct weight w, double sign)
+{
+    to->bytes += sign * w.bytes;
+    to->count += sign * w.count;
+}
+
+int stack_stats_alloc(struct stack_stats *s, uint32_t stack, struct weight w)
 {
     if (reach(s, stack) < 0)
         return -1;
     struct stack_stat *st = &s->stats[stack];
     keep_peak(s, st);
-    st->alloc_bytes += size;
-    st->alloc_count++;
-    st->live_bytes += size;
-    st->live_count++;
-    s->live_bytes += size;
+    add(&st->alloc, w, 1);
+    add(&st->live, w, 1);
+    s->live_bytes += w.bytes;
     if (s->live_bytes > s->peak_bytes) {
         s->peak_bytes = s->live_bytes;
         s->peak_epoch++; /* every stack's live counts are the peak's */
@@ -53,25 +56,21 @@ int stack_stats_alloc(struct stack_stats *s, uint32_t stack, uint64_t size)
     return 0;
 }
 
-void stack_stats_free(struct stack_stats *s, uint32_t stack, uint64_t size)
+void stack_stats_free(struct stack_stats *s, uint32_t stack, struct weight w)
 {
     struct stack_stat *st = &s->stats[stack]; /* counted when allocated */
 
     keep_peak(s, st);
-    st->free_bytes += size;
-    st->free_count++;
-    st->live_bytes -= size;
-    st->live_count--;
-    s->live_bytes -= size;
+    add(&st->freed, w, 1);
+    add(&st->live, w, -1);
+    s->live_bytes -= w.bytes;
 }
 
-void stack_stats_at_peak(const struct stack_stats *s, uint32_t stack,
-                         uint64_t *bytes, uint64_t *count)
+struct weight stack_stats_at_peak(const struct stack_stats *s, uint32_t stack)
 {
     const struct stack_stat *st = &s->stats[stack];
 
-    *bytes = st->epoch == s->peak_epoch ? st->peak_bytes : st->live_bytes;
-    *count = st->epoch == s->peak_epoch ? st->peak_count : st->live_count;
+    return st->epoch == s->peak_epoch ? st->peak : st->live;
 }
 
 void stack_stats_release(struct stack_stats *s)

@@ -16,28 +16,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A block counts as `bytes` bytes and `count` blocks: its size and 1, or
+   when sampled what it stands for.  Sums of integers below 2^53 stay
+   exact in a double. */
+struct weight {
+    double bytes;
+    double count;
+};
+
 struct stack_stat {
-    uint64_t alloc_bytes, alloc_count;
-    uint64_t free_bytes, free_count;
-    uint64_t live_bytes, live_count;
-    uint64_t peak_bytes, peak_count; /* valid when epoch is the peak's */
+    struct weight alloc, freed, live;
+    struct weight peak; /* valid when epoch is the peak's */
     uint64_t epoch;
 };
 
 struct stack_stats {
     struct stack_stat *stats;
     size_t capacity;
-    uint64_t live_bytes; /* every stack's */
-    uint64_t peak_bytes;
+    double live_bytes; /* every stack's */
+    double peak_bytes;
     uint64_t peak_epoch;
 };
 
 /* 0, or -1 when out of memory (the allocation is not counted). */
-int stack_stats_alloc(struct stack_stats *s, uint32_t stack, uint64_t size);
-void stack_stats_free(struct stack_stats *s, uint32_t stack, uint64_t size);
-/* Live bytes and count of `stack` at the peak. */
-void stack_stats_at_peak(const struct stack_stats *s, uint32_t stack,
-                         uint64_t *bytes, uint64_t *count);
+int stack_stats_alloc(struct stack_stats *s, uint32_t stack, struct weight w);
+void stack_stats_free(struct stack_stats *s, uint32_t stack, struct weight w);
+/* What of `stack` was live at the peak. */
+struct weight stack_stats_at_peak(const struct stack_stats *s, uint32_t stack);
 void stack_stats_release(struct stack_stats *s);
 
 #endif
