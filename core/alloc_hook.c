@@ -33,14 +33,19 @@ struct domain_hook {
     PyMemAllocatorDomain domain;
     uint32_t pikos_domain;
     PyMemAllocatorEx previous; /* what pikos's functions call */
+    int active;                /* its calls are events (with the lock) */
 };
 
 static struct domain_hook domains[] = {
-    {PYMEM_DOMAIN_RAW, PIKOS_ALLOC_RAW, {0}},
-    {PYMEM_DOMAIN_MEM, PIKOS_ALLOC_MEM, {0}},
-    {PYMEM_DOMAIN_OBJ, PIKOS_ALLOC_OBJ, {0}},
+    {PYMEM_DOMAIN_RAW, PIKOS_ALLOC_RAW, {0}, 0},
+    {PYMEM_DOMAIN_MEM, PIKOS_ALLOC_MEM, {0}, 0},
+    {PYMEM_DOMAIN_OBJ, PIKOS_ALLOC_OBJ, {0}, 0},
 };
 #define NDOMAINS (sizeof(domains) / sizeof(domains[0]))
+
+/* The C library's functions (alloc_native.c); `domain` unused. */
+static struct domain_hook native = {PYMEM_DOMAIN_RAW, PIKOS_ALLOC_NATIVE,
+                                    {0}, 0};
 
 struct alloc_monitor {
     struct pikos_instance *inst;
@@ -49,6 +54,7 @@ struct alloc_monitor {
     void *ctx;
     uint32_t mask;
     uint64_t sample_bytes; /* what it asked for (0: every block) */
+    int native;            /* it asked for native mode */
 };
 
 static struct {
@@ -63,8 +69,10 @@ static struct {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Set while this thread is inside one of pikos's allocator functions. */
-static _Thread_local int inside __attribute__((tls_model("initial-exec")));
+/* Set while this thread is inside one of pikos's allocator functions, or
+   dispatching another event (hook.c): what is allocated then is pikos's. */
+_Thread_local int pikos_alloc_quiet __attribute__((tls_model("initial-exec")));
+#define inside pikos_alloc_quiet
 /* Sampling: the bytes to this thread's next pick, drawn for generation
    `armed`. */
 static _Thread_local int64_t until_pick
@@ -103,7 +111,7 @@ static inline int may_tell_free(const void *ptr)
 {
     if (hooks.sample_bytes != 0)
         return pikos_alloc_maybe_picked(ptr) && !inside && ptr != NULL;
-    return hooks.count > 0 && !inside && ptr != NULL;
+    return !inside && ptr != NULL;
 }
 
 /* ------------------------------------------------------------ events */
@@ -117,7 +125,9 @@ static PyThreadState *thread_with_gil(const struct domain_hook *d)
 #else
     PyThreadState *tstate = _PyThreadState_UncheckedGet();
 #endif
-    if (d->pikos_domain == PIKOS_ALLOC_RAW && !PyGILState_Check())
+    if ((d->pikos_domain == PIKOS_ALLOC_RAW ||
+         d->pikos_domain == PIKOS_ALLOC_NATIVE) &&
+        !PyGILState_Check())
         return NULL;
     return tstate;
 }
@@ -182,7 +192,7 @@ static void tell_alloc_locked(const struct domain_hook *d, void *ptr,
 static void *hooked_malloc(void *ctx, size_t size)
 {
     struct domain_hook *d = ctx;
-    if (inside || hooks.count == 0)
+    if (inside || !d->active)
         return d->previous.malloc(d->previous.ctx, size);
     inside = 1;
     void *ptr = d->previous.malloc(d->previous.ctx, size);
@@ -195,7 +205,7 @@ static void *hooked_malloc(void *ctx, size_t size)
 static void *hooked_calloc(void *ctx, size_t nelem, size_t elsize)
 {
     struct domain_hook *d = ctx;
-    if (inside || hooks.count == 0)
+    if (inside || !d->active)
         return d->previous.calloc(d->previous.ctx, nelem, elsize);
     inside = 1;
     void *ptr = d->previous.calloc(d->previous.ctx, nelem, elsize);
@@ -211,7 +221,7 @@ static void *hooked_calloc(void *ctx, size_t nelem, size_t elsize)
 static void *hooked_realloc(void *ctx, void *ptr, size_t size)
 {
     struct domain_hook *d = ctx;
-    if (inside || hooks.count == 0)
+    if (inside || !d->active)
         return d->previous.realloc(d->previous.ctx, ptr, size);
     int pick = picks(size);
     int old_told = may_tell_free(ptr);
@@ -236,7 +246,7 @@ static void *hooked_realloc(void *ctx, void *ptr, size_t size)
 static void hooked_free(void *ctx, void *ptr)
 {
     struct domain_hook *d = ctx;
-    if (!may_tell_free(ptr)) {
+    if (!d->active || !may_tell_free(ptr)) {
         d->previous.free(d->previous.ctx, ptr);
         return;
     }
@@ -245,6 +255,25 @@ static void hooked_free(void *ctx, void *ptr)
     tell_free(d, ptr);
     pthread_mutex_unlock(&lock);
     d->previous.free(d->previous.ctx, ptr);
+    inside = 0;
+}
+
+/* ------------------------------------------------------------ native */
+
+const PyMemAllocatorEx pikos_alloc_native = {
+    &native, hooked_malloc, hooked_calloc, hooked_realloc, hooked_free};
+
+void pikos_alloc_native_set_calls(const PyMemAllocatorEx *calls)
+{
+    native.previous = *calls;
+}
+
+void pikos_alloc_native_told(void *ptr, size_t size)
+{
+    if (inside || !native.active || !picks(size))
+        return;
+    inside = 1;
+    tell_alloc_locked(&native, ptr, size);
     inside = 0;
 }
 
@@ -310,6 +339,28 @@ int pikos_alloc_sample(struct pikos_instance *inst, uint64_t mean_bytes)
     return PIKOS_OK;
 }
 
+int pikos_alloc_native_ask(struct pikos_instance *inst, int native_mode)
+{
+    inst->alloc_native = native_mode != 0;
+    return PIKOS_OK;
+}
+
+static int native_wanted(void)
+{
+    for (size_t i = 0; i < hooks.count; i++)
+        if (hooks.items[i].native)
+            return 1;
+    return 0;
+}
+
+/* Which domains' calls are events.  With the lock held. */
+static void domains_sync(void)
+{
+    for (size_t i = 0; i < NDOMAINS; i++)
+        domains[i].active = hooks.count > 0;
+    native.active = native_wanted();
+}
+
 /* The rate of the monitors now: the finest, every block if one asks; a
    change forgets the picked blocks (their monitors are gone or count
    afresh).  With the lock held. */
@@ -343,14 +394,18 @@ int pikos_alloc_add_monitor(struct pikos_instance *monitor,
     if (!atfork_done && pthread_atfork(fork_prepare, fork_parent, fork_child))
         return pikos_error_set(err, PIKOS_ENOMEM, "[%s] out of memory", name);
     atfork_done = 1;
+    if (monitor->alloc_native && !native_wanted() &&
+        (rc = pikos_alloc_native_start(err, name)) < 0)
+        return rc;
     if (hooks.count == 0)
         pikos_stack_tree_clear(); /* the last run's stacks */
     pthread_mutex_lock(&lock);
     hooks.items[hooks.count++] = (struct alloc_monitor){
         monitor, monitor->plugin->on_event, monitor->ctx,
         monitor->plugin->event_mask & PIKOS_EVENTS_ALLOCATION,
-        monitor->alloc_sample_bytes};
+        monitor->alloc_sample_bytes, monitor->alloc_native};
     sampling_sync();
+    domains_sync();
     pthread_mutex_unlock(&lock);
     if (!hooks.installed)
         install();
@@ -369,8 +424,11 @@ void pikos_alloc_remove_monitor(struct pikos_instance *monitor)
                 (hooks.count - i - 1) * sizeof(hooks.items[0]));
         hooks.count--;
         sampling_sync();
+        domains_sync();
     }
     pthread_mutex_unlock(&lock);
+    if (!native_wanted())
+        pikos_alloc_native_stop();
     if (hooks.count == 0 && hooks.installed)
         uninstall();
 }

@@ -11,6 +11,12 @@
 
 #include "internal.h"
 
+/* alloc_hook.c: set while this thread is inside one of pikos's allocator
+   functions or dispatches another event (hook.c): no allocation is an
+   event then. */
+extern _Thread_local int pikos_alloc_quiet
+    __attribute__((tls_model("initial-exec"))) PIKOS_HIDDEN;
+
 /* alloc_hook.c: gives `monitor` the allocation events its event_mask asks
    for, installing the allocator hooks with the first such monitor.  0, or
    -1 with `err` set. */
@@ -18,6 +24,21 @@ int pikos_alloc_add_monitor(struct pikos_instance *monitor,
                             struct pikos_error *err) PIKOS_HIDDEN;
 /* Stops giving them; the last monitor out restores the allocators. */
 void pikos_alloc_remove_monitor(struct pikos_instance *monitor) PIKOS_HIDDEN;
+
+/* alloc_hook.c, for alloc_native.c: pikos's functions in front of the C
+   library's (their ctx is the native domain), the C library's functions
+   they call, and the blocks of the functions without a PyMemAllocatorEx
+   shape (posix_memalign...), told after the call. */
+extern const PyMemAllocatorEx pikos_alloc_native PIKOS_HIDDEN;
+void pikos_alloc_native_set_calls(const PyMemAllocatorEx *calls) PIKOS_HIDDEN;
+void pikos_alloc_native_told(void *ptr, size_t size) PIKOS_HIDDEN;
+
+/* alloc_native.c: points the loaded libraries' entries for the C
+   library's allocation functions at pikos's (0, or -1 with `err` set),
+   and puts them back. */
+int pikos_alloc_native_start(struct pikos_error *err,
+                             const char *owner) PIKOS_HIDDEN;
+void pikos_alloc_native_stop(void) PIKOS_HIDDEN;
 
 /* alloc_sampling.c: the bytes to a thread's next pick, exponential with
    mean `mean`. */

@@ -17,6 +17,7 @@
  * Everything here runs with the GIL held.
  */
 #include "code_cache.h"
+#include "allocations.h"
 #include "threads.h"
 
 #include <stdlib.h>
@@ -245,11 +246,13 @@ static struct pikos_code_entry *entry_create(PyObject *code)
     struct pikos_code_entry *entry;
 
     PyErr_Fetch(&type, &value, &traceback);
+    pikos_alloc_quiet++; /* pikos's own: no allocation event */
     entry = entry_new(code);
     if (entry != NULL && code_extra_set(code, code_extra_index, entry) < 0) {
         free(entry);
         entry = NULL;
     }
+    pikos_alloc_quiet--;
     PyErr_Restore(type, value, traceback);
     if (entry != NULL)
         entry_link(entry);

@@ -403,10 +403,12 @@ static void dispatch_one(const struct pikos_event_site *site, uint32_t type,
 
     dispatching = 1; /* naming a callable may run Python */
     threads_dispatching++;
+    pikos_alloc_quiet++; /* what pikos allocates is not the program's */
     event_build(&ev, site, entry, type, arg, current_thread(&thread_id));
     PIKOS_CALL_ENTER(outer, m->inst, "on_event");
     m->plugin->on_event(m->inst, m->ctx, &ev);
     PIKOS_CALL_LEAVE(outer);
+    pikos_alloc_quiet--;
     dispatch_done();
 }
 
@@ -427,6 +429,7 @@ static int dispatch_all(const struct pikos_event_site *site, uint32_t type,
         if (!built) {
             built = dispatching = 1; /* naming a callable may run Python */
             threads_dispatching++;
+            pikos_alloc_quiet++; /* what pikos allocates is not the program's */
             event_build(&ev, site, entry, type, arg,
                         current_thread(&thread_id));
         }
@@ -434,8 +437,10 @@ static int dispatch_all(const struct pikos_event_site *site, uint32_t type,
         m->plugin->on_event(m->inst, m->ctx, &ev);
         PIKOS_CALL_LEAVE(outer);
     }
-    if (built)
+    if (built) {
+        pikos_alloc_quiet--;
         dispatch_done();
+    }
     return built;
 }
 

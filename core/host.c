@@ -81,4 +81,5 @@ const struct pikos_host pikos_host_table = {
     .state_get = pikos_state_get,
     .stack_frame = pikos_stack_frame,
     .allocations_sample = pikos_alloc_sample,
+    .allocations_native = pikos_alloc_native_ask,
 };

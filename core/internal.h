@@ -246,6 +246,7 @@ struct pikos_instance {
     /* Allocation monitors: the sampling asked by host->allocations_sample
        (0: every block). */
     uint64_t alloc_sample_bytes;
+    int alloc_native; /* host->allocations_native */
 };
 
 /* host->log and host->set_error: messages are prefixed "[kind/name] ".
@@ -271,6 +272,9 @@ int pikos_instance_take_error(struct pikos_instance *inst,
 /* alloc_hook.c: host->allocations_sample. */
 int pikos_alloc_sample(struct pikos_instance *inst,
                        uint64_t mean_bytes) PIKOS_HIDDEN;
+/* alloc_hook.c: host->allocations_native. */
+int pikos_alloc_native_ask(struct pikos_instance *inst,
+                           int native) PIKOS_HIDDEN;
 /* stack_tree.c: host->stack_frame, one frame of an allocation's stack. */
 int pikos_stack_frame(uint32_t stack, const struct pikos_code **code,
                       int *lineno, uint32_t *parent) PIKOS_HIDDEN;

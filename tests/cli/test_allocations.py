@@ -198,3 +198,31 @@ def test_bad_sample_is_one_line(work):
     assert proc.stderr.rstrip().endswith(
         "option 'sample' must be 0 (every block) or a number of bytes, "
         "not -1"), proc.stderr
+
+
+def has_numpy():
+    from conftest import PIKOS_PYTHON
+    import subprocess
+    return subprocess.run([PIKOS_PYTHON, "-c", "import numpy"],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not has_numpy(), reason="numpy is not installed for the "
+                    "interpreter under test")
+def test_native_mode_sees_numpy_array_data(work):
+    """numpy.empty(N) of float64 allocates 8N bytes of data with malloc:
+    native mode attributes at least that to the line that made it, and
+    the Python domains alone see only the array object there."""
+    path = os.path.join(work, "alloc_numpy.py")
+    line = line_of(path, "# empty: the array of the test")
+    native = by_line(csv_rows(work, "monitors/allocations:native=true",
+                              ["alloc_numpy.py"]), path, "exit")
+    python = by_line(csv_rows(work, "monitors/allocations",
+                              ["alloc_numpy.py"]), path, "exit")
+    assert native[line][0] >= 8 * 1_000_000
+    assert python[line][0] < 8 * 1_000_000
+    # The dropped array: allocated and freed, natively.
+    dropped = line_of(path, "dropped = numpy.empty")
+    allocated = by_line(csv_rows(work, "monitors/allocations:native=true",
+                                 ["alloc_numpy.py"]), path, "alloc")
+    assert allocated[dropped][0] >= 16 * 1_000_000

@@ -504,6 +504,19 @@ struct pikos_host {
      */
     int (*allocations_sample)(struct pikos_instance *inst,
                               uint64_t mean_bytes);
+    /*
+     * Native mode, from a monitor's `start`: with `native` 1, the C
+     * library's malloc, calloc, realloc, posix_memalign, aligned_alloc,
+     * memalign, valloc and free give events too (PIKOS_ALLOC_NATIVE), as
+     * every loaded library calls them - extension modules' buffers such as
+     * numpy's array data - except where Python's own allocators called
+     * them (those blocks are already events of their domain).  How: the
+     * host points the libraries' entries for those functions (their
+     * global offset tables) at its own, libraries loaded later included,
+     * and puts them back at stop (docs/design.md).  0, or an error code
+     * with the error set (a platform without it: PIKOS_EINVAL).
+     */
+    int (*allocations_native)(struct pikos_instance *inst, int native);
 };
 
 /* The longest ending output_set_ending takes. */

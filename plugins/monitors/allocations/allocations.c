@@ -29,6 +29,10 @@ static const struct pikos_option allocations_options[] = {
      "0: every block; N: about one block per N bytes allocated, picked at "
      "random, the counts then estimates (a fraction of the cost)",
      offsetof(struct allocations_ctx, sample)},
+    {"native", PIKOS_OPT_BOOL, 0, "false",
+     "also the C library's malloc, calloc, realloc, posix_memalign and "
+     "free, as every library calls them (extension modules' buffers)",
+     offsetof(struct allocations_ctx, native)},
     {0},
 };
 
@@ -38,8 +42,8 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
     struct allocations_ctx *self = ctx;
 
     self->host = host;
-    if (!PIKOS_HOST_HAS(host, allocations_sample) ||
-        host->allocations_sample == NULL)
+    if (!PIKOS_HOST_HAS(host, allocations_native) ||
+        host->allocations_native == NULL)
         return host->set_error(inst, PIKOS_EABI,
                                "this pikos gives no allocation events; "
                                "upgrade pikos to use this monitor");
@@ -77,7 +81,10 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
     stack_stats_release(&self->stats);
     self->out_of_memory = 0;
     self->sample_bytes = 0;
-    return self->host->allocations_sample(inst, (uint64_t)self->sample);
+    int rc = self->host->allocations_sample(inst, (uint64_t)self->sample);
+    if (rc == PIKOS_OK)
+        rc = self->host->allocations_native(inst, self->native);
+    return rc;
 }
 
 /* What a block stands for: itself, or when it was sampled at a rate of

@@ -13,6 +13,7 @@
 struct allocations_ctx {
     char *aggregate; /* option: "line" or "stack" */
     int64_t sample;  /* option: mean bytes between sampled blocks; 0: all */
+    int native;      /* option: the C library's malloc too */
     const struct pikos_host *host;
     int by_stack;
     int out_of_memory; /* some allocation could not be counted */
