@@ -95,14 +95,22 @@ static size_t add_spec(const char **argv, size_t n,
     return n;
 }
 
+static int is_monitor(const struct pikos_durable_record *record)
+{
+    return strncmp(record->spec, "monitors/", 9) == 0;
+}
+
 /* pikos-tools salvage --state-dir DIR --record K [--cwd DIR]
-   [--plugin-path P]... -- kind/name [key=value]...  NULL when out of
-   memory. */
+   [--plugin-path P]... [--run-plugin SPEC]... [--run-output O]
+   [--run-focused-on F] -- kind/name [key=value]...: a monitor's records
+   go to the run's recorders, made again from the run's own arguments
+   (--run-*).  NULL when out of memory. */
 static const char **salvage_argv(const struct pikos_durable_record *record,
                                  const struct pikos_cli_args *args,
                                  const char *dir, const char *number)
 {
-    const char **argv = calloc(10 + 2 * args->npaths + sizeof(record->spec),
+    const char **argv = calloc(16 + 2 * args->npaths + 2 * args->nspecs +
+                                   sizeof(record->spec),
                                sizeof(*argv));
     size_t n = 0;
 
@@ -122,6 +130,21 @@ static const char **salvage_argv(const struct pikos_durable_record *record,
     for (size_t i = 0; i < args->npaths; i++) {
         argv[n++] = "--plugin-path";
         argv[n++] = args->plugin_paths[i];
+    }
+    if (is_monitor(record)) {
+        argv[n++] = "--run-pipeline";
+        for (size_t i = 0; i < args->nspecs; i++) {
+            argv[n++] = "--run-plugin";
+            argv[n++] = args->specs[i];
+        }
+        if (args->output != NULL) {
+            argv[n++] = "--run-output";
+            argv[n++] = args->output;
+        }
+        if (args->focused_on != NULL) {
+            argv[n++] = "--run-focused-on";
+            argv[n++] = args->focused_on;
+        }
     }
     argv[n++] = "--";
     add_spec(argv, n, record);
@@ -158,13 +181,19 @@ static void salvage_one(const struct pikos_durable_record *record,
     free(argv);
 }
 
+/* Recorders first, then monitors: a monitor's salvage makes the run's
+   recorders again and writes into them after what the recorders' own
+   salvages wrote (recorders/profile's file is then written whole again,
+   with the monitor's records). */
 void pikos_cli_salvage_states(const struct pikos_durable *run,
                               const struct pikos_cli_args *args,
                               const char *dir)
 {
-    for (unsigned i = 0; dir != NULL && i < PIKOS_DURABLE_STATES; i++) {
-        const struct pikos_durable_record *record = &run->states[i];
-        if (record->in_use && record->active && record->spec_len > 0)
-            salvage_one(record, args, dir, i);
-    }
+    for (int monitors = 0; monitors <= 1; monitors++)
+        for (unsigned i = 0; dir != NULL && i < PIKOS_DURABLE_STATES; i++) {
+            const struct pikos_durable_record *record = &run->states[i];
+            if (record->in_use && record->active && record->spec_len > 0 &&
+                is_monitor(record) == monitors)
+                salvage_one(record, args, dir, i);
+        }
 }

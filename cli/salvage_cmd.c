@@ -34,13 +34,21 @@ struct salvage_args {
     const char *name;
     struct pikos_option_setting *settings;
     size_t nsettings;
+    /* --run-pipeline: the run's arguments, for a monitor's salvage */
+    int pipeline;
+    struct pikos_cli_args run;
+    /* The spec as the record holds it ("kind/name\0key=value\0..."). */
+    char *spec;
+    size_t spec_len;
 };
 
 static int usage(void)
 {
     pikos_cli_error("pikos-tools salvage --state-dir DIR --record K "
-                    "[--cwd DIR] [--plugin-path P]... -- kind/name "
-                    "[key=value]... (run by the pikos command)");
+                    "[--cwd DIR] [--plugin-path P]... [--run-pipeline "
+                    "[--run-plugin SPEC]... [--run-output O] "
+                    "[--run-focused-on F]] -- kind/name [key=value]... (run "
+                    "by the pikos command)");
     return -1;
 }
 
@@ -65,6 +73,15 @@ static int parse_spec(int argc, char **argv, int i, struct salvage_args *a)
     a->settings = calloc((size_t)(argc - i) + 1, sizeof(*a->settings));
     if (a->settings == NULL)
         return usage();
+    size_t len = strlen(a->name) + 1;
+    for (int j = i; j < argc; j++)
+        len += strlen(argv[j]) + 1;
+    if ((a->spec = malloc(len)) == NULL)
+        return usage();
+    char *at = stpcpy(a->spec, a->name) + 1;
+    for (int j = i; j < argc; j++)
+        at = stpcpy(at, argv[j]) + 1;
+    a->spec_len = len;
     for (; i < argc; i++)
         if (split_setting(argv[i], &a->settings[a->nsettings++]) < 0)
             return -1;
@@ -74,7 +91,8 @@ static int parse_spec(int argc, char **argv, int i, struct salvage_args *a)
 static int parse(int argc, char **argv, struct salvage_args *a)
 {
     a->paths = calloc((size_t)argc, sizeof(*a->paths));
-    if (a->paths == NULL)
+    a->run.specs = calloc((size_t)argc, sizeof(*a->run.specs));
+    if (a->paths == NULL || a->run.specs == NULL)
         return usage();
     for (int i = 1; i < argc; i++) {
         const char *value;
@@ -92,6 +110,17 @@ static int parse(int argc, char **argv, struct salvage_args *a)
         else if (pikos_cli_option_value(argc, argv, &i, "--plugin-path", NULL,
                                         &value) == 1)
             a->paths[a->npaths++] = value;
+        else if (strcmp(argv[i], "--run-pipeline") == 0)
+            a->pipeline = 1;
+        else if (pikos_cli_option_value(argc, argv, &i, "--run-plugin", NULL,
+                                        &value) == 1)
+            a->run.specs[a->run.nspecs++] = value;
+        else if (pikos_cli_option_value(argc, argv, &i, "--run-output", NULL,
+                                        &value) == 1)
+            a->run.output = value;
+        else if (pikos_cli_option_value(argc, argv, &i, "--run-focused-on",
+                                        NULL, &value) == 1)
+            a->run.focused_on = value;
         else
             return usage();
     }
@@ -112,6 +141,36 @@ static struct pikos_instance *make_instance(struct pikos_registry *reg,
     return pikos_instance_new(reg, a->name, a->settings, a->nsettings, err);
 }
 
+/* A monitor's salvage: the run's pipeline made again where the program
+   made it, its stream recorders going on after what the program wrote
+   (pikos_outputs_resume), the monitor's records emitted into it. */
+static int salvage_pipeline(struct pikos_registry *reg,
+                            const struct salvage_args *a,
+                            struct pikos_error *err)
+{
+    struct pikos_pipeline *pipe;
+    int rc;
+
+    if (a->cwd != NULL && chdir(a->cwd) < 0) {
+        snprintf(err->message, sizeof(err->message),
+                 "cannot go to the directory it was made in, '%s': %s",
+                 a->cwd, strerror(errno));
+        return -1;
+    }
+    pikos_outputs_resume(1);
+    pipe = pikos_cli_build_pipeline(reg, &a->run); /* reports its errors */
+    pikos_outputs_resume(0);
+    if (pipe == NULL) {
+        snprintf(err->message, sizeof(err->message),
+                 "the run's pipeline could not be made again");
+        return -1;
+    }
+    rc = pikos_pipeline_salvage(pipe, a->spec, a->spec_len, a->dir, a->record,
+                                err);
+    pikos_pipeline_free(pipe);
+    return rc;
+}
+
 /* Makes the instance and has it salvage; 0, or -1 (reported). */
 static int salvage(const struct salvage_args *a)
 {
@@ -123,8 +182,10 @@ static int salvage(const struct salvage_args *a)
     if (reg == NULL)
         return -1;
     pikos_registry_load_directly(reg, 1); /* as the program loaded it */
-    inst = make_instance(reg, a, &err);
-    if (inst != NULL)
+    if (a->pipeline) {
+        inst = NULL;
+        rc = salvage_pipeline(reg, a, &err);
+    } else if ((inst = make_instance(reg, a, &err)) != NULL)
         rc = pikos_instance_salvage(inst, a->dir, a->record, &err);
     if (rc < 0)
         pikos_cli_error("the program ended before monitoring stopped and "
@@ -142,5 +203,7 @@ int pikos_cli_salvage_command(int argc, char **argv)
 
     free(a.paths);
     free(a.settings);
+    free((void *)a.run.specs);
+    free(a.spec);
     return rc == 0 ? 0 : PIKOS_CLI_EXIT_USAGE;
 }

@@ -55,6 +55,8 @@ struct alloc_monitor {
     uint32_t mask;
     uint64_t sample_bytes; /* what it asked for (0: every block) */
     int native;            /* it asked for native mode */
+    void (*safe_point)(struct pikos_instance *, void *);
+    int safe_point_asked; /* host->safe_point_soon, not called yet */
 };
 
 static struct {
@@ -65,6 +67,7 @@ static struct {
        changes with it, so that each thread draws its first gap anew. */
     uint64_t sample_bytes;
     uint64_t sample_generation;
+    int safe_point_due; /* a pending call is queued (with the lock) */
 } hooks;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -331,6 +334,51 @@ static void fork_child(void)
     inside = 0;
 }
 
+/* ------------------------------------------------------------ safe points */
+
+/* A pending call of the interpreter (the GIL held, outside any
+   allocator): each monitor that asked gets its safe_point, with the lock
+   held and `inside` set, so that what it allocates there is not an event
+   and no other thread's event reaches it meanwhile. */
+static int run_safe_points(void *unused)
+{
+    (void)unused;
+    int was_inside = inside;
+    inside = 1;
+    pthread_mutex_lock(&lock);
+    hooks.safe_point_due = 0;
+    for (size_t i = 0; i < hooks.count; i++) {
+        struct alloc_monitor *m = &hooks.items[i];
+        if (!m->safe_point_asked)
+            continue;
+        m->safe_point_asked = 0;
+        PIKOS_CALL_ENTER(outer, m->inst, "safe_point");
+        m->safe_point(m->inst, m->ctx);
+        PIKOS_CALL_LEAVE(outer);
+    }
+    pthread_mutex_unlock(&lock);
+    inside = was_inside;
+    return 0;
+}
+
+/* From a monitor's on_event: the lock is held. */
+int pikos_alloc_safe_point_soon(struct pikos_instance *inst)
+{
+    size_t i = 0;
+
+    while (i < hooks.count && hooks.items[i].inst != inst)
+        i++;
+    if (i == hooks.count || hooks.items[i].safe_point == NULL)
+        return PIKOS_EINVAL;
+    if (!hooks.safe_point_due) {
+        if (Py_AddPendingCall(run_safe_points, NULL) != 0)
+            return PIKOS_ENOMEM; /* the queue is full: ask again later */
+        hooks.safe_point_due = 1;
+    }
+    hooks.items[i].safe_point_asked = 1;
+    return PIKOS_OK;
+}
+
 /* ------------------------------------------------------------ monitors */
 
 int pikos_alloc_sample(struct pikos_instance *inst, uint64_t mean_bytes)
@@ -403,7 +451,11 @@ int pikos_alloc_add_monitor(struct pikos_instance *monitor,
     hooks.items[hooks.count++] = (struct alloc_monitor){
         monitor, monitor->plugin->on_event, monitor->ctx,
         monitor->plugin->event_mask & PIKOS_EVENTS_ALLOCATION,
-        monitor->alloc_sample_bytes, monitor->alloc_native};
+        monitor->alloc_sample_bytes, monitor->alloc_native,
+        PIKOS_PLUGIN_HAS(monitor->plugin, safe_point)
+            ? monitor->plugin->safe_point
+            : NULL,
+        0};
     sampling_sync();
     domains_sync();
     pthread_mutex_unlock(&lock);

@@ -141,4 +141,26 @@ PIKOS_EXPORT int pikos_instance_salvage(struct pikos_instance *inst,
                                         const char *dir, unsigned record,
                                         struct pikos_error *err);
 
+/* In pikos-tools salvage, for a monitor that kept its records in state
+   buffers (monitors/allocations): `pipe` is the run's pipeline made again
+   (from the same arguments, before which pikos_outputs_resume(1) was
+   called, so that stream recorders go on after what the ended process
+   wrote and their headers are not written twice).  Its filters and
+   recorders start and are prepared as at a start, the monitor made from
+   `spec` (spec_len bytes, as the record holds it) emits its records from
+   the buffers in its `salvage`, then the filters stop and the recorders
+   flush, stop and finalize.  No monitor starts: Python does not run.  0,
+   or a negative code with *err set. */
+struct pikos_pipeline;
+PIKOS_EXPORT int pikos_pipeline_salvage(struct pikos_pipeline *pipe,
+                                        const char *spec, size_t spec_len,
+                                        const char *dir, unsigned record,
+                                        struct pikos_error *err);
+/* Outputs opened while `on` (by recorders without a salvage) go on after
+   what their file holds and drop what they are given until
+   pikos_outputs_unmute: a resumed recorder's header is not written
+   again. */
+PIKOS_EXPORT void pikos_outputs_resume(int on);
+PIKOS_EXPORT void pikos_outputs_unmute(void);
+
 #endif /* PIKOS_DURABLE_H */

@@ -27,7 +27,12 @@ static struct pikos_output *host_output_open(struct pikos_instance *inst,
                                              const char *path)
 {
     struct pikos_error err;
-    struct pikos_output *out = pikos_output_open(path, &err);
+    /* A recorder with a salvage writes its whole file at finalize: never
+       resumed (pikos_outputs_resume). */
+    int whole = PIKOS_PLUGIN_HAS(inst->plugin, salvage) &&
+                inst->plugin->salvage != NULL;
+    struct pikos_output *out = pikos_output_open_as(
+        path, pikos_outputs_resuming() && !whole, &err);
     if (out == NULL)
         pikos_instance_set_error(inst, err.code, "%s", err.message);
     else if (pikos_output_set_owner(out, inst, pikos_instance_set_error,
@@ -82,4 +87,5 @@ const struct pikos_host pikos_host_table = {
     .stack_frame = pikos_stack_frame,
     .allocations_sample = pikos_alloc_sample,
     .allocations_native = pikos_alloc_native_ask,
+    .safe_point_soon = pikos_alloc_safe_point_soon,
 };

@@ -275,6 +275,8 @@ int pikos_alloc_sample(struct pikos_instance *inst,
 /* alloc_hook.c: host->allocations_native. */
 int pikos_alloc_native_ask(struct pikos_instance *inst,
                            int native) PIKOS_HIDDEN;
+/* alloc_hook.c: host->safe_point_soon. */
+int pikos_alloc_safe_point_soon(struct pikos_instance *inst) PIKOS_HIDDEN;
 /* stack_tree.c: host->stack_frame, one frame of an allocation's stack. */
 int pikos_stack_frame(uint32_t stack, const struct pikos_code **code,
                       int *lineno, uint32_t *parent) PIKOS_HIDDEN;
@@ -356,6 +358,11 @@ void pikos_state_free(struct pikos_instance *inst) PIKOS_HIDDEN;
 
 struct pikos_output *pikos_output_open(const char *path,
                                        struct pikos_error *err) PIKOS_HIDDEN;
+/* `resume`: after what the file holds, muted until pikos_outputs_unmute
+   (pikos_outputs_resume); pikos_output_open resumes while that is on. */
+struct pikos_output *pikos_output_open_as(const char *path, int resume,
+                                          struct pikos_error *err) PIKOS_HIDDEN;
+int pikos_outputs_resuming(void) PIKOS_HIDDEN;
 int pikos_output_write(struct pikos_output *out, const char *data, size_t len)
     PIKOS_HIDDEN;
 int pikos_output_flush(struct pikos_output *out) PIKOS_HIDDEN;

@@ -49,7 +49,9 @@ struct pikos_output {
     int fd;
     int owns_fd;     /* 0 for standard output, which is never closed */
     int is_terminal; /* isatty() at open */
-    int inherited;   /* opened by the parent of this forked process */
+    int inherited;   /* opened by the parent of this forked process; or
+                        OUTPUT_MUTED (a resumed output until its records
+                        come: what it is given is dropped, the same path) */
     int error;       /* errno of the first failed write, or 0 */
     int shared;      /* `slot` is in the region shared with the command */
     /* Who hears of the first failure, and the file's name for it (NULL:
@@ -62,7 +64,12 @@ struct pikos_output {
     struct pikos_durable_slot *slot;
 };
 
+#define OUTPUT_MUTED 2
+
 static pthread_mutex_t outputs_lock = PTHREAD_MUTEX_INITIALIZER;
+/* pikos_outputs_resume: outputs opened now go on after what their file
+   holds, muted until pikos_outputs_unmute. */
+static int resuming;
 static struct pikos_output *outputs;
 static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 
@@ -339,6 +346,17 @@ static void slot_release(struct pikos_output *out)
 struct pikos_output *pikos_output_open(const char *path,
                                        struct pikos_error *err)
 {
+    return pikos_output_open_as(path, resuming, err);
+}
+
+int pikos_outputs_resuming(void)
+{
+    return resuming;
+}
+
+struct pikos_output *pikos_output_open_as(const char *path, int resume,
+                                          struct pikos_error *err)
+{
     struct pikos_output *out = malloc(sizeof(*out));
     if (out != NULL)
         out->owns_fd = !is_standard_output(path);
@@ -348,7 +366,10 @@ struct pikos_output *pikos_output_open(const char *path,
         return NULL;
     }
     out->fd = out->owns_fd
-                  ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+                  ? open(path,
+                         O_WRONLY | O_CREAT | O_CLOEXEC |
+                             (resume ? O_APPEND : O_TRUNC),
+                         0644)
                   : STDOUT_FILENO;
     if (out->fd < 0) {
         pikos_error_set(err, PIKOS_EIO, "cannot open output '%s': %s", path,
@@ -358,13 +379,29 @@ struct pikos_output *pikos_output_open(const char *path,
         return NULL;
     }
     out->is_terminal = isatty(out->fd);
-    out->inherited = 0;
+    out->inherited = resume ? OUTPUT_MUTED : 0;
     out->error = 0;
     out->owner = NULL;
     out->report = NULL;
     out->name = NULL;
     list_add(out);
     return out;
+}
+
+PIKOS_EXPORT void pikos_outputs_resume(int on)
+{
+    resuming = on;
+}
+
+PIKOS_EXPORT void pikos_outputs_unmute(void)
+{
+    pthread_mutex_lock(&outputs_lock);
+    for (struct pikos_output *out = outputs; out != NULL; out = out->next)
+        if (out->inherited == OUTPUT_MUTED) {
+            out->inherited = 0;
+            out->slot->used = 0; /* what reserve handed out, dropped */
+        }
+    pthread_mutex_unlock(&outputs_lock);
 }
 
 int pikos_output_close(struct pikos_output *out)

@@ -17,7 +17,9 @@
  * pipeline_fork.c (their insides: pipeline.h).
  */
 #include <stdlib.h>
+#include <string.h>
 
+#include "durable.h"
 #include "pipeline.h"
 
 /* A recorder's prepare or a filter's filter_prepare. */
@@ -523,6 +525,54 @@ PIKOS_EXPORT int pikos_pipeline_stop(struct pikos_pipeline *pipe,
     stop_list(&pipe->monitors);
     stop_list(&pipe->filters);
     finish_recorders(&pipe->recorders);
+    return take_first_error(pipe, err);
+}
+
+/* ------------------------------------------------------------ salvage */
+
+static struct pikos_instance *monitor_of_spec(const struct pikos_pipeline *pipe,
+                                              const char *spec, size_t len)
+{
+    for (size_t i = 0; i < pipe->monitors.count; i++) {
+        struct pikos_instance *m = pipe->monitors.items[i];
+        if (m->spec != NULL && m->spec_len == len &&
+            memcmp(m->spec, spec, len) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+PIKOS_EXPORT int pikos_pipeline_salvage(struct pikos_pipeline *pipe,
+                                        const char *spec, size_t spec_len,
+                                        const char *dir, unsigned record,
+                                        struct pikos_error *err)
+{
+    struct pikos_instance *monitor = monitor_of_spec(pipe, spec, spec_len);
+    struct pikos_instance *failed = NULL;
+    int rc;
+
+    if (monitor == NULL)
+        return pikos_error_set(err, PIKOS_ENOTFOUND,
+                               "the run's pipeline has no monitor '%s'", spec);
+    pikos_clock_calibrate();
+    pipe->started_ns = pikos_host_table.clock_ns();
+    if ((rc = start_list(&pipe->filters, &failed)) < 0 ||
+        (rc = prepare_list(pipe, &pipe->filters, &failed)) < 0 ||
+        (rc = start_list(&pipe->recorders, &failed)) < 0 ||
+        (rc = prepare_list(pipe, &pipe->recorders, &failed)) < 0) {
+        pikos_instance_take_error(failed, err);
+        undo_start(pipe);
+        return rc;
+    }
+    pikos_outputs_unmute(); /* the headers are in the files already */
+    rc = pikos_instance_salvage(monitor, dir, record, err);
+    stop_list(&pipe->filters);
+    finish_recorders(&pipe->recorders);
+    if (rc < 0) {
+        take_errors(&pipe->recorders, NULL);
+        take_errors(&pipe->filters, NULL);
+        return rc;
+    }
     return take_first_error(pipe, err);
 }
 

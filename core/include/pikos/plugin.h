@@ -517,6 +517,18 @@ struct pikos_host {
      * with the error set (a platform without it: PIKOS_EINVAL).
      */
     int (*allocations_native)(struct pikos_instance *inst, int native);
+    /*
+     * (since 1.5) A safe point soon, from the on_event of an allocation
+     * event: the host calls the descriptor's `safe_point` once, with the
+     * GIL held and outside any allocator, as soon as the interpreter can
+     * (its pending calls: in the main thread, at the next check of its
+     * eval loop), so that the monitor resolves there what it could not in
+     * on_event (host->stack_frame).  Asking again before it came is one
+     * call.  Never called once the monitor stopped.  0, PIKOS_ENOMEM (the
+     * interpreter's queue is full: ask again later) or PIKOS_EINVAL (not
+     * an allocation monitor, or no safe_point).
+     */
+    int (*safe_point_soon)(struct pikos_instance *inst);
 };
 
 /* The longest ending output_set_ending takes. */
@@ -660,6 +672,15 @@ struct pikos_plugin {
        finalize would have.  Returns 0, or an error code with the error
        set (the command shows it in one line). */
     int (*salvage)(struct pikos_instance *inst, void *ctx);
+
+    /* Allocation monitors, optional (since 1.5): called once after each
+       host->safe_point_soon, with the GIL held and outside any allocator,
+       where host->stack_frame may be called.  Allocations made inside are
+       pikos's own: no events.  Monitors (since 1.5) may also have a
+       `salvage`: the `pikos` command then makes the run's pipeline again
+       and the records it emits there reach the run's recorders (stream
+       recorders go on after what the ended process wrote). */
+    void (*safe_point)(struct pikos_instance *inst, void *ctx);
 };
 
 /* Whether the descriptor reaches `field` (the host reads the fields

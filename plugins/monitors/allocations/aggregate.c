@@ -63,21 +63,118 @@ const struct pikos_schema stack_allocation_record = {
 /* One record to be: a stack, or the stacks of one line summed. */
 struct row {
     uint32_t stack;
-    const struct pikos_code *code; /* NULL: no Python frame */
+    uint32_t code; /* index + 1 in the view's codes; 0: none */
     int lineno;
     double counters[NCOUNTERS]; /* in the fields' order */
 };
 
 static const char NO_FRAME[] = "<no Python frame>";
+/* A stack counted too close to the end for its frame to be copied (the
+   process ended before its next safe point). */
+static const char UNKNOWN_FRAME[] = "<unknown frame>";
+
+/* ------------------------------------------------------------ views */
+
+struct alloc_view view_of(const struct allocations_ctx *self)
+{
+    const struct store *s = &self->store;
+    const struct alloc_head *h = self->stats.head;
+
+    return (struct alloc_view){
+        h,
+        self->stats.stats,
+        h != NULL ? self->stats.capacity : 0,
+        s->data[BUF_FRAMES],
+        h != NULL ? h->nframes : 0,
+        s->data[BUF_CODES],
+        h != NULL ? h->ncodes : 0,
+        s->data[BUF_STRINGS],
+        h != NULL ? h->strings_used : 0};
+}
+
+static size_t at_most(uint64_t count, size_t size, size_t each)
+{
+    return count < size / each ? (size_t)count : size / each;
+}
+
+int view_left(struct pikos_instance *inst, const struct pikos_host *host,
+              struct alloc_view *v)
+{
+    size_t size[4] = {0};
+    const void *data[4];
+
+    for (unsigned id = 0; id < 4; id++)
+        data[id] = host->state_get(inst, id, &size[id]);
+    memset(v, 0, sizeof(*v));
+    if (data[BUF_STATS] == NULL || size[BUF_STATS] < sizeof(*v->head))
+        return 0; /* nothing was allocated: no records */
+    v->head = data[BUF_STATS];
+    if (v->head->magic != ALLOC_STATE_MAGIC)
+        return -1;
+    v->stats = (const struct stack_stat *)((const char *)data[BUF_STATS] +
+                                           sizeof(*v->head));
+    v->nstats = at_most(v->head->capacity, size[BUF_STATS] - sizeof(*v->head),
+                        sizeof(*v->stats));
+    v->frames = data[BUF_FRAMES];
+    v->nframes = v->frames ? at_most(v->head->nframes, size[BUF_FRAMES],
+                                     sizeof(*v->frames))
+                           : 0;
+    v->codes = data[BUF_CODES];
+    v->ncodes = v->codes ? at_most(v->head->ncodes, size[BUF_CODES],
+                                   sizeof(*v->codes))
+                         : 0;
+    v->strings = data[BUF_STRINGS];
+    v->nstrings = v->strings ? at_most(v->head->strings_used,
+                                       size[BUF_STRINGS], 1)
+                             : 0;
+    return 0;
+}
+
+/* The node's frame when it was copied whole, else NULL. */
+static const struct alloc_frame *frame_of(const struct alloc_view *v,
+                                          uint32_t stack)
+{
+    if (stack == 0 || stack >= v->nframes)
+        return NULL;
+    const struct alloc_frame *f = &v->frames[stack];
+    return f->code != 0 && f->code <= v->ncodes ? f : NULL;
+}
+
+/* A code's name or file; "" when it falls outside the strings. */
+static const char *text_at(const struct alloc_view *v, uint64_t offset,
+                           uint64_t len, size_t *out_len)
+{
+    if (offset > v->nstrings || len > v->nstrings - offset) {
+        *out_len = 0;
+        return "";
+    }
+    *out_len = (size_t)len;
+    return v->strings + offset;
+}
+
+static const char *code_name(const struct alloc_view *v, uint32_t code,
+                             size_t *len)
+{
+    const struct alloc_code *c = &v->codes[code - 1];
+    return text_at(v, c->name_offset, c->name_len, len);
+}
+
+static const char *code_file(const struct alloc_view *v, uint32_t code,
+                             size_t *len)
+{
+    const struct alloc_code *c = &v->codes[code - 1];
+    return text_at(v, c->file_offset, c->file_len, len);
+}
 
 /* ------------------------------------------------------------ rows */
 
-static void row_count(const struct stack_stats *stats, uint32_t stack,
+static void row_count(const struct alloc_view *v, uint32_t stack,
                       struct row *row)
 {
-    const struct stack_stat *st = &stats->stats[stack];
+    const struct stack_stat *st = &v->stats[stack];
     struct weight measures[NCOUNTERS / 2] = {
-        st->alloc, st->freed, stack_stats_at_peak(stats, stack), st->live};
+        st->alloc, st->freed, stack_stat_at_peak(st, v->head->peak_epoch),
+        st->live};
 
     for (int i = 0; i < NCOUNTERS / 2; i++) {
         row->counters[2 * i] = measures[i].bytes;
@@ -85,41 +182,41 @@ static void row_count(const struct stack_stats *stats, uint32_t stack,
     }
 }
 
-/* A row per stack that allocated; NULL with *n 0 when there is none. */
-static struct row *rows_make(struct pikos_instance *inst,
-                             struct allocations_ctx *self, size_t *n)
+/* A row per stack that allocated; NULL when out of memory. */
+static struct row *rows_make(const struct alloc_view *v, size_t *n)
 {
-    const struct stack_stats *stats = &self->stats;
-    struct row *rows = calloc(stats->capacity ? stats->capacity : 1,
-                              sizeof(*rows));
-    uint32_t parent;
+    struct row *rows = calloc(v->nstats ? v->nstats : 1, sizeof(*rows));
 
     *n = 0;
     if (rows == NULL)
         return NULL;
-    for (size_t stack = 0; stack < stats->capacity; stack++) {
-        if (stats->stats[stack].alloc.count == 0)
+    for (size_t stack = 0; stack < v->nstats; stack++) {
+        if (v->stats[stack].alloc.count == 0)
             continue;
         struct row *row = &rows[(*n)++];
+        const struct alloc_frame *f = frame_of(v, (uint32_t)stack);
         row->stack = (uint32_t)stack;
-        row_count(stats, (uint32_t)stack, row);
-        if (stack != 0 &&
-            self->host->stack_frame((uint32_t)stack, &row->code,
-                                    &row->lineno, &parent) != PIKOS_OK) {
-            self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-            row->code = NULL;
-        }
+        row_count(v, (uint32_t)stack, row);
+        row->code = f ? f->code : 0;
+        row->lineno = f ? f->lineno : 0;
     }
     return rows;
+}
+
+/* Rows of no frame and of unknown frames stay apart. */
+static int frame_kind(const struct row *r)
+{
+    return r->code != 0 ? 2 : r->stack != 0 ? 1 : 0;
 }
 
 static int by_line(const void *a, const void *b)
 {
     const struct row *x = a, *y = b;
-    uintptr_t xid = x->code ? x->code->id : 0, yid = y->code ? y->code->id : 0;
 
-    if (xid != yid)
-        return xid < yid ? -1 : 1;
+    if (frame_kind(x) != frame_kind(y))
+        return frame_kind(x) - frame_kind(y);
+    if (x->code != y->code)
+        return x->code < y->code ? -1 : 1;
     return (x->lineno > y->lineno) - (x->lineno < y->lineno);
 }
 
@@ -140,9 +237,31 @@ static size_t rows_merge_lines(struct row *rows, size_t n)
     return kept;
 }
 
-static int text_cmp(const char *a, const char *b)
+/* The view qsort's comparison reads (qsort has no argument for it). */
+static const struct alloc_view *sorting;
+
+static int text_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-    return strcmp(a ? a : "", b ? b : "");
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+static const char *row_file(const struct row *r, size_t *len)
+{
+    if (r->code == 0) {
+        *len = 0;
+        return "";
+    }
+    return code_file(sorting, r->code, len);
+}
+
+static const char *row_name(const struct row *r, size_t *len)
+{
+    if (r->code == 0) {
+        *len = 0;
+        return "";
+    }
+    return code_name(sorting, r->code, len);
 }
 
 /* Most bytes allocated first; then by file, line and function, so that
@@ -150,17 +269,21 @@ static int text_cmp(const char *a, const char *b)
 static int by_size(const void *a, const void *b)
 {
     const struct row *x = a, *y = b;
+    size_t xl, yl;
+    const char *xs, *ys;
     int c;
 
     if (x->counters[0] != y->counters[0])
         return x->counters[0] > y->counters[0] ? -1 : 1;
-    if ((c = text_cmp(x->code ? x->code->filename : NULL,
-                      y->code ? y->code->filename : NULL)) != 0)
+    xs = row_file(x, &xl);
+    ys = row_file(y, &yl);
+    if ((c = text_cmp(xs, xl, ys, yl)) != 0)
         return c;
     if (x->lineno != y->lineno)
         return x->lineno < y->lineno ? -1 : 1;
-    if ((c = text_cmp(x->code ? x->code->name : NULL,
-                      y->code ? y->code->name : NULL)) != 0)
+    xs = row_name(x, &xl);
+    ys = row_name(y, &yl);
+    if ((c = text_cmp(xs, xl, ys, yl)) != 0)
         return c;
     return (x->stack > y->stack) - (x->stack < y->stack);
 }
@@ -190,38 +313,39 @@ static int text_add(struct text *t, const char *s, size_t len)
 }
 
 /* "function (filename:lineno)" */
-static int text_add_frame(struct text *t, const struct pikos_code *code,
-                          int lineno)
+static int text_add_frame(struct text *t, const struct alloc_view *v,
+                          const struct alloc_frame *f)
 {
     char number[24];
-    size_t len = (size_t)(pikos_put_int(number, lineno) - number);
+    size_t len = (size_t)(pikos_put_int(number, f->lineno) - number);
+    size_t name_len, file_len;
+    const char *name = code_name(v, f->code, &name_len);
+    const char *file = code_file(v, f->code, &file_len);
 
-    if (text_add(t, code->name, code->name_len) < 0 ||
-        text_add(t, " (", 2) < 0 ||
-        text_add(t, code->filename, code->filename_len) < 0 ||
-        text_add(t, ":", 1) < 0 || text_add(t, number, len) < 0)
+    if (text_add(t, name, name_len) < 0 || text_add(t, " (", 2) < 0 ||
+        text_add(t, file, file_len) < 0 || text_add(t, ":", 1) < 0 ||
+        text_add(t, number, len) < 0)
         return -1;
     return text_add(t, ")", 1);
 }
 
-/* The stack's frames, outermost first, joined by ';'. */
-static int stack_text(const struct allocations_ctx *self, uint32_t stack,
-                      struct text *t)
+/* The stack's frames, outermost first, joined by ';'.  A walk longer than
+   the frames there are is a loop (only a damaged state has one). */
+static int stack_text(const struct alloc_view *v, uint32_t stack,
+                      struct text *t, size_t depth)
 {
-    const struct pikos_code *code;
-    int lineno;
-    uint32_t parent;
+    const struct alloc_frame *f = frame_of(v, stack);
 
-    t->len = 0;
-    if (stack == 0)
+    if (stack == 0 && depth == 0)
         return text_add(t, NO_FRAME, sizeof(NO_FRAME) - 1);
-    if (self->host->stack_frame(stack, &code, &lineno, &parent) != PIKOS_OK)
-        return -1;
-    if (parent != 0) {
-        if (stack_text(self, parent, t) < 0 || text_add(t, ";", 1) < 0)
+    if (f == NULL || depth > v->nframes)
+        return text_add(t, UNKNOWN_FRAME, sizeof(UNKNOWN_FRAME) - 1);
+    if (f->parent != 0) {
+        if (stack_text(v, f->parent, t, depth + 1) < 0 ||
+            text_add(t, ";", 1) < 0)
             return -1;
     }
-    return text_add_frame(t, code, lineno);
+    return text_add_frame(t, v, f);
 }
 
 /* ------------------------------------------------------------ records */
@@ -232,42 +356,59 @@ static void set_text(struct pikos_value *v, const char *text, size_t len)
     v->u.s.len = len;
 }
 
-static int emit_row(struct pikos_instance *inst, struct allocations_ctx *self,
+static int emit_row(struct pikos_instance *inst, const struct pikos_host *host,
+                    const struct alloc_view *v, int by_stack,
                     const struct row *row, struct text *stack)
 {
     struct pikos_value values[FIELD_COUNT];
-    const struct pikos_code *code = row->code;
+    size_t len;
+    const char *text;
 
-    if (self->by_stack && stack_text(self, row->stack, stack) < 0)
-        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    set_text(&values[FIELD_STACK], stack->data, stack->len);
-    set_text(&values[FIELD_FUNCTION], code ? code->name : NO_FRAME,
-             code ? code->name_len : sizeof(NO_FRAME) - 1);
-    set_text(&values[FIELD_FILENAME], code ? code->filename : "",
-             code ? code->filename_len : 0);
-    values[FIELD_LINENO].u.i = code ? row->lineno : 0;
+    stack->len = 0;
+    if (by_stack && stack_text(v, row->stack, stack, 0) < 0)
+        return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    set_text(&values[FIELD_STACK], stack->data ? stack->data : "",
+             stack->len);
+    if (row->code != 0) {
+        text = code_name(v, row->code, &len);
+        set_text(&values[FIELD_FUNCTION], text, len);
+        text = code_file(v, row->code, &len);
+        set_text(&values[FIELD_FILENAME], text, len);
+    } else if (row->stack == 0) {
+        set_text(&values[FIELD_FUNCTION], NO_FRAME, sizeof(NO_FRAME) - 1);
+        set_text(&values[FIELD_FILENAME], "", 0);
+    } else {
+        set_text(&values[FIELD_FUNCTION], UNKNOWN_FRAME,
+                 sizeof(UNKNOWN_FRAME) - 1);
+        set_text(&values[FIELD_FILENAME], "", 0);
+    }
+    values[FIELD_LINENO].u.i = row->code ? row->lineno : 0;
     for (int c = 0; c < NCOUNTERS; c++)
         values[FIELD_ALLOC_BYTES + c].u.i = llround(row->counters[c]);
     struct pikos_record record = {
-        self->by_stack ? &stack_allocation_record : &allocation_record,
-        self->by_stack ? values : values + 1};
-    return self->host->emit(inst, &record);
+        by_stack ? &stack_allocation_record : &allocation_record,
+        by_stack ? values : values + 1};
+    return host->emit(inst, &record);
 }
 
-int allocations_emit(struct pikos_instance *inst, struct allocations_ctx *self)
+int allocations_emit(struct pikos_instance *inst, const struct pikos_host *host,
+                     const struct alloc_view *v, int by_stack)
 {
     size_t n;
-    struct row *rows = rows_make(inst, self, &n);
+    struct row *rows;
     struct text stack = {0};
     int rc = PIKOS_OK;
 
-    if (rows == NULL)
-        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    if (!self->by_stack)
+    if (v->head == NULL)
+        return PIKOS_OK; /* nothing was allocated */
+    if ((rows = rows_make(v, &n)) == NULL)
+        return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    if (!by_stack)
         n = rows_merge_lines(rows, n);
+    sorting = v;
     qsort(rows, n, sizeof(*rows), by_size);
     for (size_t i = 0; i < n && rc == PIKOS_OK; i++)
-        rc = emit_row(inst, self, &rows[i], &stack);
+        rc = emit_row(inst, host, v, by_stack, &rows[i], &stack);
     free(stack.data);
     free(rows);
     return rc;

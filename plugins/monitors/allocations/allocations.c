@@ -11,6 +11,11 @@
  * each stack's counters (stack_stats.h) keep the peak.  Records go out when
  * monitoring stops, one per line or stack, largest allocators first
  * (aggregate.c).
+ *
+ * However the program ends, the records are kept: the counters and each
+ * counted stack's frames (copied at the host's safe points, frames.c) are
+ * in durable state buffers (state.h), from which the `pikos` command has
+ * a fresh instance emit them into the run's recorders (`salvage`).
  */
 #include <math.h>
 #include <stddef.h>
@@ -42,6 +47,11 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
     struct allocations_ctx *self = ctx;
 
     self->host = host;
+    self->store.inst = inst;
+    self->store.host = PIKOS_HOST_HAS(host, state_get) ? host : NULL;
+    self->stats.store = &self->store;
+    self->has_safe_points = PIKOS_HOST_HAS(host, safe_point_soon) &&
+                            host->safe_point_soon != NULL;
     if (!PIKOS_HOST_HAS(host, allocations_native) ||
         host->allocations_native == NULL)
         return host->set_error(inst, PIKOS_EABI,
@@ -78,9 +88,15 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
     struct allocations_ctx *self = ctx;
 
     live_blocks_free(&self->live);
-    stack_stats_release(&self->stats);
+    stack_stats_reset(&self->stats);
+    frames_reset(&self->frames);
     self->out_of_memory = 0;
     self->sample_bytes = 0;
+    /* The state's first buffer now, so that the run's record in the
+       command's region is taken at start, not in the allocator. */
+    if (stack_stats_alloc(&self->stats, 0, (struct weight){0, 0}) < 0)
+        return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
+    self->stats.head->by_stack = (uint32_t)self->by_stack;
     int rc = self->host->allocations_sample(inst, (uint64_t)self->sample);
     if (rc == PIKOS_OK)
         rc = self->host->allocations_native(inst, self->native);
@@ -116,18 +132,37 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     self->sample_bytes = ev->sample_bytes; /* one rate for the run */
     /* Counted only when kept, so that its free is found: the counts
        stay consistent, and the error says some were lost. */
+    int first;
     if (live_blocks_add(&self->live, ev->address, ev->size, ev->stack) < 0 ||
-        stack_stats_alloc(&self->stats, ev->stack,
-                          weight_of(self, ev->size)) < 0) {
+        (first = stack_stats_alloc(&self->stats, ev->stack,
+                                   weight_of(self, ev->size))) < 0) {
         live_blocks_take(&self->live, ev->address, &size, &stack);
         self->out_of_memory = 1;
+        if (self->stats.head != NULL)
+            self->stats.head->out_of_memory = 1;
+        return;
     }
+    if (first)
+        frames_note(inst, self, ev->stack);
+}
+
+static void allocations_safe_point(struct pikos_instance *inst, void *ctx)
+{
+    struct allocations_ctx *self = ctx;
+
+    (void)inst;
+    if (frames_resolve(self) < 0)
+        self->out_of_memory = 1;
 }
 
 static int allocations_stop(struct pikos_instance *inst, void *ctx)
 {
     struct allocations_ctx *self = ctx;
-    int rc = allocations_emit(inst, self);
+
+    if (frames_resolve(self) < 0)
+        self->out_of_memory = 1;
+    struct alloc_view view = view_of(self);
+    int rc = allocations_emit(inst, self->host, &view, self->by_stack);
 
     if (rc == PIKOS_OK && self->out_of_memory)
         rc = self->host->set_error(inst, PIKOS_ENOMEM,
@@ -142,7 +177,29 @@ static void allocations_fini(struct pikos_instance *inst, void *ctx)
 
     (void)inst;
     live_blocks_free(&self->live);
-    stack_stats_release(&self->stats);
+    store_free(&self->store);
+    frames_reset(&self->frames);
+}
+
+/* The program ended before monitoring stopped: the records from what it
+   left, into the run's recorders made again (core: pikos_pipeline_salvage).
+   Stacks counted after the last safe point have no frame: their records
+   say "<unknown frame>". */
+static int allocations_salvage(struct pikos_instance *inst, void *ctx)
+{
+    struct allocations_ctx *self = ctx;
+    struct alloc_view view;
+
+    if (!PIKOS_HOST_HAS(self->host, state_get) ||
+        view_left(inst, self->host, &view) < 0)
+        return self->host->set_error(inst, PIKOS_EPLUGIN,
+                                     "the program left no whole counts");
+    int rc = allocations_emit(inst, self->host, &view, self->by_stack);
+    if (rc == PIKOS_OK && view.head != NULL && view.head->out_of_memory)
+        rc = self->host->set_error(inst, PIKOS_ENOMEM,
+                                   "out of memory: some allocations were "
+                                   "not counted");
+    return rc;
 }
 
 PIKOS_PLUGIN_DEFINE({
@@ -165,4 +222,6 @@ PIKOS_PLUGIN_DEFINE({
     .schema = &allocation_record,
     .on_event = allocations_on_event,
     .instance_schema = allocations_schema,
+    .salvage = allocations_salvage,
+    .safe_point = allocations_safe_point,
 });

@@ -13,25 +13,28 @@ static int reach(struct stack_stats *s, uint32_t stack)
     size_t capacity = s->capacity ? s->capacity : 1024;
     while (capacity <= stack)
         capacity *= 2;
-    struct stack_stat *stats = realloc(s->stats, capacity * sizeof(*stats));
-    if (stats == NULL)
+    char *data = store_grow(s->store, BUF_STATS,
+                            sizeof(struct alloc_head) +
+                                capacity * sizeof(struct stack_stat));
+    if (data == NULL)
         return -1;
-    memset(stats + s->capacity, 0,
-           (capacity - s->capacity) * sizeof(*stats));
-    s->stats = stats;
+    s->head = (struct alloc_head *)data;
+    s->stats = (struct stack_stat *)(data + sizeof(struct alloc_head));
     s->capacity = capacity;
-    if (s->peak_epoch == 0)
-        s->peak_epoch = 1; /* new stacks (epoch 0) start outside it */
+    if (s->head->peak_epoch == 0)
+        s->head->peak_epoch = 1; /* new stacks (epoch 0) start outside it */
+    s->head->capacity = capacity;
+    s->head->magic = ALLOC_STATE_MAGIC;
     return 0;
 }
 
 /* Keeps the stack's live counts at the last peak before they change. */
-static void keep_peak(const struct stack_stats *s, struct stack_stat *st)
+static void keep_peak(const struct alloc_head *h, struct stack_stat *st)
 {
-    if (st->epoch == s->peak_epoch)
+    if (st->epoch == h->peak_epoch)
         return;
     st->peak = st->live;
-    st->epoch = s->peak_epoch;
+    st->epoch = h->peak_epoch;
 }
 
 static void add(struct weight *to, struct weight w, double sign)
@@ -44,37 +47,43 @@ int stack_stats_alloc(struct stack_stats *s, uint32_t stack, struct weight w)
 {
     if (reach(s, stack) < 0)
         return -1;
+    struct alloc_head *h = s->head;
     struct stack_stat *st = &s->stats[stack];
-    keep_peak(s, st);
+    int first = st->alloc.count == 0;
+    keep_peak(h, st);
     add(&st->alloc, w, 1);
     add(&st->live, w, 1);
-    s->live_bytes += w.bytes;
-    if (s->live_bytes > s->peak_bytes) {
-        s->peak_bytes = s->live_bytes;
-        s->peak_epoch++; /* every stack's live counts are the peak's */
+    h->live_bytes += w.bytes;
+    if (h->live_bytes > h->peak_bytes) {
+        h->peak_bytes = h->live_bytes;
+        h->peak_epoch++; /* every stack's live counts are the peak's */
     }
-    return 0;
+    return first;
 }
 
 void stack_stats_free(struct stack_stats *s, uint32_t stack, struct weight w)
 {
+    struct alloc_head *h = s->head;
     struct stack_stat *st = &s->stats[stack]; /* counted when allocated */
 
-    keep_peak(s, st);
+    keep_peak(h, st);
     add(&st->freed, w, 1);
     add(&st->live, w, -1);
-    s->live_bytes -= w.bytes;
+    h->live_bytes -= w.bytes;
 }
 
-struct weight stack_stats_at_peak(const struct stack_stats *s, uint32_t stack)
+struct weight stack_stat_at_peak(const struct stack_stat *st,
+                                 uint64_t peak_epoch)
 {
-    const struct stack_stat *st = &s->stats[stack];
-
-    return st->epoch == s->peak_epoch ? st->peak : st->live;
+    return st->epoch == peak_epoch ? st->peak : st->live;
 }
 
-void stack_stats_release(struct stack_stats *s)
+void stack_stats_reset(struct stack_stats *s)
 {
-    free(s->stats);
-    memset(s, 0, sizeof(*s));
+    store_clear(s->store);
+    if (s->head != NULL) {
+        s->head->magic = ALLOC_STATE_MAGIC;
+        s->head->peak_epoch = 1;
+        s->head->capacity = s->capacity;
+    }
 }

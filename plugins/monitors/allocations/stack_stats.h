@@ -1,7 +1,8 @@
 /*
  * stack_stats.h - what was allocated at each stack: bytes and counts
  * allocated, freed, live now and live at the peak, by the host's stack
- * node numbers (dense, so an array indexed by them).
+ * node numbers (dense, so an array indexed by them), in durable state
+ * buffer 0 after its head (state.h).
  *
  * The peak is the moment the live bytes of all blocks allocated while
  * monitoring were highest.  Copying every stack's live bytes at each new
@@ -15,6 +16,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "state.h"
 
 /* A block counts as `bytes` bytes and `count` blocks: its size and 1, or
    when sampled what it stands for.  Sums of integers below 2^53 stay
@@ -31,18 +34,20 @@ struct stack_stat {
 };
 
 struct stack_stats {
+    struct store *store;
+    struct alloc_head *head; /* NULL until the first allocation */
     struct stack_stat *stats;
     size_t capacity;
-    double live_bytes; /* every stack's */
-    double peak_bytes;
-    uint64_t peak_epoch;
 };
 
-/* 0, or -1 when out of memory (the allocation is not counted). */
+/* 1 when it is the stack's first allocation, 0 for a later one, -1 when
+   out of memory (the allocation is not counted). */
 int stack_stats_alloc(struct stack_stats *s, uint32_t stack, struct weight w);
 void stack_stats_free(struct stack_stats *s, uint32_t stack, struct weight w);
-/* What of `stack` was live at the peak. */
-struct weight stack_stats_at_peak(const struct stack_stats *s, uint32_t stack);
-void stack_stats_release(struct stack_stats *s);
+/* What of `stack` was live at the peak, given the head's peak epoch. */
+struct weight stack_stat_at_peak(const struct stack_stat *st,
+                                 uint64_t peak_epoch);
+/* A new run: nothing counted (the buffers are kept). */
+void stack_stats_reset(struct stack_stats *s);
 
 #endif
