@@ -29,6 +29,10 @@ static const struct pikos_option allocations_options[] = {
      "0: every block; N: about one block per N bytes allocated, picked at "
      "random, the counts then estimates (a fraction of the cost)",
      offsetof(struct allocations_ctx, sample)},
+    {"interval", PIKOS_OPT_INT, 0, "0",
+     "0: records at the end only; N: also the live bytes and blocks as "
+     "they change (HeapRecord, timed), at most one per N microseconds",
+     offsetof(struct allocations_ctx, interval)},
     {0},
 };
 
@@ -48,6 +52,11 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
                                "option 'sample' must be 0 (every block) or "
                                "a number of bytes, not %lld",
                                (long long)self->sample);
+    if (self->interval < 0)
+        return host->set_error(inst, PIKOS_EINVAL,
+                               "option 'interval' must be 0 (no heap "
+                               "records) or microseconds, not %lld",
+                               (long long)self->interval);
     if (strcmp(self->aggregate, "line") == 0)
         self->by_stack = 0;
     else if (strcmp(self->aggregate, "stack") == 0)
@@ -63,9 +72,14 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
 static const struct pikos_schema *
 allocations_schema(struct pikos_instance *inst, void *ctx)
 {
+    struct allocations_ctx *self = ctx;
+
     (void)inst;
-    return ((struct allocations_ctx *)ctx)->by_stack ? &stack_allocation_record
-                                                      : &allocation_record;
+    /* With interval, the heap records come first, the aggregates at the
+       end (docs/decisions.md). */
+    if (self->interval > 0)
+        return &heap_record;
+    return self->by_stack ? &stack_allocation_record : &allocation_record;
 }
 
 /* A new run counts from nothing: the host numbers stacks afresh. */
@@ -77,7 +91,11 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
     stack_stats_release(&self->stats);
     self->out_of_memory = 0;
     self->sample_bytes = 0;
-    return self->host->allocations_sample(inst, (uint64_t)self->sample);
+    heap_series_reset(&self->heap, (uint64_t)self->interval * 1000);
+    int rc = self->host->allocations_sample(inst, (uint64_t)self->sample);
+    if (rc == PIKOS_OK) /* the heap's first point: nothing live yet */
+        rc = heap_series_emit_now(inst, self->host, &self->heap, 0);
+    return rc;
 }
 
 /* What a block stands for: itself, or when it was sampled at a rate of
@@ -100,10 +118,13 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     uint64_t size;
     uint32_t stack;
 
-    (void)inst;
     if (ev->type == PIKOS_EVENT_FREE) {
-        if (live_blocks_take(&self->live, ev->address, &size, &stack))
-            stack_stats_free(&self->stats, stack, weight_of(self, size));
+        if (live_blocks_take(&self->live, ev->address, &size, &stack)) {
+            struct weight w = weight_of(self, size);
+            stack_stats_free(&self->stats, stack, w);
+            heap_series_free(&self->heap, w.bytes, w.count);
+            heap_series_tick(inst, self->host, &self->heap, ev->domain);
+        }
         return;
     }
     self->sample_bytes = ev->sample_bytes; /* one rate for the run */
@@ -114,13 +135,21 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
                           weight_of(self, ev->size)) < 0) {
         live_blocks_take(&self->live, ev->address, &size, &stack);
         self->out_of_memory = 1;
+        return;
     }
+    struct weight w = weight_of(self, ev->size);
+    heap_series_alloc(&self->heap, w.bytes, w.count);
+    heap_series_tick(inst, self->host, &self->heap, ev->domain);
 }
 
 static int allocations_stop(struct pikos_instance *inst, void *ctx)
 {
     struct allocations_ctx *self = ctx;
-    int rc = allocations_emit(inst, self);
+    /* The heap's last point, then the aggregates. */
+    int rc = heap_series_emit_now(inst, self->host, &self->heap, 1);
+
+    if (rc == PIKOS_OK)
+        rc = allocations_emit(inst, self);
 
     if (rc == PIKOS_OK && self->out_of_memory)
         rc = self->host->set_error(inst, PIKOS_ENOMEM,
