@@ -8,7 +8,8 @@
  *   watch_streams.c  the streams seen and what each message does to them
  *   watch_tally.c    per-function and per-line counts (the tables)
  *   watch_timing.c   own and total time per function of timed streams
- *   watch_memory.c   current and peak RSS/VMS and their sparkline series
+ *   watch_memory.c   current and peak RSS/VMS, and the Python heap's live
+ *                    bytes and blocks, and their sparkline series
  *   watch_format.c   text helpers both outputs share (printable text, ...)
  *   watch_text.c     the plain-text snapshot of `--once`
  *   watch_view.c     the curses view and its keys
@@ -206,6 +207,7 @@ enum pikos_watch_state {
 struct pikos_watch_columns {
     int type, function, filename, line_no, line, rss, vms;
     int first_line_no, time, thread; /* timed records */
+    int live_bytes, live_blocks;     /* heap records */
 };
 
 /* ------------------------------------------------------ watch_timing.c */
@@ -275,9 +277,12 @@ struct pikos_watch_stream {
     /* What the schema allows (flags): */
     int has_functions, has_lines, has_memory;
     int has_times; /* function records with time and thread */
+    int has_heap;  /* heap records: live_bytes and live_blocks over time
+                      (monitors/allocations interval=N) */
     struct pikos_watch_tally functions, lines;
     struct pikos_watch_timing timing; /* has_times */
     struct pikos_watch_series rss, vms;
+    struct pikos_watch_series heap_bytes, heap_blocks; /* has_heap */
     json_t *last_record; /* the latest row (every stream keeps it) */
 };
 

@@ -50,11 +50,17 @@ static void find_columns(struct pikos_watch_stream *s)
         pikos_watch_schema_field(schema, "firstLineNo", PIKOS_WATCH_INT);
     col->time = pikos_watch_schema_field(schema, "time", PIKOS_WATCH_INT);
     col->thread = pikos_watch_schema_field(schema, "thread", PIKOS_WATCH_INT);
+    col->live_bytes =
+        pikos_watch_schema_field(schema, "live_bytes", PIKOS_WATCH_INT);
+    col->live_blocks =
+        pikos_watch_schema_field(schema, "live_blocks", PIKOS_WATCH_INT);
     s->has_functions =
         col->type >= 0 && col->function >= 0 && col->filename >= 0;
     s->has_lines = col->type < 0 && col->line_no >= 0 && col->line >= 0;
     s->has_memory = col->rss >= 0 && col->vms >= 0;
     s->has_times = s->has_functions && col->time >= 0 && col->thread >= 0;
+    s->has_heap = col->live_bytes >= 0 && col->live_blocks >= 0 &&
+                  col->time >= 0;
 }
 
 /* Everything a schema message sets, and the data of the stream emptied.
@@ -80,6 +86,8 @@ static int take_schema(struct pikos_watch_stream *s,
     pikos_watch_timing_free(&s->timing);
     memset(&s->rss, 0, sizeof(s->rss));
     memset(&s->vms, 0, sizeof(s->vms));
+    memset(&s->heap_bytes, 0, sizeof(s->heap_bytes));
+    memset(&s->heap_blocks, 0, sizeof(s->heap_blocks));
     json_decref(s->last_record);
     s->last_record = NULL;
     return 0;
@@ -194,6 +202,12 @@ static int apply_row(struct pikos_watch_stream *s, json_t *row)
     if (s->has_memory) {
         pikos_watch_series_add(&s->rss, integer_at(row, s->col.rss));
         pikos_watch_series_add(&s->vms, integer_at(row, s->col.vms));
+    }
+    if (s->has_heap) {
+        pikos_watch_series_add(&s->heap_bytes,
+                               integer_at(row, s->col.live_bytes));
+        pikos_watch_series_add(&s->heap_blocks,
+                               integer_at(row, s->col.live_blocks));
     }
     json_decref(s->last_record);
     s->last_record = json_incref(row);

@@ -82,6 +82,17 @@ static void print_memory(FILE *out, const struct pikos_watch_stream *s)
     print_series(out, "VMS", &s->vms);
 }
 
+static void print_heap(FILE *out, const struct pikos_watch_stream *s)
+{
+    if (s->records == 0) {
+        fputs("python heap: none yet\n", out);
+        return;
+    }
+    fputs("python heap:\n", out);
+    print_series(out, "bytes", &s->heap_bytes);
+    print_series(out, "blocks", &s->heap_blocks);
+}
+
 /* How many rows to show, the heading ("functions by calls, 2 of 5:");
    the caller frees *rows.  0 when the table is empty (said so). */
 static size_t table_head(FILE *out, const struct pikos_watch_tally *tally,
@@ -265,13 +276,15 @@ static void print_stream(FILE *out, const struct pikos_watch_stream *s,
     print_stream_head(out, s, now);
     if (s->has_memory)
         print_memory(out, s);
+    if (s->has_heap)
+        print_heap(out, s);
     if (s->has_times)
         print_times(out, s, top);
     else if (s->has_functions)
         print_functions(out, s, top);
     if (s->has_lines)
         print_lines(out, s, top);
-    if (!s->has_memory && !s->has_functions && !s->has_lines)
+    if (!s->has_memory && !s->has_functions && !s->has_lines && !s->has_heap)
         print_last_record(out, s);
 }
 

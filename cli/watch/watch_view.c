@@ -245,6 +245,23 @@ static int draw_memory(const struct pikos_watch_view *view,
     return y + 3;
 }
 
+static int draw_heap(const struct pikos_watch_view *view,
+                     const struct pikos_watch_stream *s, int y)
+{
+    char spark[PIKOS_WATCH_SPARK_CELLS * 4 + 1], line[512];
+
+    if (s->records == 0)
+        return y;
+    draw_series(view, "heap", &s->heap_bytes, y);
+    pikos_watch_sparkline(&s->heap_blocks,
+                          view->utf8 ? pikos_watch_blocks : ascii_levels, 8,
+                          spark, sizeof(spark));
+    snprintf(line, sizeof(line), "blocks current %9lld  peak %9lld  %s",
+             s->heap_blocks.current, s->heap_blocks.peak, spark);
+    put_cell(y + 1, 0, line, COLS, 0);
+    return y + 3;
+}
+
 /* The width of the function column: its longest name, within a third of
    the screen. */
 static int function_width(struct pikos_watch_row **rows, size_t n)
@@ -408,13 +425,15 @@ static void draw_stream(const struct pikos_watch_view *view,
     int y = draw_stream_line(s, now, 3);
     if (s->has_memory)
         y = draw_memory(view, s, y);
+    if (s->has_heap)
+        y = draw_heap(view, s, y);
     if (s->has_times)
         draw_times(view, s, y);
     else if (s->has_functions)
         draw_functions(view, s, y);
     else if (s->has_lines)
         draw_lines(view, s, y);
-    else if (!s->has_memory)
+    else if (!s->has_memory && !s->has_heap)
         draw_last_record(s, y);
 }
 

@@ -669,3 +669,35 @@ def test_view_shows_the_time_table(work):
     term.key("q")
     assert term.wait() == 0
     publisher.finish()
+
+
+def test_heap_of_a_program(work):
+    """monitors/allocations:interval=N through recorders/zmq: the watcher's
+    python heap (current and peak bytes and blocks) is what the same run's
+    CSV of HeapRecords says."""
+    require_pyzmq()
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    watcher = subprocess.Popen(
+        [PIKOS_BIN, "watch", "--bind", "--once", "--timeout", "60", endpoint],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **TEXT)
+    time.sleep(0.5)  # bound before the program connects
+    heap_csv = os.path.join(work, "heap.csv")
+    proc = subprocess.run(
+        [PIKOS_BIN, "--plugin", "monitors/allocations:interval=1000",
+         "--plugin", "recorders/zmq:connect=true,endpoint=" + endpoint +
+         ",wait_for_ready=true",
+         "--plugin", "recorders/csv:filename=" + heap_csv, "heap_steps.py"],
+        cwd=work, capture_output=True, timeout=TIMEOUT, **TEXT)
+    assert proc.returncode == 0, proc.stderr
+    out, err = watcher.communicate(timeout=TIMEOUT)
+    assert watcher.returncode == 0, err
+    with open(heap_csv, newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    live = [int(r["live_bytes"]) for r in rows]
+    blocks = [int(r["live_blocks"]) for r in rows]
+    assert max(live) > 6_000_000
+    assert (f"python heap:\n"
+            f"  bytes  current {live[-1]}  peak {max(live)}  ") in out, out
+    assert f"  blocks  current {blocks[-1]}  peak {max(blocks)}  " in out
+    assert "schema HeapRecord  ended" in out
+    assert "schema AllocationRecord  ended" in out

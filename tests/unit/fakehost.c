@@ -83,6 +83,26 @@ static uint64_t fake_os_thread_id(void)
     return fake_thread_id;
 }
 
+/* Allocation events (ABI 1.5): the test gives the events itself; stacks
+   have no frames. */
+static int fake_stack_frame(uint32_t stack, const struct pikos_code **code,
+                            int *lineno, uint32_t *parent)
+{
+    (void)stack;
+    (void)code;
+    (void)lineno;
+    (void)parent;
+    return PIKOS_ENOTFOUND;
+}
+
+static int fake_allocations_sample(struct pikos_instance *inst,
+                                   uint64_t mean_bytes)
+{
+    (void)inst;
+    (void)mean_bytes;
+    return PIKOS_OK;
+}
+
 static struct pikos_output *fake_output_open(struct pikos_instance *inst,
                                              const char *path)
 {
@@ -129,6 +149,8 @@ const struct pikos_host fake_host = {
     .output_set_ending = pikos_output_set_ending,
     .state_resize = pikos_state_resize,
     .state_get = pikos_state_get,
+    .stack_frame = fake_stack_frame,
+    .allocations_sample = fake_allocations_sample,
 };
 
 /* ------------------------------------------------------------ options */

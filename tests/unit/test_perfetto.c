@@ -573,3 +573,86 @@ Test(perfetto, memory_does_not_grow_with_events)
                  after - before);
     fake_instance_free(fi);
 }
+
+/* ------------------------------------------------------------ heap */
+
+/* monitors/allocations' records (interval=N): HeapRecord and the
+   aggregates it emits at the end. */
+static const struct pikos_field heap_fields[] = {
+    {"index", PIKOS_FIELD_INT},      {"live_bytes", PIKOS_FIELD_INT},
+    {"live_blocks", PIKOS_FIELD_INT}, {"time", PIKOS_FIELD_INT},
+    {"thread", PIKOS_FIELD_INT}};
+static const struct pikos_schema heap_schema = {"HeapRecord", 5, heap_fields,
+                                                NULL, NULL};
+static const struct pikos_field aggregate_fields[] = {
+    {"function", PIKOS_FIELD_STR}, {"filename", PIKOS_FIELD_STR},
+    {"lineno", PIKOS_FIELD_INT},   {"alloc_bytes", PIKOS_FIELD_INT}};
+static const struct pikos_schema aggregate_schema = {
+    "AllocationRecord", 4, aggregate_fields, NULL, NULL};
+
+static void heap(struct fake_instance *fi, int64_t bytes, int64_t time,
+                 int64_t thread)
+{
+    struct pikos_value v[5] = {
+        {.u.i = 0}, {.u.i = bytes}, {.u.i = bytes / 100}, {.u.i = time},
+        {.u.i = thread}};
+    struct pikos_record rec = {&heap_schema, v};
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK, "%s", fi->error);
+}
+
+Test(perfetto, heap_records_are_a_counter_track_of_the_process)
+{
+    struct fake_instance *fi = recorder(NULL);
+    heap(fi, 0, 10, 7);
+    heap(fi, 4096, 20, 7);
+    heap(fi, 4096, 30, 7); /* unchanged: no packet */
+    call(fi, "call", "f", 40, 7);
+    heap(fi, 1000000, 50, 7);
+    heap(fi, 512, 60, 7);
+    /* the aggregates at the end: skipped, no error */
+    struct pikos_value a[4] = {{.u.s = {"f", 1}}, {.u.s = {"a.py", 4}},
+                               {.u.i = 3}, {.u.i = 99}};
+    struct pikos_record agg = {&aggregate_schema, a};
+    cr_assert_eq(fake_record(fi, &agg), PIKOS_OK, "%s", fi->error);
+    finish(fi);
+    int tracks = 0;
+    for (size_t i = 0; i < npackets; i++)
+        if (packets[i].has_track &&
+            strcmp(packets[i].track_name, "Python heap (bytes)") == 0)
+            tracks++;
+    cr_assert_eq(tracks, 1);
+    struct packet *ev[16];
+    uint64_t t[16];
+    size_t n = events_of(2, ev, t);
+    int64_t values[8];
+    uint64_t at[8];
+    size_t nvalues = 0, slices = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i]->event_type == 4) {
+            cr_assert_lt(nvalues, 8);
+            values[nvalues] = ev[i]->counter;
+            at[nvalues++] = t[i];
+        } else
+            slices++;
+    }
+    cr_assert_eq(nvalues, 4);
+    cr_assert_eq(values[0], 0);
+    cr_assert_eq(at[0], 10);
+    cr_assert_eq(values[1], 4096);
+    cr_assert_eq(at[1], 20);
+    cr_assert_eq(values[2], 1000000);
+    cr_assert_eq(at[2], 50);
+    cr_assert_eq(values[3], 512);
+    cr_assert_eq(at[3], 60);
+    cr_assert_eq(slices, 2); /* f's begin, and its end at finalize */
+}
+
+Test(perfetto, allocation_aggregates_without_heap_records_are_refused)
+{
+    struct fake_instance *fi = recorder(NULL);
+    cr_assert_eq(fake_prepare(fi, &aggregate_schema), PIKOS_EINVAL);
+    cr_assert(strstr(fi->error, "AllocationRecord has no time") != NULL,
+              "%s", fi->error);
+    cr_assert(strstr(fi->error, "interval=N") != NULL, "%s", fi->error);
+    fake_instance_free(fi);
+}

@@ -283,3 +283,31 @@ Test(snapshot, time_table_none_yet)
                     "records 0\n"
                     "functions: none yet\n");
 }
+
+/* monitors/allocations interval=N: the heap's live bytes and blocks over
+   time, current, peak and sparkline. */
+Test(snapshot, python_heap)
+{
+    watch_send_schema(&streams, 1.0, "h:3:1", "h", 3, "HeapRecord",
+                      "[\"index\",\"live_bytes\",\"live_blocks\",\"time\","
+                      "\"thread\"]",
+                      "[\"int\",\"int\",\"int\",\"int\",\"int\"]");
+    expect_snapshot(20, 1.0,
+                    "pikos watch: 1 stream, 0 malformed, 0 waiting for a "
+                    "schema\n"
+                    "\n"
+                    "== stream h:3:1\n"
+                    "host h  pid 3  schema HeapRecord  live  records 0\n"
+                    "python heap: none yet\n");
+    records("h:3:1", "[[0,0,0,10,7],[1,1000000,10,2000,7],"
+                     "[2,3000000,12,4000,7],[3,500,3,6000,7]]");
+    expect_snapshot(
+        20, 1.0,
+        "pikos watch: 1 stream, 0 malformed, 0 waiting for a schema\n"
+        "\n"
+        "== stream h:3:1\n"
+        "host h  pid 3  schema HeapRecord  live  records 4\n"
+        "python heap:\n"
+        "  bytes  current 500  peak 3000000  \u2581\u2583\u2588\u2581\n"
+        "  blocks  current 3  peak 12  \u2581\u2587\u2588\u2583\n");
+}

@@ -38,6 +38,10 @@ static const struct pikos_option allocations_options[] = {
      "also the C library's malloc, calloc, realloc, posix_memalign and "
      "free, as every library calls them (extension modules' buffers)",
      offsetof(struct allocations_ctx, native)},
+    {"interval", PIKOS_OPT_INT, 0, "0",
+     "0: records at the end only; N: also the live bytes and blocks as "
+     "they change (HeapRecord, timed), at most one per N microseconds",
+     offsetof(struct allocations_ctx, interval)},
     {0},
 };
 
@@ -62,6 +66,11 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
                                "option 'sample' must be 0 (every block) or "
                                "a number of bytes, not %lld",
                                (long long)self->sample);
+    if (self->interval < 0)
+        return host->set_error(inst, PIKOS_EINVAL,
+                               "option 'interval' must be 0 (no heap "
+                               "records) or microseconds, not %lld",
+                               (long long)self->interval);
     if (strcmp(self->aggregate, "line") == 0)
         self->by_stack = 0;
     else if (strcmp(self->aggregate, "stack") == 0)
@@ -77,9 +86,14 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
 static const struct pikos_schema *
 allocations_schema(struct pikos_instance *inst, void *ctx)
 {
+    struct allocations_ctx *self = ctx;
+
     (void)inst;
-    return ((struct allocations_ctx *)ctx)->by_stack ? &stack_allocation_record
-                                                      : &allocation_record;
+    /* With interval, the heap records come first, the aggregates at the
+       end (docs/decisions.md). */
+    if (self->interval > 0)
+        return &heap_record;
+    return self->by_stack ? &stack_allocation_record : &allocation_record;
 }
 
 /* A new run counts from nothing: the host numbers stacks afresh. */
@@ -97,9 +111,12 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
     if (stack_stats_alloc(&self->stats, 0, (struct weight){0, 0}) < 0)
         return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
     self->stats.head->by_stack = (uint32_t)self->by_stack;
+    heap_series_reset(&self->heap, (uint64_t)self->interval * 1000);
     int rc = self->host->allocations_sample(inst, (uint64_t)self->sample);
     if (rc == PIKOS_OK)
         rc = self->host->allocations_native(inst, self->native);
+    if (rc == PIKOS_OK) /* the heap's first point: nothing live yet */
+        rc = heap_series_emit_now(inst, self->host, &self->heap, 0);
     return rc;
 }
 
@@ -123,10 +140,13 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     uint64_t size;
     uint32_t stack;
 
-    (void)inst;
     if (ev->type == PIKOS_EVENT_FREE) {
-        if (live_blocks_take(&self->live, ev->address, &size, &stack))
-            stack_stats_free(&self->stats, stack, weight_of(self, size));
+        if (live_blocks_take(&self->live, ev->address, &size, &stack)) {
+            struct weight w = weight_of(self, size);
+            stack_stats_free(&self->stats, stack, w);
+            heap_series_free(&self->heap, w.bytes, w.count);
+            heap_series_tick(inst, self->host, &self->heap, ev->domain);
+        }
         return;
     }
     self->sample_bytes = ev->sample_bytes; /* one rate for the run */
@@ -144,6 +164,9 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     }
     if (first)
         frames_note(inst, self, ev->stack);
+    struct weight w = weight_of(self, ev->size);
+    heap_series_alloc(&self->heap, w.bytes, w.count);
+    heap_series_tick(inst, self->host, &self->heap, ev->domain);
 }
 
 static void allocations_safe_point(struct pikos_instance *inst, void *ctx)
@@ -161,8 +184,11 @@ static int allocations_stop(struct pikos_instance *inst, void *ctx)
 
     if (frames_resolve(self) < 0)
         self->out_of_memory = 1;
+    /* The heap's last point, then the aggregates. */
+    int rc = heap_series_emit_now(inst, self->host, &self->heap, 1);
     struct alloc_view view = view_of(self);
-    int rc = allocations_emit(inst, self->host, &view, self->by_stack);
+    if (rc == PIKOS_OK)
+        rc = allocations_emit(inst, self->host, &view, self->by_stack);
 
     if (rc == PIKOS_OK && self->out_of_memory)
         rc = self->host->set_error(inst, PIKOS_ENOMEM,

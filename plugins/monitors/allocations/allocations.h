@@ -7,6 +7,7 @@
 
 #include <pikos/plugin.h>
 
+#include "heap_series.h"
 #include "live_blocks.h"
 #include "stack_stats.h"
 #include "state.h"
@@ -29,6 +30,7 @@ struct allocations_ctx {
     char *aggregate; /* option: "line" or "stack" */
     int64_t sample;  /* option: mean bytes between sampled blocks; 0: all */
     int native;      /* option: the C library's malloc too */
+    int64_t interval; /* option: microseconds between heap records; 0: none */
     const struct pikos_host *host;
     int by_stack;
     int out_of_memory; /* some allocation could not be counted */
@@ -38,6 +40,7 @@ struct allocations_ctx {
     struct store store;
     struct stack_stats stats;
     struct frames frames;
+    struct heap_series heap; /* heap_series.h */
 };
 
 /* What the records are made from: the buffers of a running instance, or

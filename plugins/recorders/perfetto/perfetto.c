@@ -11,7 +11,9 @@
  *     an interned source location;
  *   - an instant for every line event (`lines=true`, the default), named
  *     by the line's text, with its file, line and function;
- *   - RSS and VMS counter tracks when a memory monitor runs.
+ *   - RSS and VMS counter tracks when a memory monitor runs;
+ *   - a "Python heap (bytes)" counter track from heap records
+ *     (monitors/allocations interval=N: live_bytes, time, thread).
  *
  * As Perfetto's own SDK writes it, each thread's packets form a sequence
  * of their own (trusted_packet_sequence_id): its first packet clears the
@@ -59,6 +61,7 @@
 #define PROCESS_UUID 1u
 #define RSS_UUID 2u
 #define VMS_UUID 3u
+#define HEAP_UUID 4u
 #define THREAD_UUID_BASE 16u
 /* Sequence 1 holds the process's and the counters' tracks; threads get
    2, 3, ... in the order they first appear. */
@@ -104,6 +107,8 @@ struct perfetto_ctx {
 
     int counters_described;
     int64_t last_rss, last_vms; /* the values last written, -1: none */
+    int heap_described; /* the heap's counter track (heap records) */
+    int64_t last_heap;  /* -1: none */
 
     unsigned char *scratch; /* packets too large for the output's buffer */
     size_t scratch_cap;
@@ -114,6 +119,8 @@ struct perfetto_ctx {
 struct perfetto_schema {
     struct timed_schema bound;
     int has_memory; /* it has RSS and VMS */
+    int heap;       /* a heap record: its live_bytes field, else -1 */
+    int skipped;    /* an allocation aggregate beside heap records */
 };
 
 static const struct pikos_option perfetto_options[] = {
@@ -210,6 +217,22 @@ static void describe_counters(struct perfetto_ctx *self)
     }
     if (begin_packet(self, &b, SMALL_PACKET)) {
         packet_counter_track(&b, &head, VMS_UUID, PROCESS_UUID, "VMS");
+        end_packet(self, &b);
+    }
+}
+
+/* The heap's counter track, when a heap schema is first prepared. */
+static void describe_heap(struct perfetto_ctx *self)
+{
+    struct packet_head head = {PROCESS_SEQUENCE, 0, 0, 0, 0};
+    struct pb_buf b;
+
+    if (self->heap_described)
+        return;
+    self->heap_described = 1;
+    if (begin_packet(self, &b, SMALL_PACKET)) {
+        packet_counter_track(&b, &head, HEAP_UUID, PROCESS_UUID,
+                             "Python heap (bytes)");
         end_packet(self, &b);
     }
 }
@@ -584,6 +607,8 @@ static int perfetto_record(struct pikos_instance *inst, void *ctx,
     const struct perfetto_schema *sc = schema_ctx;
     const struct timed_schema *b = &sc->bound;
     const struct pikos_value *values = rec->values;
+    if (sc->skipped)
+        return self->status;
     uint64_t time_ns = (uint64_t)values[b->time].u.i;
     struct thread_track *t = thread_of(self, (uint64_t)values[b->thread].u.i);
 
@@ -594,6 +619,11 @@ static int perfetto_record(struct pikos_instance *inst, void *ctx,
         self->last_ns = time_ns;
     if (!t->started)
         start_thread(self, t, time_ns);
+    if (sc->heap >= 0) {
+        write_counter(self, t, time_ns, HEAP_UUID, &self->last_heap,
+                      values[sc->heap].u.i);
+        return self->status;
+    }
     write_kind(self, t, b, values, time_ns);
     if (sc->has_memory)
         write_memory(self, t, b, values, time_ns);
@@ -635,7 +665,7 @@ static int perfetto_init(struct pikos_instance *inst, void *ctx,
         PIKOS_HOST_HAS(host, output_commit) ? host->output_reserve : no_room;
     self->commit = host->output_commit; /* only after a reserve */
     self->next_sequence = PROCESS_SEQUENCE + 1;
-    self->last_rss = self->last_vms = -1;
+    self->last_rss = self->last_vms = self->last_heap = -1;
     self->boottime_offset_ns = boottime_offset_ns();
     self->names = intern_new();
     if (self->names == NULL || process_info_read(&self->process) != 0)
@@ -649,6 +679,50 @@ static int perfetto_init(struct pikos_instance *inst, void *ctx,
     return self->status;
 }
 
+static int int_field(const struct pikos_schema *schema, const char *name)
+{
+    int i = pikos_schema_field_index(schema, name);
+    return i >= 0 && schema->fields[i].type == PIKOS_FIELD_INT ? i : -1;
+}
+
+/*
+ * The records of monitors/allocations (docs/formats.md): a heap record
+ * (int live_bytes, time and thread) is drawn on the heap's counter track;
+ * the aggregates it emits at the end (AllocationRecord,
+ * StackAllocationRecord: no time) are skipped when heap records came
+ * before them, and refused otherwise, saying how to get the heap over
+ * time.  1 when the schema is one of these (sc is set), 0 for any other,
+ * or the refusal's code.
+ */
+static int bind_heap(struct perfetto_ctx *self,
+                     const struct pikos_schema *schema,
+                     struct perfetto_schema *sc)
+{
+    int live = int_field(schema, "live_bytes");
+    int time = int_field(schema, "time"), thread = int_field(schema, "thread");
+
+    sc->heap = -1;
+    if (live >= 0 && time >= 0 && thread >= 0) {
+        sc->heap = live;
+        sc->bound.schema = schema;
+        sc->bound.time = time;
+        sc->bound.thread = thread;
+        describe_heap(self);
+        return 1;
+    }
+    if (int_field(schema, "alloc_bytes") < 0 || time >= 0)
+        return 0;
+    if (!self->heap_described)
+        return self->host->set_error(
+            self->inst, PIKOS_EINVAL,
+            "%s draws allocations over time, and %s has no time: give "
+            "monitors/allocations interval=N (microseconds) for its heap "
+            "records; recorders/profile makes memory profiles of %s",
+            RECORDER_NAME, schema->name, schema->name);
+    sc->skipped = 1;
+    return 1;
+}
+
 static int perfetto_prepare(struct pikos_instance *inst, void *ctx,
                             const struct pikos_schema *schema,
                             void **schema_ctx)
@@ -658,12 +732,19 @@ static int perfetto_prepare(struct pikos_instance *inst, void *ctx,
 
     if (sc == NULL)
         return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
-    int rc =
-        timed_schema_bind(inst, self->host, RECORDER_NAME, schema, &sc->bound);
-    if (rc != PIKOS_OK) {
+    int rc = bind_heap(self, schema, sc);
+    if (rc == 0)
+        rc = timed_schema_bind(inst, self->host, RECORDER_NAME, schema,
+                               &sc->bound);
+    if (rc < 0) {
         free(sc);
         return rc;
     }
+    if (rc > 0) { /* a heap record, or an aggregate skipped */
+        *schema_ctx = sc;
+        return self->status;
+    }
+    sc->heap = -1;
     sc->has_memory = sc->bound.rss >= 0 && sc->bound.vms >= 0;
     if (sc->has_memory)
         describe_counters(self);
@@ -700,7 +781,7 @@ static int perfetto_finalize(struct pikos_instance *inst, void *ctx)
         t->started = 0;
     }
     self->last_ns = 0;
-    self->last_rss = self->last_vms = -1;
+    self->last_rss = self->last_vms = self->last_heap = -1;
     int rc = perfetto_flush(inst, ctx);
     return self->status != PIKOS_OK ? self->status : rc;
 }

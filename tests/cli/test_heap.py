@@ -1,0 +1,186 @@
+"""monitors/allocations interval=N: the heap over time (HeapRecord), its
+Perfetto counter track, and the refusals (issue 16, point 5).
+
+tests/cli/scripts/heap_steps.py keeps and frees bytearrays of known sizes,
+each step followed by a call of marker() that makes the heap record of
+the state after it (see the script).  The oracle is the program's own
+sys.getsizeof of each block: the heap records inside two successive
+markers' calls (monitors/functions:time=true, the same clock) differ by
+exactly what the program printed.  The Perfetto trace is read back with
+python3-protobuf (test_perfetto.py's reader): its "Python heap (bytes)"
+counter holds the CSV's heap records, and the same steps between the
+markers' slices.
+"""
+import csv
+import glob
+import json
+import os
+
+import pytest
+
+from conftest import assert_one_error_line, run_pikos
+
+try:  # its trace reader and protoc fixture, when python3-protobuf is there
+    from test_perfetto import UNIT_SIZE_BYTES, pb, read_trace  # noqa: F401
+except pytest.skip.Exception as why:
+    NO_PROTOBUF = str(why)
+
+    @pytest.fixture
+    def pb():
+        pytest.skip(NO_PROTOBUF)
+
+SCRIPT = "heap_steps.py"
+INTERVAL_US = 1000
+HEAP_FIELDS = ["index", "live_bytes", "live_blocks", "time", "thread"]
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def run_steps(work, *recorders):
+    """The script under functions (timed) and allocations (interval);
+    returns (the steps it printed, the CompletedProcess)."""
+    proc = run_pikos(["--plugin", "monitors/functions:time=true",
+                      "--plugin",
+                      f"monitors/allocations:interval={INTERVAL_US}",
+                      *[a for r in recorders for a in ("--plugin", r)],
+                      SCRIPT], work)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1]), proc
+
+
+def marker_windows(calls):
+    """[(start, end)] of marker's calls, from (type, function, time)."""
+    starts = [t for kind, name, t in calls if (kind, name) == ("call",
+                                                                "marker")]
+    ends = [t for kind, name, t in calls if (kind, name) == ("return",
+                                                              "marker")]
+    assert len(starts) == len(ends) == 8
+    return list(zip(starts, ends))
+
+
+def levels_at(windows, points):
+    """The last heap value inside each window, from [(time, value)]."""
+    levels = []
+    for start, end in windows:
+        inside = [value for time, value in points if start <= time <= end]
+        assert inside, (start, end)
+        levels.append(inside[-1])
+    return levels
+
+
+def steps_of(levels):
+    return [b - a for a, b in zip(levels, levels[1:])]
+
+
+@pytest.fixture
+def csv_run(work):
+    out = os.path.join(work, "out.csv")
+    steps, _ = run_steps(work, "recorders/csv:filename=" + out)
+    files = sorted(os.path.basename(p)
+                   for p in glob.glob(os.path.join(work, "out*.csv")))
+    assert files == ["out.AllocationRecord.csv", "out.HeapRecord.csv",
+                     "out.csv"]
+    heap = read_csv(os.path.join(work, "out.HeapRecord.csv"))
+    calls = read_csv(out)
+    return steps, heap, calls
+
+
+def test_heap_records_step_as_the_program_allocates(csv_run):
+    steps, heap, calls = csv_run
+    assert list(heap[0]) == HEAP_FIELDS
+    windows = marker_windows([(r["type"], r["function"], int(r["time"]))
+                              for r in calls])
+    points = [(int(r["time"]), int(r["live_bytes"])) for r in heap]
+    levels = levels_at(windows, points)
+    assert steps_of(levels) == steps
+    # the heap rose by the three bytearrays, then fell back
+    assert levels[4] - levels[1] > 5_990_000  # all three kept
+    assert abs(levels[-1] - levels[0]) < 1000
+
+
+def test_heap_records_are_paced_and_change(csv_run):
+    _, heap, calls = csv_run
+    rows = [(int(r["index"]), int(r["live_bytes"]), int(r["live_blocks"]),
+             int(r["time"]), int(r["thread"])) for r in heap]
+    assert [r[0] for r in rows] == list(range(len(rows)))
+    assert rows[0][1:3] == (0, 0)  # at start: nothing counted yet
+    # the main thread's, as the function records say
+    assert {r[4] for r in rows} == {int(calls[0]["thread"])}
+    for before, after in zip(rows, rows[1:]):
+        assert after[1:3] != before[1:3]
+    # at most one per interval; the last one (at stop) is the exception
+    gaps = [b[3] - a[3] for a, b in zip(rows[:-1], rows[1:-1])]
+    assert min(gaps) >= INTERVAL_US * 1000
+    assert len(rows) >= 9
+
+
+def test_perfetto_draws_the_heap_counter(work, pb):
+    trace_path = os.path.join(work, "out.perfetto-trace")
+    records = os.path.join(work, "records.csv")
+    steps, proc = run_steps(work, "recorders/perfetto:filename=" + trace_path,
+                            "recorders/csv:filename=" + records)
+    trace = read_trace(pb, trace_path)
+    process_uuid, _ = trace.process()
+    counters = {d.name: uuid for uuid, d in trace.tracks.items()
+                if d.HasField("counter")}
+    assert list(counters) == ["Python heap (bytes)"]
+    uuid = counters["Python heap (bytes)"]
+    assert trace.tracks[uuid].parent_uuid == process_uuid
+    assert trace.tracks[uuid].counter.unit == UNIT_SIZE_BYTES
+    points = trace.counters[uuid]
+    # the CSV's heap records of the same run, where the bytes changed
+    heap = read_csv(os.path.join(work, "records.HeapRecord.csv"))
+    changes = []
+    for row in heap:
+        value = int(row["live_bytes"])
+        if not changes or changes[-1][1] != value:
+            changes.append((int(row["time"]), value))
+    assert sorted(points) == sorted(changes)
+    # and the steps, between the marker slices of the same trace
+    [marker_slices] = [[(s.start, s.end) for s in slices
+                        if s.name == "marker"]
+                       for slices in trace.slices.values()
+                       if any(s.name == "marker" for s in slices)]
+    assert len(marker_slices) == 8
+    assert steps_of(levels_at(marker_slices, sorted(points))) == steps
+
+
+def test_perfetto_refuses_aggregates_without_interval(work):
+    proc = run_pikos(["--plugin", "monitors/allocations",
+                      "--plugin", "recorders/perfetto:filename=" +
+                      os.path.join(work, "t.perfetto-trace"), SCRIPT], work)
+    assert_one_error_line(proc)
+    assert "interval=N" in proc.stderr
+    assert "AllocationRecord has no time" in proc.stderr
+
+
+def test_csv_on_standard_output_takes_one_record_type(work):
+    proc = run_pikos(["--plugin", "monitors/allocations:interval=1000",
+                      "--plugin", "recorders/csv", SCRIPT], work)
+    assert proc.returncode != 0
+    assert ("gets AllocationRecord records besides HeapRecord ones, and "
+            "standard output holds one record type") in proc.stderr
+    # the heap records went out before the aggregates were refused
+    lines = proc.stdout.splitlines()
+    assert lines[1] == ",".join(HEAP_FIELDS)
+    assert lines[2] == "0,0,0," + lines[2].split(",", 3)[3]
+
+
+def test_text_on_standard_output_writes_both(work):
+    proc = run_pikos(["--plugin", "monitors/allocations:interval=1000",
+                      "--plugin", "recorders/text:formatted=false", SCRIPT],
+                     work)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()  # the program's line first
+    assert lines[1] == " ".join(HEAP_FIELDS)
+    assert "function filename lineno alloc_bytes" in proc.stdout
+
+
+def test_bad_interval_is_refused(work):
+    proc = run_pikos(["--plugin", "monitors/allocations:interval=-5",
+                      SCRIPT], work)
+    assert_one_error_line(proc)
+    assert "'interval'" in proc.stderr

@@ -1,0 +1,150 @@
+/* monitors/allocations' heap over time (interval=N, heap_series.c)
+   against the fake host, which gives the clock: a HeapRecord at start
+   (nothing live), then after an event at most one per interval and only
+   when the live bytes or blocks changed, only from events of the mem and
+   object domains; the last totals at stop, then the aggregates; sampled
+   events count as the blocks they stand for. */
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "fakehost.h"
+
+extern const struct pikos_plugin pikos_plugin_entry;
+
+#define MS 1000000u /* ns */
+
+static struct fake_instance *monitor(const char *interval)
+{
+    const char *settings[] = {interval, NULL};
+    struct fake_instance *fi =
+        fake_instance_new(&pikos_plugin_entry, settings);
+    cr_assert_not_null(fi);
+    cr_assert_eq(fi->init_rc, PIKOS_OK, "%s", fi->error);
+    fake_run_start_ns = 1000 * MS;
+    fake_now_ns = fake_run_start_ns;
+    fake_thread_id = 42;
+    cr_assert_eq(pikos_plugin_entry.start(&fi->inst, fi->ctx), PIKOS_OK);
+    return fi;
+}
+
+static void event(struct fake_instance *fi, uint32_t type, uint32_t domain,
+                  uint64_t address, uint64_t size, uint64_t at_ms)
+{
+    struct pikos_event ev = {.type = type, .address = address,
+                             .size = size, .domain = domain};
+    fake_now_ns = fake_run_start_ns + at_ms * MS;
+    pikos_plugin_entry.on_event(&fi->inst, fi->ctx, &ev);
+}
+
+static void alloc(struct fake_instance *fi, uint64_t address, uint64_t size,
+                  uint64_t at_ms)
+{
+    event(fi, PIKOS_EVENT_ALLOC, PIKOS_ALLOC_OBJ, address, size, at_ms);
+}
+
+static void release(struct fake_instance *fi, uint64_t address,
+                    uint64_t at_ms)
+{
+    event(fi, PIKOS_EVENT_FREE, PIKOS_ALLOC_OBJ, address, 0, at_ms);
+}
+
+static void stop(struct fake_instance *fi, uint64_t at_ms)
+{
+    fake_now_ns = fake_run_start_ns + at_ms * MS;
+    cr_assert_eq(pikos_plugin_entry.stop(&fi->inst, fi->ctx), PIKOS_OK, "%s",
+                 fi->error);
+}
+
+Test(heap, records_are_paced_by_the_interval_and_changes)
+{
+    struct fake_instance *fi = monitor("interval=10000"); /* 10 ms */
+    cr_assert_eq(fi->nrecords, 1);
+    cr_assert_str_eq(fi->records[0], "0|0|0|0|42");
+    alloc(fi, 0x1000, 100, 1);   /* within 10 ms of the first: none */
+    alloc(fi, 0x2000, 200, 5);
+    cr_assert_eq(fi->nrecords, 1);
+    alloc(fi, 0x3000, 300, 10);  /* 10 ms since: the totals now */
+    cr_assert_eq(fi->nrecords, 2);
+    cr_assert_str_eq(fi->records[1], "1|600|3|10000000|42");
+    release(fi, 0x2000, 15);
+    cr_assert_eq(fi->nrecords, 2);
+    release(fi, 0x9000, 30);     /* not counted: nothing changed */
+    cr_assert_eq(fi->nrecords, 2);
+    alloc(fi, 0x2000, 200, 31);  /* back to what the last record said */
+    cr_assert_eq(fi->nrecords, 2);
+    release(fi, 0x1000, 40);
+    cr_assert_eq(fi->nrecords, 3);
+    cr_assert_str_eq(fi->records[2], "2|500|2|40000000|42");
+    stop(fi, 45); /* unchanged since: the aggregates only */
+    cr_assert_eq(fi->nrecords, 4);
+    cr_assert(strstr(fi->records[3], "<no Python frame>") == fi->records[3],
+              "%s", fi->records[3]);
+    fake_instance_free(fi);
+}
+
+Test(heap, raw_domain_events_count_but_do_not_emit)
+{
+    struct fake_instance *fi = monitor("interval=1000");
+    event(fi, PIKOS_EVENT_ALLOC, PIKOS_ALLOC_RAW, 0x1000, 64, 5);
+    event(fi, PIKOS_EVENT_ALLOC, PIKOS_ALLOC_NATIVE, 0x2000, 64, 6);
+    cr_assert_eq(fi->nrecords, 1);
+    event(fi, PIKOS_EVENT_ALLOC, PIKOS_ALLOC_MEM, 0x3000, 32, 7);
+    cr_assert_eq(fi->nrecords, 2);
+    cr_assert_str_eq(fi->records[1], "1|160|3|7000000|42");
+    event(fi, PIKOS_EVENT_FREE, PIKOS_ALLOC_RAW, 0x1000, 0, 9);
+    cr_assert_eq(fi->nrecords, 2);
+    stop(fi, 9); /* the last totals at stop, whatever the interval */
+    cr_assert_str_eq(fi->records[2], "2|96|2|9000000|42");
+    fake_instance_free(fi);
+}
+
+Test(heap, sampled_blocks_count_as_what_they_stand_for)
+{
+    struct fake_instance *fi = monitor("interval=1000");
+    /* one block of 1000 bytes picked at one per 1000 bytes: p = 1 - 1/e */
+    struct pikos_event ev = {.type = PIKOS_EVENT_ALLOC, .address = 0x1000,
+                             .size = 1000, .domain = PIKOS_ALLOC_OBJ,
+                             .sample_bytes = 1000};
+    fake_now_ns = fake_run_start_ns + 2 * MS;
+    pikos_plugin_entry.on_event(&fi->inst, fi->ctx, &ev);
+    cr_assert_eq(fi->nrecords, 2);
+    /* 1000 / 0.632... = 1582, 1 / 0.632... = 1.58 -> 2 */
+    cr_assert_str_eq(fi->records[1], "1|1582|2|2000000|42");
+    fake_instance_free(fi);
+}
+
+Test(heap, no_interval_no_heap_records)
+{
+    struct fake_instance *fi = monitor("interval=0");
+    cr_assert_eq(fi->nrecords, 0);
+    alloc(fi, 0x1000, 100, 100);
+    cr_assert_eq(fi->nrecords, 0);
+    stop(fi, 200);
+    cr_assert_eq(fi->nrecords, 1); /* the aggregate */
+    fake_instance_free(fi);
+}
+
+Test(heap, the_instance_schema_follows_the_interval)
+{
+    const char *on[] = {"interval=5", NULL}, *off[] = {NULL};
+    struct fake_instance *a = fake_instance_new(&pikos_plugin_entry, on);
+    struct fake_instance *b = fake_instance_new(&pikos_plugin_entry, off);
+    cr_assert_str_eq(pikos_plugin_entry.instance_schema(&a->inst, a->ctx)->name,
+                     "HeapRecord");
+    cr_assert_str_eq(pikos_plugin_entry.instance_schema(&b->inst, b->ctx)->name,
+                     "AllocationRecord");
+    fake_instance_free(a);
+    fake_instance_free(b);
+}
+
+Test(heap, a_negative_interval_is_refused)
+{
+    const char *settings[] = {"interval=-1", NULL};
+    struct fake_instance *fi =
+        fake_instance_new(&pikos_plugin_entry, settings);
+    cr_assert_eq(fi->init_rc, PIKOS_EINVAL);
+    cr_assert(strstr(fi->error, "'interval'") != NULL, "%s", fi->error);
+    fake_instance_free(fi);
+}
