@@ -15,10 +15,11 @@
  * work) is not an event: each block is told once, at the outermost call,
  * as tracemalloc counts it.
  *
- * The raw domain may be called without the GIL, so a lock serialises the
- * monitors (they see one event at a time, as plugin.h promises).  A thread
- * without the GIL has no Python stack pikos may read: its allocations have
- * stack 0.
+ * The raw domain (and native mode) may be called without the GIL, so a
+ * lock serialises the monitors (they see one event at a time, as plugin.h
+ * promises).  A thread without the GIL still has its Python frames, which
+ * nobody else runs meanwhile: its blocks get their stack too
+ * (stack_tree.c says how its nodes differ).
  */
 #include "allocations.h"
 #include "code_cache.h"
@@ -119,20 +120,23 @@ static inline int may_tell_free(const void *ptr)
 
 /* ------------------------------------------------------------ events */
 
-/* The thread's state when it holds the GIL (always so for the mem and
-   object domains), else NULL. */
-static PyThreadState *thread_with_gil(const struct domain_hook *d)
+/* The thread's state, and whether it holds the GIL (always so for the mem
+   and object domains).  A thread that does not still has its own frames,
+   which nobody else runs meanwhile (NULL: not a Python thread). */
+static PyThreadState *thread_of(const struct domain_hook *d, int *with_gil)
 {
-#if PY_VERSION_HEX >= 0x030D0000
-    PyThreadState *tstate = PyThreadState_GetUnchecked();
-#else
-    PyThreadState *tstate = _PyThreadState_UncheckedGet();
-#endif
+    *with_gil = 1;
     if ((d->pikos_domain == PIKOS_ALLOC_RAW ||
          d->pikos_domain == PIKOS_ALLOC_NATIVE) &&
-        !PyGILState_Check())
-        return NULL;
-    return tstate;
+        !PyGILState_Check()) {
+        *with_gil = 0;
+        return PyGILState_GetThisThreadState();
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked();
+#else
+    return _PyThreadState_UncheckedGet();
+#endif
 }
 
 static void dispatch(const struct pikos_event *ev)
@@ -152,14 +156,15 @@ static void tell_alloc(const struct domain_hook *d, void *ptr, size_t size)
 {
     if (hooks.sample_bytes != 0 && pikos_alloc_picked_add(ptr) < 0)
         return;
-    PyThreadState *tstate = thread_with_gil(d);
+    int with_gil;
+    PyThreadState *tstate = thread_of(d, &with_gil);
     struct pikos_event ev = {
         .type = PIKOS_EVENT_ALLOC,
         .thread_id = (uint64_t)PyThread_get_thread_ident(),
         .address = (uint64_t)(uintptr_t)ptr,
         .size = size,
         .domain = d->pikos_domain,
-        .stack = tstate != NULL ? pikos_stack_current(tstate) : 0,
+        .stack = tstate != NULL ? pikos_stack_current(tstate, with_gil) : 0,
         .sample_bytes = hooks.sample_bytes,
     };
     dispatch(&ev);

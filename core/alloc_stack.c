@@ -105,7 +105,7 @@ static uint32_t frames_collect(PyThreadState *tstate,
     return n;
 }
 
-uint32_t pikos_stack_current(PyThreadState *tstate)
+uint32_t pikos_stack_current(PyThreadState *tstate, int with_gil)
 {
     _PyInterpreterFrame *frames[STACK_FRAMES_MAX];
     uint32_t n = frames_collect(tstate, frames, STACK_FRAMES_MAX);
@@ -125,7 +125,8 @@ uint32_t pikos_stack_current(PyThreadState *tstate)
     uint32_t node = same > 0 ? cache->nodes[same - 1] : 0;
     for (uint32_t i = same; i < n; i++) {
         _PyInterpreterFrame *f = frames[n - 1 - i];
-        node = pikos_stack_child(node, FRAME_CODE(f), frame_line(f));
+        node = pikos_stack_child(node, FRAME_CODE(f), frame_line(f),
+                                 with_gil);
         cache->keys[i] = (struct frame_key){f, FRAME_INSTR(f)};
         cache->nodes[i] = node;
     }

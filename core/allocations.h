@@ -67,13 +67,26 @@ int pikos_alloc_picked_take(const void *ptr) PIKOS_HIDDEN;
 void pikos_alloc_picked_clear(void) PIKOS_HIDDEN;
 
 /* alloc_stack.c: the stack node of the thread's Python frames now (0:
-   none).  With the GIL and the allocation lock. */
-uint32_t pikos_stack_current(PyThreadState *tstate) PIKOS_HIDDEN;
+   none).  With the allocation lock; `with_gil` 0 for a thread that
+   allocates without the GIL (its own frames, which nobody else runs). */
+uint32_t pikos_stack_current(PyThreadState *tstate,
+                             int with_gil) PIKOS_HIDDEN;
 
 /* stack_tree.c: the node of frame (code, line) called from `parent`,
-   made now if new (`parent` itself when out of memory). */
-uint32_t pikos_stack_child(uint32_t parent, PyCodeObject *code,
-                           int line) PIKOS_HIDDEN;
+   made now if new (`parent` itself when out of memory).  Without the GIL
+   the node keeps a copy of the code's names, not a reference. */
+uint32_t pikos_stack_child(uint32_t parent, PyCodeObject *code, int line,
+                           int with_gil) PIKOS_HIDDEN;
+
+/* code_copy.c: a code object's names, copied without the GIL and without
+   allocating a Python object (malloc'ed; NULL when out of memory); whether
+   a live code object is the one copied; the copy as a plugin sees it. */
+struct pikos_code_copy;
+struct pikos_code_copy *pikos_code_copy_make(PyCodeObject *code) PIKOS_HIDDEN;
+int pikos_code_copy_is(const struct pikos_code_copy *copy,
+                       PyCodeObject *code) PIKOS_HIDDEN;
+const struct pikos_code *
+pikos_code_copy_code(const struct pikos_code_copy *copy) PIKOS_HIDDEN;
 /* Changes each time the tree is emptied: a number made before means
    nothing after. */
 uint32_t pikos_stack_generation(void) PIKOS_HIDDEN;

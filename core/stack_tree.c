@@ -10,7 +10,8 @@
  * another code later) and nothing else; names are read when a monitor asks
  * for a frame (pikos_stack_frame), outside the allocator.
  *
- * Callers hold the allocation lock (alloc_hook.c) and the GIL.
+ * Callers hold the allocation lock (alloc_hook.c); the GIL, unless they
+ * say otherwise.
  */
 #include "allocations.h"
 #include "code_cache.h"
@@ -19,7 +20,8 @@
 #include <string.h>
 
 struct stack_node {
-    PyCodeObject *code; /* a strong reference; NULL for the root */
+    PyCodeObject *code; /* a strong reference, unless `copy`; NULL: root */
+    struct pikos_code_copy *copy; /* made without the GIL, or NULL */
     int32_t line;
     uint32_t parent;
 };
@@ -46,6 +48,13 @@ static int node_is(const struct stack_node *n, uint32_t parent,
                    const PyCodeObject *code, int32_t line)
 {
     return n->parent == parent && n->code == code && n->line == line;
+}
+
+/* Whether a node found for `code` is that code's: a copied node's
+   address may name another code object since. */
+static int node_still(const struct stack_node *n, PyCodeObject *code)
+{
+    return n->copy == NULL || pikos_code_copy_is(n->copy, code);
 }
 
 /* The slot of (parent, code, line): its node's, or the empty one where it
@@ -90,23 +99,29 @@ static int nodes_grow(void)
     tree.nodes = nodes;
     tree.capacity = capacity;
     if (tree.count == 0)
-        tree.nodes[tree.count++] = (struct stack_node){NULL, 0, 0}; /* root */
+        tree.nodes[tree.count++] = (struct stack_node){NULL, NULL, 0, 0};
     return 0;
 }
 
-uint32_t pikos_stack_child(uint32_t parent, PyCodeObject *code, int line)
+uint32_t pikos_stack_child(uint32_t parent, PyCodeObject *code, int line,
+                           int with_gil)
 {
     if ((tree.count + 1) * 2 > tree.nslots && slots_grow() < 0)
         return parent; /* out of memory: the stack ends here */
     uint32_t *slot = slot_find(parent, code, line);
-    if (*slot != 0)
+    if (*slot != 0 && node_still(&tree.nodes[*slot], code))
         return *slot;
-    if (tree.count == tree.capacity && nodes_grow() < 0)
+    /* New, or a copied node of a code object gone since: a new node takes
+       the slot (the old one keeps its counts). */
+    if ((tree.count == tree.capacity && nodes_grow() < 0) ||
+        tree.count == UINT32_MAX)
         return parent;
-    if (tree.count == UINT32_MAX)
+    struct stack_node node = {code, NULL, line, parent};
+    if (!with_gil && (node.copy = pikos_code_copy_make(code)) == NULL)
         return parent;
-    Py_INCREF(code);
-    tree.nodes[tree.count] = (struct stack_node){code, line, parent};
+    if (with_gil)
+        Py_INCREF(code);
+    tree.nodes[tree.count] = node;
     *slot = tree.count;
     return tree.count++;
 }
@@ -118,8 +133,12 @@ uint32_t pikos_stack_generation(void)
 
 void pikos_stack_tree_clear(void)
 {
-    for (uint32_t n = 1; n < tree.count; n++)
-        Py_DECREF(tree.nodes[n].code);
+    for (uint32_t n = 1; n < tree.count; n++) {
+        if (tree.nodes[n].copy != NULL)
+            free(tree.nodes[n].copy);
+        else
+            Py_DECREF(tree.nodes[n].code);
+    }
     free(tree.nodes);
     free(tree.slots);
     uint32_t generation = tree.generation + 1;
@@ -133,10 +152,14 @@ int pikos_stack_frame(uint32_t stack, const struct pikos_code **code,
     if (stack == 0 || stack >= tree.count)
         return PIKOS_ENOTFOUND;
     const struct stack_node *node = &tree.nodes[stack];
-    struct pikos_code_entry *entry = pikos_code_entry_lookup(node->code);
-    if (entry == NULL)
-        return PIKOS_ENOMEM;
-    *code = &entry->code;
+    if (node->copy != NULL) {
+        *code = pikos_code_copy_code(node->copy);
+    } else {
+        struct pikos_code_entry *entry = pikos_code_entry_lookup(node->code);
+        if (entry == NULL)
+            return PIKOS_ENOMEM;
+        *code = &entry->code;
+    }
     *lineno = node->line;
     *parent = node->parent;
     return PIKOS_OK;

@@ -221,6 +221,10 @@ def test_native_mode_sees_numpy_array_data(work):
                               ["alloc_numpy.py"]), path, "exit")
     assert native[line][0] >= 8 * 1_000_000
     assert python[line][0] < 8 * 1_000_000
+    # numpy.zeros releases the GIL around calloc: the thread's own frames
+    # still name the line.
+    zeroed = line_of(path, "# zeros: calloc")
+    assert native[zeroed][0] >= 8 * 1_000_000
     # The dropped array: allocated and freed, natively.
     dropped = line_of(path, "dropped = numpy.empty")
     allocated = by_line(csv_rows(work, "monitors/allocations:native=true",

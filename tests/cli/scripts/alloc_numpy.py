@@ -4,5 +4,6 @@ import numpy
 
 N = 1_000_000
 kept = numpy.empty(N)  # empty: the array of the test
+zeroed = numpy.zeros(N)  # zeros: calloc, with the GIL released
 dropped = numpy.empty(2 * N)
 del dropped
