@@ -21,7 +21,6 @@
 
 #include <dlfcn.h>
 #include <elf.h>
-#include <gnu/lib-names.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -160,31 +159,57 @@ static struct patched {
 } *patched;
 static size_t npatched, patched_cap;
 
+/* The loaded objects in the dynamic linker's order, but the main program
+   and the vDSO: their names, for real_function. */
+#define OBJECTS_MAX 1024
+static const char *object_names[OBJECTS_MAX];
+static size_t nobject_names;
+
+static int list_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size, (void)data;
+    if (info->dlpi_name != NULL && info->dlpi_name[0] != '\0' &&
+        strstr(info->dlpi_name, "linux-vdso") == NULL &&
+        nobject_names < OBJECTS_MAX)
+        object_names[nobject_names++] = info->dlpi_name;
+    return 0;
+}
+
+/* `name` as defined by the object `file` itself (not a dependency). */
+static void *defined_in(const char *file, const char *name)
+{
+    void *handle = dlopen(file, RTLD_NOLOAD | RTLD_LAZY);
+    struct link_map *map = NULL, *own = NULL;
+    Dl_info where;
+    void *fn = NULL;
+
+    if (handle == NULL)
+        return NULL;
+    fn = dlsym(handle, name);
+    if (fn == NULL || dlinfo(handle, RTLD_DI_LINKMAP, &own) != 0 ||
+        dladdr1(fn, &where, (void **)&map, RTLD_DL_LINKMAP) == 0 ||
+        map != own)
+        fn = NULL;
+    dlclose(handle);
+    return fn;
+}
+
 /* The function `name` the process calls, as the dynamic linker resolves
-   it - a preloaded allocator's, else the C library's - except that where
-   the main program (not position-independent) takes a function's address,
-   its own PLT entry is that function's address for everyone, and calling
-   it would come back through the entry pikos changes: the C library's is
-   taken then. */
+   it past the main program: a preloaded allocator's (ASan's, jemalloc's),
+   else the C library's.  Not dlsym(RTLD_DEFAULT): where the main program
+   (not position-independent) takes a function's address, its own PLT
+   entry is that function's address for everyone, and calling it would
+   come back through the entry pikos changes. */
 static void *real_function(const char *name)
 {
-    void *fn = dlsym(RTLD_DEFAULT, name);
-    struct link_map *map = NULL, *main_map = NULL;
-    Dl_info where;
-    void *program = dlopen(NULL, RTLD_LAZY);
-
-    if (fn != NULL && program != NULL &&
-        dladdr1(fn, &where, (void **)&map, RTLD_DL_LINKMAP) != 0 &&
-        dlinfo(program, RTLD_DI_LINKMAP, &main_map) == 0 &&
-        map == main_map) {
-        void *c_library = dlopen(LIBC_SO, RTLD_NOLOAD | RTLD_LAZY);
-        fn = c_library != NULL ? dlsym(c_library, name) : NULL;
-        if (c_library != NULL)
-            dlclose(c_library);
+    nobject_names = 0;
+    dl_iterate_phdr(list_object, NULL);
+    for (size_t i = 0; i < nobject_names; i++) {
+        void *fn = defined_in(object_names[i], name);
+        if (fn != NULL)
+            return fn;
     }
-    if (program != NULL)
-        dlclose(program);
-    return fn;
+    return NULL;
 }
 
 static int resolve_libc(void)
