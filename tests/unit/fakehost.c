@@ -83,16 +83,35 @@ static uint64_t fake_os_thread_id(void)
     return fake_thread_id;
 }
 
-/* Allocation events (ABI 1.5): the test gives the events itself; stacks
-   have no frames. */
+/* Allocation events (ABI 1.5): the test gives the events itself; stack
+   node n (from 1) is fake_frames[n - 1], none unless the test sets them. */
+const struct fake_frame *fake_frames;
+size_t fake_nframes;
+int fake_safe_points_asked;
+
 static int fake_stack_frame(uint32_t stack, const struct pikos_code **code,
                             int *lineno, uint32_t *parent)
 {
-    (void)stack;
-    (void)code;
-    (void)lineno;
-    (void)parent;
-    return PIKOS_ENOTFOUND;
+    if (stack == 0 || stack > fake_nframes)
+        return PIKOS_ENOTFOUND;
+    *code = fake_frames[stack - 1].code;
+    *lineno = fake_frames[stack - 1].lineno;
+    *parent = fake_frames[stack - 1].parent;
+    return PIKOS_OK;
+}
+
+static int fake_allocations_native(struct pikos_instance *inst, int native)
+{
+    (void)inst;
+    (void)native;
+    return PIKOS_OK;
+}
+
+static int fake_safe_point_soon(struct pikos_instance *inst)
+{
+    (void)inst;
+    fake_safe_points_asked++;
+    return PIKOS_OK;
 }
 
 static int fake_allocations_sample(struct pikos_instance *inst,

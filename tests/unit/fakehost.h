@@ -44,6 +44,18 @@ extern const struct pikos_host fake_host;
    os_thread_id return. */
 extern uint64_t fake_now_ns, fake_run_start_ns, fake_thread_id;
 
+/* Allocation stacks (host->stack_frame): node n (from 1) is
+   fake_frames[n - 1]; none by default.  safe_point_soon counts its calls
+   in fake_safe_points_asked (the test calls the plugin's safe_point). */
+struct fake_frame {
+    const struct pikos_code *code;
+    int lineno;
+    uint32_t parent;
+};
+extern const struct fake_frame *fake_frames;
+extern size_t fake_nframes;
+extern int fake_safe_points_asked;
+
 /*
  * Allocates the plugin's context, stores every option's default and then
  * `settings` ("key=value" strings, NULL-terminated; list items separated by

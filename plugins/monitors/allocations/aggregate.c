@@ -290,11 +290,6 @@ static int by_size(const void *a, const void *b)
 
 /* ------------------------------------------------------------ stacks */
 
-struct text {
-    char *data;
-    size_t len, cap;
-};
-
 static int text_add(struct text *t, const char *s, size_t len)
 {
     if (t->len + len + 1 > t->cap) {
@@ -331,8 +326,8 @@ static int text_add_frame(struct text *t, const struct alloc_view *v,
 
 /* The stack's frames, outermost first, joined by ';'.  A walk longer than
    the frames there are is a loop (only a damaged state has one). */
-static int stack_text(const struct alloc_view *v, uint32_t stack,
-                      struct text *t, size_t depth)
+static int stack_text_from(const struct alloc_view *v, uint32_t stack,
+                           struct text *t, size_t depth)
 {
     const struct alloc_frame *f = frame_of(v, stack);
 
@@ -341,11 +336,36 @@ static int stack_text(const struct alloc_view *v, uint32_t stack,
     if (f == NULL || depth > v->nframes)
         return text_add(t, UNKNOWN_FRAME, sizeof(UNKNOWN_FRAME) - 1);
     if (f->parent != 0) {
-        if (stack_text(v, f->parent, t, depth + 1) < 0 ||
+        if (stack_text_from(v, f->parent, t, depth + 1) < 0 ||
             text_add(t, ";", 1) < 0)
             return -1;
     }
     return text_add_frame(t, v, f);
+}
+
+int allocations_stack_text(const struct alloc_view *v, uint32_t stack,
+                           struct text *t)
+{
+    t->len = 0;
+    return stack_text_from(v, stack, t, 0);
+}
+
+void allocations_place(const struct alloc_view *v, uint32_t stack,
+                       struct alloc_place *p)
+{
+    const struct alloc_frame *f = frame_of(v, stack);
+
+    if (f != NULL) {
+        p->function = code_name(v, f->code, &p->function_len);
+        p->filename = code_file(v, f->code, &p->filename_len);
+        p->lineno = f->lineno;
+        return;
+    }
+    p->function = stack == 0 ? NO_FRAME : UNKNOWN_FRAME;
+    p->function_len = strlen(p->function);
+    p->filename = "";
+    p->filename_len = 0;
+    p->lineno = 0;
 }
 
 /* ------------------------------------------------------------ records */
@@ -365,7 +385,7 @@ static int emit_row(struct pikos_instance *inst, const struct pikos_host *host,
     const char *text;
 
     stack->len = 0;
-    if (by_stack && stack_text(v, row->stack, stack, 0) < 0)
+    if (by_stack && allocations_stack_text(v, row->stack, stack) < 0)
         return host->set_error(inst, PIKOS_ENOMEM, "out of memory");
     set_text(&values[FIELD_STACK], stack->data ? stack->data : "",
              stack->len);

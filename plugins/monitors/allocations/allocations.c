@@ -19,6 +19,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pikos/plugin.h>
@@ -42,6 +43,15 @@ static const struct pikos_option allocations_options[] = {
      "0: records at the end only; N: also the live bytes and blocks as "
      "they change (HeapRecord, timed), at most one per N microseconds",
      offsetof(struct allocations_ctx, interval)},
+    {"threshold", PIKOS_OPT_INT, 0, "0",
+     "0: none; N: also one record per allocation of at least N bytes and "
+     "per free of such a block (BlockRecord: time, thread, address, size, "
+     "domain, line and stack), emitted at safe points in allocation order",
+     offsetof(struct allocations_ctx, threshold)},
+    {"queue", PIKOS_OPT_INT, 0, "65536",
+     "with threshold: the block records that may wait for a safe point "
+     "(56 bytes each); one more is dropped, leaving a gap in index",
+     offsetof(struct allocations_ctx, queue)},
     {0},
 };
 
@@ -71,6 +81,17 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
                                "option 'interval' must be 0 (no heap "
                                "records) or microseconds, not %lld",
                                (long long)self->interval);
+    if (self->threshold < 0)
+        return host->set_error(inst, PIKOS_EINVAL,
+                               "option 'threshold' must be 0 (no block "
+                               "records) or a number of bytes, not %lld",
+                               (long long)self->threshold);
+    if (self->queue < 1)
+        return host->set_error(inst, PIKOS_EINVAL,
+                               "option 'queue' must be at least 1, not %lld",
+                               (long long)self->queue);
+    self->blocks.store = &self->store;
+    self->blocks.limit = (uint64_t)self->queue;
     if (strcmp(self->aggregate, "line") == 0)
         self->by_stack = 0;
     else if (strcmp(self->aggregate, "stack") == 0)
@@ -89,8 +110,10 @@ allocations_schema(struct pikos_instance *inst, void *ctx)
     struct allocations_ctx *self = ctx;
 
     (void)inst;
-    /* With interval, the heap records come first, the aggregates at the
-       end (docs/decisions.md). */
+    /* With threshold, the block records come first; with interval, the
+       heap records; the aggregates at the end (docs/decisions.md). */
+    if (self->threshold > 0)
+        return &block_record;
     if (self->interval > 0)
         return &heap_record;
     return self->by_stack ? &stack_allocation_record : &allocation_record;
@@ -111,6 +134,7 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
     if (stack_stats_alloc(&self->stats, 0, (struct weight){0, 0}) < 0)
         return self->host->set_error(inst, PIKOS_ENOMEM, "out of memory");
     self->stats.head->by_stack = (uint32_t)self->by_stack;
+    block_queue_reset(&self->blocks);
     heap_series_reset(&self->heap, (uint64_t)self->interval * 1000);
     int rc = self->host->allocations_sample(inst, (uint64_t)self->sample);
     if (rc == PIKOS_OK)
@@ -133,6 +157,28 @@ static struct weight weight_of(const struct allocations_ctx *self,
     return (struct weight){(double)size / p, 1 / p};
 }
 
+/* A block record, queued for the next safe point. */
+static void queue_block(struct pikos_instance *inst,
+                        struct allocations_ctx *self,
+                        const struct pikos_event *ev, uint8_t type,
+                        uint64_t size, uint32_t stack)
+{
+    const struct pikos_host *host = self->host;
+    uint64_t now = host->clock_ns(), zero = host->run_started_ns(inst);
+    struct block_entry e = {
+        .address = ev->address,
+        .size = size,
+        .time = now > zero ? now - zero : 0,
+        .thread = host->os_thread_id(),
+        .weight = weight_of(self, size).count,
+        .stack = stack,
+        .type = type,
+        .domain = (uint8_t)ev->domain,
+    };
+    if (block_queue_push(&self->blocks, e) == 0)
+        frames_ask(inst, self);
+}
+
 static void allocations_on_event(struct pikos_instance *inst, void *ctx,
                                  const struct pikos_event *ev)
 {
@@ -143,6 +189,8 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     if (ev->type == PIKOS_EVENT_FREE) {
         if (live_blocks_take(&self->live, ev->address, &size, &stack)) {
             struct weight w = weight_of(self, size);
+            if (self->threshold > 0 && size >= (uint64_t)self->threshold)
+                queue_block(inst, self, ev, BLOCK_FREE, size, stack);
             stack_stats_free(&self->stats, stack, w);
             heap_series_free(&self->heap, w.bytes, w.count);
             heap_series_tick(inst, self->host, &self->heap, ev->domain);
@@ -164,6 +212,8 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     }
     if (first)
         frames_note(inst, self, ev->stack);
+    if (self->threshold > 0 && ev->size >= (uint64_t)self->threshold)
+        queue_block(inst, self, ev, BLOCK_ALLOC, ev->size, ev->stack);
     struct weight w = weight_of(self, ev->size);
     heap_series_alloc(&self->heap, w.bytes, w.count);
     heap_series_tick(inst, self->host, &self->heap, ev->domain);
@@ -173,9 +223,29 @@ static void allocations_safe_point(struct pikos_instance *inst, void *ctx)
 {
     struct allocations_ctx *self = ctx;
 
-    (void)inst;
     if (frames_resolve(self) < 0)
         self->out_of_memory = 1;
+    /* The block records queued since the last one, now that their
+       frames are copied.  A recorder that fails keeps its error, which
+       the run reports. */
+    struct alloc_view view = view_of(self);
+    block_records_drain(inst, self->host, &view, &self->blocks,
+                        &self->stack_text);
+}
+
+/* Block records a full queue lost: the run's error (their indexes are
+   the gaps). */
+static int report_dropped(struct pikos_instance *inst,
+                          const struct pikos_host *host, uint64_t dropped,
+                          int64_t queue)
+{
+    if (dropped == 0)
+        return PIKOS_OK;
+    return host->set_error(inst, PIKOS_ENOMEM,
+                           "%llu block records dropped: more than queue=%lld "
+                           "waited for a safe point (their indexes are "
+                           "missing); raise queue= or threshold=",
+                           (unsigned long long)dropped, (long long)queue);
 }
 
 static int allocations_stop(struct pikos_instance *inst, void *ctx)
@@ -184,9 +254,13 @@ static int allocations_stop(struct pikos_instance *inst, void *ctx)
 
     if (frames_resolve(self) < 0)
         self->out_of_memory = 1;
-    /* The heap's last point, then the aggregates. */
-    int rc = heap_series_emit_now(inst, self->host, &self->heap, 1);
+    /* The last block records, the heap's last point, then the
+       aggregates. */
     struct alloc_view view = view_of(self);
+    int rc = block_records_drain(inst, self->host, &view, &self->blocks,
+                                 &self->stack_text);
+    if (rc == PIKOS_OK)
+        rc = heap_series_emit_now(inst, self->host, &self->heap, 1);
     if (rc == PIKOS_OK)
         rc = allocations_emit(inst, self->host, &view, self->by_stack);
 
@@ -194,6 +268,11 @@ static int allocations_stop(struct pikos_instance *inst, void *ctx)
         rc = self->host->set_error(inst, PIKOS_ENOMEM,
                                    "out of memory: some allocations were "
                                    "not counted");
+    if (rc == PIKOS_OK)
+        rc = report_dropped(inst, self->host, self->blocks.head
+                                                  ? self->blocks.head->dropped
+                                                  : 0,
+                            self->queue);
     return rc;
 }
 
@@ -205,6 +284,8 @@ static void allocations_fini(struct pikos_instance *inst, void *ctx)
     live_blocks_free(&self->live);
     store_free(&self->store);
     frames_reset(&self->frames);
+    free(self->stack_text.data);
+    self->stack_text = (struct text){0};
 }
 
 /* The program ended before monitoring stopped: the records from what it
@@ -220,7 +301,12 @@ static int allocations_salvage(struct pikos_instance *inst, void *ctx)
         view_left(inst, self->host, &view) < 0)
         return self->host->set_error(inst, PIKOS_EPLUGIN,
                                      "the program left no whole counts");
-    int rc = allocations_emit(inst, self->host, &view, self->by_stack);
+    uint64_t dropped = 0;
+    int rc = block_records_salvage(inst, self->host, &view, &dropped);
+    if (rc == PIKOS_OK)
+        rc = allocations_emit(inst, self->host, &view, self->by_stack);
+    if (rc == PIKOS_OK)
+        rc = report_dropped(inst, self->host, dropped, self->queue);
     if (rc == PIKOS_OK && view.head != NULL && view.head->out_of_memory)
         rc = self->host->set_error(inst, PIKOS_ENOMEM,
                                    "out of memory: some allocations were "

@@ -29,6 +29,13 @@ void frames_note(struct pikos_instance *inst, struct allocations_ctx *self,
         f->cap = cap;
     }
     f->pending[f->npending++] = stack;
+    frames_ask(inst, self);
+}
+
+void frames_ask(struct pikos_instance *inst, struct allocations_ctx *self)
+{
+    struct frames *f = &self->frames;
+
     if (!f->asked && self->has_safe_points &&
         self->host->safe_point_soon(inst) == PIKOS_OK)
         f->asked = 1;

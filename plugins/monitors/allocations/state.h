@@ -13,6 +13,8 @@
  *      safe point after the node is first counted
  *   2  struct alloc_code[ncodes]: the frames' functions
  *   3  their names and files, by offset
+ *   4  struct block_head, then struct block_entry[]: the per-block records
+ *      (option `threshold`) not emitted yet (block_records.h)
  * Counts are published after what they count is written, so a process
  * killed between two stores leaves at most one item uncounted.  Without
  * durable state (an older host) the same buffers are plain memory.
@@ -27,7 +29,14 @@
 
 #define ALLOC_STATE_MAGIC 0x70696b6f73616c31ull /* "pikosal1" */
 
-enum { BUF_STATS = 0, BUF_FRAMES = 1, BUF_CODES = 2, BUF_STRINGS = 3 };
+enum {
+    BUF_STATS = 0,
+    BUF_FRAMES = 1,
+    BUF_CODES = 2,
+    BUF_STRINGS = 3,
+    BUF_BLOCKS = 4,
+    BUF_COUNT
+};
 
 struct alloc_head {
     uint64_t magic;
@@ -60,8 +69,8 @@ struct alloc_code {
 struct store {
     struct pikos_instance *inst;
     const struct pikos_host *host; /* NULL: plain memory */
-    void *data[4];
-    size_t size[4];
+    void *data[BUF_COUNT];
+    size_t size[BUF_COUNT];
 };
 
 void *store_grow(struct store *s, unsigned id, size_t size);

@@ -21,14 +21,14 @@ void *store_grow(struct store *s, unsigned id, size_t size)
 /* A new run: every buffer zeroed, kept at its size. */
 void store_clear(struct store *s)
 {
-    for (unsigned id = 0; id < 4; id++)
+    for (unsigned id = 0; id < BUF_COUNT; id++)
         if (s->data[id] != NULL)
             memset(s->data[id], 0, s->size[id]);
 }
 
 void store_free(struct store *s)
 {
-    for (unsigned id = 0; id < 4; id++)
+    for (unsigned id = 0; id < BUF_COUNT; id++)
         if (s->host == NULL)
             free(s->data[id]);
     memset(s->data, 0, sizeof(s->data));
