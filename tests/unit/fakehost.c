@@ -122,20 +122,6 @@ static int fake_allocations_sample(struct pikos_instance *inst,
     return PIKOS_OK;
 }
 
-static int fake_allocations_native(struct pikos_instance *inst, int native)
-{
-    (void)inst;
-    (void)native;
-    return PIKOS_OK;
-}
-
-/* No interpreter: the test calls the descriptor's safe_point itself. */
-static int fake_safe_point_soon(struct pikos_instance *inst)
-{
-    (void)inst;
-    return PIKOS_OK;
-}
-
 static struct pikos_output *fake_output_open(struct pikos_instance *inst,
                                              const char *path)
 {
