@@ -334,3 +334,23 @@ def test_monitors_allocations_profile_equals_its_csv(work, tmp_path):
         assert stream.read() == expected_collapsed(rows, "peak_bytes")
     top, functions = go_top(os.path.join(work, "m.pb.gz"), "inuse_space")
     assert functions == expected_top(rows, "peak_bytes"), top
+
+
+def test_heap_and_block_records_pass_a_memory_profile_by(work):
+    """monitors/allocations with interval= and threshold= also emits
+    HeapRecord and BlockRecord: a memory profile takes its aggregates only,
+    and writes what it writes without them."""
+    if run_pikos(["help", "monitors/allocations"], work).returncode != 0:
+        pytest.skip("monitors/allocations is not built here (issue 16)")
+    proc = run_pikos([
+        "--plugin",
+        "monitors/allocations:aggregate=stack,interval=1000,threshold=1",
+        "--plugin", "recorders/csv:filename=records.csv",
+        "--plugin", "recorders/profile:format=collapsed,filename=m.collapsed",
+        "alloc_stacks.py"], work)
+    assert proc.returncode == 0, proc.stderr
+    rows = read_records_csv(os.path.join(work,
+                                         "records.StackAllocationRecord.csv"))
+    assert rows
+    with open(os.path.join(work, "m.collapsed"), encoding="utf-8") as stream:
+        assert stream.read() == expected_collapsed(rows, "peak_bytes")

@@ -302,6 +302,18 @@ static int is_allocation_schema(const struct pikos_schema *schema)
                     PIKOS_FIELD_INT) >= 0;
 }
 
+/* What else monitors/allocations may emit beside its aggregates: the heap
+   over time (interval=) and single blocks (threshold=).  A profile has no
+   use for them and lets them pass (the schema context of each is this
+   marker). */
+static char passed_by;
+
+static int is_allocation_byproduct(const struct pikos_schema *schema)
+{
+    return strcmp(schema->name, "HeapRecord") == 0 ||
+           strcmp(schema->name, "BlockRecord") == 0;
+}
+
 /* Where the fields of an allocation schema are; an error when it lacks
    one (only `stack` may be missing: AllocationRecord). */
 static int bind_allocations(struct pikos_instance *inst,
@@ -368,6 +380,10 @@ static int profile_prepare(struct pikos_instance *inst, void *ctx,
                            const struct pikos_schema *schema, void **schema_ctx)
 {
     struct profile_ctx *self = ctx;
+    if (is_allocation_byproduct(schema)) {
+        *schema_ctx = &passed_by;
+        return PIKOS_OK;
+    }
     if (is_allocation_schema(schema))
         return prepare_allocations(inst, self, schema, schema_ctx);
     struct timed_schema *bound = malloc(sizeof(*bound));
@@ -400,7 +416,8 @@ static void profile_release(struct pikos_instance *inst, void *ctx,
                             const struct pikos_schema *schema, void *schema_ctx)
 {
     (void)inst, (void)ctx, (void)schema;
-    free(schema_ctx);
+    if (schema_ctx != &passed_by)
+        free(schema_ctx);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -523,6 +540,8 @@ static int profile_record(struct pikos_instance *inst, void *ctx,
     struct profile_ctx *self = ctx;
     struct timed_event e;
 
+    if (__builtin_expect(schema_ctx == &passed_by, 0))
+        return PIKOS_OK;
     if (__builtin_expect(self->kind == KIND_ALLOCATIONS, 0))
         return record_allocations(inst, self, schema_ctx, rec->values);
 
