@@ -103,6 +103,14 @@ static int fake_allocations_sample(struct pikos_instance *inst,
     return PIKOS_OK;
 }
 
+/* Native mode: the test gives the events itself, so nothing to do. */
+static int fake_allocations_native(struct pikos_instance *inst, int native)
+{
+    (void)inst;
+    (void)native;
+    return PIKOS_OK;
+}
+
 static struct pikos_output *fake_output_open(struct pikos_instance *inst,
                                              const char *path)
 {
@@ -151,6 +159,7 @@ const struct pikos_host fake_host = {
     .state_get = pikos_state_get,
     .stack_frame = fake_stack_frame,
     .allocations_sample = fake_allocations_sample,
+    .allocations_native = fake_allocations_native,
 };
 
 /* ------------------------------------------------------------ options */
