@@ -205,3 +205,22 @@ def test_bad_interval_is_refused(work):
                       SCRIPT], work)
     assert_one_error_line(proc)
     assert "'interval'" in proc.stderr
+
+
+def test_csv_files_of_both_record_types_survive_os_exit(work):
+    # the salvage makes the run's pipeline again: the recorder is prepared
+    # for both declared record types there too, each file's header once
+    out = os.path.join(work, "out.csv")
+    proc = run_pikos(["--plugin", "monitors/allocations:interval=1000",
+                      "--plugin", "recorders/csv", "-o", out,
+                      "alloc_endings.py", "os_exit"], work)
+    assert proc.returncode == 5, proc.stderr
+    with open(out, encoding="utf-8") as stream:
+        heap = stream.read()
+    assert heap.count(",".join(HEAP_FIELDS)) == 1
+    assert heap.startswith(",".join(HEAP_FIELDS))
+    with open(os.path.join(work, "out.AllocationRecord.csv"),
+              encoding="utf-8") as stream:
+        aggregates = stream.read()
+    assert aggregates.count("function,filename,lineno,alloc_bytes") == 1
+    assert "alloc_endings.py,19," in aggregates  # build()'s marked line
