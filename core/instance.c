@@ -39,6 +39,7 @@ static void destroy(struct pikos_instance *inst)
     pikos_options_release(inst->plugin, inst->ctx, &inst->host_values);
     free(inst->ctx);
     free(inst->prepared);
+    free(inst->schemas);
     free(inst->error_message);
     free(inst->unmatched_focus);
     free(inst->spec);

@@ -235,9 +235,13 @@ struct pikos_instance {
     /* Monitors with PIKOS_MONITOR_HOST_OPTIONS: the host options' values
        (at the offsets of pikos_monitor_host_options). */
     struct pikos_host_option_values host_values;
-    /* Monitors: the schema it emits (instance_schema, else the
-       descriptor's), set by pikos_pipeline_add. */
+    /* Monitors: the schema it emits (instance_schemas' first,
+       instance_schema, else the descriptor's), set by pikos_pipeline_add. */
     const struct pikos_schema *schema;
+    /* Monitors with instance_schemas (ABI 1.5): every schema it declared
+       (schemas[0] == schema), malloc'ed; NULL and 0 otherwise. */
+    const struct pikos_schema **schemas;
+    size_t nschemas;
     /* "kind/name\0key=value\0..." as it was made, and its durable state
        buffers (state.c), NULL until the first. */
     char *spec;

@@ -2,8 +2,9 @@
  * core/pipeline.c - monitors -> filters -> recorders.
  *
  * A pipeline owns the instances added to it.  Starting it starts the
- * filters, prepares them for the schema of every monitor, does the same
- * for the recorders, starts the monitors and finally hooks them to CPython;
+ * filters, prepares them for every schema of every monitor (each one a
+ * monitor declares: ABI 1.5's instance_schemas), does the same for the
+ * recorders, starts the monitors and finally hooks them to CPython;
  * stopping it goes the other way and then reports the first error any
  * plugin recorded while running.  Start and stop nest: only the outermost
  * pair does the work, as the seed's monitors enable and disable.
@@ -166,21 +167,84 @@ static void resolve_schema_callbacks(struct pikos_instance *inst)
     inst->release_schema = plugin->release_schema;
 }
 
-/* A monitor's schema, now that its options are known (ABI 1.3's
-   instance_schema, else the descriptor's). */
-static void resolve_monitor_schema(struct pikos_instance *inst)
+/* Room for the schemas a monitor declares at the first ask; one that
+   declares more is asked again with room for all. */
+#define DECLARED_SCHEMAS_ROOM 8
+
+static int ask_schemas(struct pikos_instance *inst,
+                       const struct pikos_schema **out, size_t max)
+{
+    PIKOS_CALL_ENTER(outer, inst, "instance_schemas");
+    int n = inst->plugin->instance_schemas(inst, inst->ctx, out, max);
+    PIKOS_CALL_LEAVE(outer);
+    return n;
+}
+
+/* Every schema a monitor declares (ABI 1.5's instance_schemas) into
+   inst->schemas: their count, 0 when it declares none (or is older), or
+   an error in *err. */
+static int declare_schemas(struct pikos_instance *inst, struct pikos_error *err)
 {
     const struct pikos_plugin *p = inst->plugin;
+    const struct pikos_schema *room[DECLARED_SCHEMAS_ROOM];
+    const char *name = pikos_instance_name(inst);
+    int n;
+
+    if (!PIKOS_PLUGIN_HAS(p, instance_schemas) || p->instance_schemas == NULL)
+        return 0;
+    if ((n = ask_schemas(inst, room, DECLARED_SCHEMAS_ROOM)) <= 0) {
+        if (n < 0) {
+            callback_failed(inst, n, "instance_schemas");
+            pikos_instance_take_error(inst, err);
+        }
+        return n;
+    }
+    inst->schemas = malloc((size_t)n * sizeof(*inst->schemas));
+    if (inst->schemas == NULL)
+        return pikos_error_set(err, PIKOS_ENOMEM,
+                               "[%s] out of memory while adding it", name);
+    if (n <= DECLARED_SCHEMAS_ROOM)
+        memcpy(inst->schemas, room, (size_t)n * sizeof(*inst->schemas));
+    else if (ask_schemas(inst, inst->schemas, (size_t)n) != n)
+        return pikos_error_set(err, PIKOS_EABI,
+                               "[%s] cannot be used: instance_schemas "
+                               "answered two counts",
+                               name);
+    for (int i = 0; i < n; i++)
+        if (inst->schemas[i] == NULL)
+            return pikos_error_set(err, PIKOS_EABI,
+                                   "[%s] cannot be used: instance_schemas "
+                                   "gave no schema at %d",
+                                   name, i);
+    inst->nschemas = (size_t)n;
+    return n;
+}
+
+/* A monitor's schemas, now that its options are known: those it declares
+   (ABI 1.5's instance_schemas), else the one of ABI 1.3's
+   instance_schema, else the descriptor's.  0, or an error in *err. */
+static int resolve_monitor_schemas(struct pikos_instance *inst,
+                                   struct pikos_error *err)
+{
+    const struct pikos_plugin *p = inst->plugin;
+    int n;
 
     inst->schema = p->schema;
-    if (p->kind != PIKOS_KIND_MONITOR || !PIKOS_PLUGIN_HAS(p, instance_schema) ||
-        p->instance_schema == NULL)
-        return;
+    if (p->kind != PIKOS_KIND_MONITOR)
+        return 0;
+    if ((n = declare_schemas(inst, err)) != 0) {
+        if (n > 0)
+            inst->schema = inst->schemas[0];
+        return n < 0 ? n : 0;
+    }
+    if (!PIKOS_PLUGIN_HAS(p, instance_schema) || p->instance_schema == NULL)
+        return 0;
     PIKOS_CALL_ENTER(outer, inst, "instance_schema");
     const struct pikos_schema *chosen = p->instance_schema(inst, inst->ctx);
     PIKOS_CALL_LEAVE(outer);
     if (chosen != NULL)
         inst->schema = chosen;
+    return 0;
 }
 
 static int check_addable(struct pikos_pipeline *pipe,
@@ -223,6 +287,8 @@ PIKOS_EXPORT int pikos_pipeline_add(struct pikos_pipeline *pipe,
                                "[%s] already belongs to a pipeline",
                                pikos_instance_name(inst));
     rc = check_addable(pipe, inst, err);
+    if (rc == 0)
+        rc = resolve_monitor_schemas(inst, err);
     if (rc == 0 && list_append(list_of_kind(pipe, inst->plugin->kind), inst))
         rc = pikos_error_set(err, PIKOS_ENOMEM,
                              "[%s] out of memory while adding it",
@@ -233,7 +299,6 @@ PIKOS_EXPORT int pikos_pipeline_add(struct pikos_pipeline *pipe,
     }
     inst->pipeline = pipe;
     resolve_schema_callbacks(inst);
-    resolve_monitor_schema(inst);
     return 0;
 }
 
@@ -327,22 +392,37 @@ static void end_run(struct pikos_instance *inst)
         inst->nprepared = 0;
 }
 
-/* Prepares every instance of `list` for the schema of every monitor. */
+/* Prepares every instance of `list` for `schema`. */
+static int prepare_for(const struct instance_list *list,
+                       const struct pikos_schema *schema,
+                       struct pikos_instance **failed)
+{
+    for (size_t i = 0; schema != NULL && i < list->count; i++) {
+        void *schema_ctx;
+        int rc = ensure_prepared(list->items[i], schema, &schema_ctx);
+        if (rc < 0) {
+            *failed = list->items[i];
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Prepares every instance of `list` for every schema of every monitor:
+   all those it declares (ABI 1.5's instance_schemas), in its order, else
+   its one schema.  So a recorder refuses a record type it cannot hold
+   when the run starts, before any record was written. */
 static int prepare_list(const struct pikos_pipeline *pipe,
                         const struct instance_list *list,
                         struct pikos_instance **failed)
 {
     for (size_t m = 0; m < pipe->monitors.count; m++) {
-        const struct pikos_schema *schema =
-            pipe->monitors.items[m]->schema;
-        for (size_t i = 0; schema != NULL && i < list->count; i++) {
-            void *schema_ctx;
-            int rc = ensure_prepared(list->items[i], schema, &schema_ctx);
-            if (rc < 0) {
-                *failed = list->items[i];
-                return rc;
-            }
-        }
+        const struct pikos_instance *monitor = pipe->monitors.items[m];
+        int rc = prepare_for(list, monitor->schema, failed);
+        for (size_t s = 1; rc == 0 && s < monitor->nschemas; s++)
+            rc = prepare_for(list, monitor->schemas[s], failed);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }

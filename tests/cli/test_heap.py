@@ -160,13 +160,34 @@ def test_perfetto_refuses_aggregates_without_interval(work):
 def test_csv_on_standard_output_takes_one_record_type(work):
     proc = run_pikos(["--plugin", "monitors/allocations:interval=1000",
                       "--plugin", "recorders/csv", SCRIPT], work)
-    assert proc.returncode != 0
-    assert ("gets AllocationRecord records besides HeapRecord ones, and "
-            "standard output holds one record type") in proc.stderr
-    # the heap records went out before the aggregates were refused
-    lines = proc.stdout.splitlines()
-    assert lines[1] == ",".join(HEAP_FIELDS)
-    assert lines[2] == "0,0,0," + lines[2].split(",", 3)[3]
+    # refused at start, in one line: the monitor declares both its record
+    # types (instance_schemas), so the recorder is prepared for both then
+    assert_one_error_line(proc)
+    assert proc.stderr == (
+        "pikos: [recorders/csv] gets AllocationRecord records besides "
+        "HeapRecord ones, and standard output holds one record type: give "
+        "a file (filename=, -o), and each record type gets a file of its "
+        "own\n")
+    # the first record type's header was out; the program did not run (it
+    # prints its steps last), and no heap record was written
+    assert proc.stdout.splitlines() == [",".join(HEAP_FIELDS)]
+
+
+def test_csv_in_a_file_takes_both_record_types(work):
+    out = os.path.join(work, "out.csv")
+    proc = run_pikos(["--plugin", "monitors/allocations:interval=1000",
+                      "--plugin", "recorders/csv", "-o", out, SCRIPT], work)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    files = sorted(os.path.basename(p)
+                   for p in glob.glob(os.path.join(work, "out*.csv")))
+    assert files == ["out.AllocationRecord.csv", "out.csv"]
+    heap = read_csv(out)  # the first declared: the heap records
+    assert list(heap[0]) == HEAP_FIELDS
+    assert heap[0]["live_bytes"] == "0" and len(heap) >= 2
+    aggregates = read_csv(os.path.join(work, "out.AllocationRecord.csv"))
+    assert aggregates and "alloc_bytes" in aggregates[0]
+    assert any(row["filename"].endswith(SCRIPT) for row in aggregates)
 
 
 def test_text_on_standard_output_writes_both(work):
@@ -184,3 +205,22 @@ def test_bad_interval_is_refused(work):
                       SCRIPT], work)
     assert_one_error_line(proc)
     assert "'interval'" in proc.stderr
+
+
+def test_csv_files_of_both_record_types_survive_os_exit(work):
+    # the salvage makes the run's pipeline again: the recorder is prepared
+    # for both declared record types there too, each file's header once
+    out = os.path.join(work, "out.csv")
+    proc = run_pikos(["--plugin", "monitors/allocations:interval=1000",
+                      "--plugin", "recorders/csv", "-o", out,
+                      "alloc_endings.py", "os_exit"], work)
+    assert proc.returncode == 5, proc.stderr
+    with open(out, encoding="utf-8") as stream:
+        heap = stream.read()
+    assert heap.count(",".join(HEAP_FIELDS)) == 1
+    assert heap.startswith(",".join(HEAP_FIELDS))
+    with open(os.path.join(work, "out.AllocationRecord.csv"),
+              encoding="utf-8") as stream:
+        aggregates = stream.read()
+    assert aggregates.count("function,filename,lineno,alloc_bytes") == 1
+    assert "alloc_endings.py,19," in aggregates  # build()'s marked line

@@ -139,6 +139,38 @@ Test(heap, the_instance_schema_follows_the_interval)
     fake_instance_free(b);
 }
 
+/* Every record type an instance emits (ABI 1.5's instance_schemas), the
+   heap records first: the host prepares the recorders for all of them at
+   start.  A short `out` still gets the count. */
+Test(heap, the_instance_declares_each_record_type_it_emits)
+{
+    const char *on[] = {"interval=5", NULL}, *off[] = {NULL};
+    const char *stack[] = {"interval=5", "aggregate=stack", NULL};
+    struct fake_instance *a = fake_instance_new(&pikos_plugin_entry, on);
+    struct fake_instance *b = fake_instance_new(&pikos_plugin_entry, off);
+    struct fake_instance *c = fake_instance_new(&pikos_plugin_entry, stack);
+    const struct pikos_schema *out[4] = {0};
+
+    cr_assert_eq(pikos_plugin_entry.instance_schemas(&a->inst, a->ctx, out, 4),
+                 2);
+    cr_assert_str_eq(out[0]->name, "HeapRecord");
+    cr_assert_str_eq(out[1]->name, "AllocationRecord");
+    cr_assert_eq(pikos_plugin_entry.instance_schemas(&b->inst, b->ctx, out, 4),
+                 1);
+    cr_assert_str_eq(out[0]->name, "AllocationRecord");
+    out[1] = NULL;
+    cr_assert_eq(pikos_plugin_entry.instance_schemas(&c->inst, c->ctx, out, 1),
+                 2);
+    cr_assert_str_eq(out[0]->name, "HeapRecord");
+    cr_assert_null(out[1]); /* no room: not written */
+    cr_assert_eq(pikos_plugin_entry.instance_schemas(&c->inst, c->ctx, out, 4),
+                 2);
+    cr_assert_str_eq(out[1]->name, "StackAllocationRecord");
+    fake_instance_free(a);
+    fake_instance_free(b);
+    fake_instance_free(c);
+}
+
 Test(heap, a_negative_interval_is_refused)
 {
     const char *settings[] = {"interval=-1", NULL};

@@ -556,3 +556,270 @@ Test(pipeline, abi_1_1_recorders_work_with_two_schemas)
     cr_assert_eq(collect->prepares, 4);
     pikos_pipeline_free(pipe);
 }
+
+/* ------------------------------------------------------------ declared */
+
+/* A monitor that declares its record types (ABI 1.5's instance_schemas):
+   a series while running (emitted at start) and a summary at stop, as
+   monitors/allocations interval=N does; `nschemas` of them in all (the
+   others never emitted), or an error when `fail` is set. */
+struct declaring_ctx {
+    size_t nschemas;
+    int fail;
+    int started;
+};
+
+#define DECLARED_MAX 20
+static const struct pikos_field declared_fields[] = {{"n", PIKOS_FIELD_INT}};
+static const struct pikos_schema declared[DECLARED_MAX] = {
+    {"SeriesRecord", 1, declared_fields, "{}", "{}"},
+    {"TotalRecord", 1, declared_fields, "{}", "{}"},
+#define EXTRA(k) {"Extra" #k "Record", 1, declared_fields, "{}", "{}"}
+    EXTRA(2), EXTRA(3), EXTRA(4), EXTRA(5), EXTRA(6), EXTRA(7), EXTRA(8),
+    EXTRA(9), EXTRA(10), EXTRA(11), EXTRA(12), EXTRA(13), EXTRA(14),
+    EXTRA(15), EXTRA(16), EXTRA(17), EXTRA(18), EXTRA(19),
+#undef EXTRA
+};
+
+static int declaring_schemas(struct pikos_instance *inst, void *ctx,
+                             const struct pikos_schema **out, size_t max)
+{
+    struct declaring_ctx *self = ctx;
+
+    if (self->fail)
+        return pikos_host_table.set_error(inst, PIKOS_EINVAL,
+                                          "option 'kinds' is wrong");
+    for (size_t i = 0; i < self->nschemas && i < max; i++)
+        out[i] = &declared[i];
+    return (int)self->nschemas;
+}
+
+static int declaring_emit(struct pikos_instance *inst, size_t which, int n)
+{
+    struct pikos_value value = {.u.i = n};
+    struct pikos_record record = {&declared[which], &value};
+
+    return pikos_host_table.emit(inst, &record);
+}
+
+static int declaring_start(struct pikos_instance *inst, void *ctx)
+{
+    ((struct declaring_ctx *)ctx)->started++;
+    return declaring_emit(inst, 0, 1);
+}
+
+static int declaring_stop(struct pikos_instance *inst, void *ctx)
+{
+    (void)ctx;
+    return declaring_emit(inst, 1, 2);
+}
+
+static const struct pikos_plugin declaring_monitor = {
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_MONITOR,
+    .name = "declaring",
+    .schema = &declared[1], /* what its help describes */
+    .ctx_size = sizeof(struct declaring_ctx),
+    .start = declaring_start,
+    .stop = declaring_stop,
+    .instance_schemas = declaring_schemas,
+};
+
+/* A recorder that writes down, in order, each schema it is prepared for
+   and each record it gets: "prepare:Name" and "record:Name=n". */
+struct journal_ctx {
+    char text[2048];
+    int refuse_second; /* as recorders/csv on standard output */
+    int prepared;
+};
+
+static void journal_note(struct journal_ctx *self, const char *what,
+                         const char *name, long n)
+{
+    size_t len = strlen(self->text);
+    if (n < 0)
+        snprintf(self->text + len, sizeof(self->text) - len, "%s:%s\n",
+                 what, name);
+    else
+        snprintf(self->text + len, sizeof(self->text) - len, "%s:%s=%ld\n",
+                 what, name, n);
+}
+
+static int journal_prepare(struct pikos_instance *inst, void *ctx,
+                           const struct pikos_schema *schema, void **out)
+{
+    struct journal_ctx *self = ctx;
+
+    if (self->refuse_second && self->prepared > 0)
+        return pikos_host_table.set_error(
+            inst, PIKOS_EINVAL, "gets %s records besides others",
+            schema->name);
+    self->prepared++;
+    journal_note(self, "prepare", schema->name, -1);
+    *out = (void *)schema;
+    return 0;
+}
+
+static int journal_record(struct pikos_instance *inst, void *ctx,
+                          void *schema_ctx, const struct pikos_record *rec)
+{
+    (void)inst;
+    cr_assert_eq(schema_ctx, (void *)rec->schema);
+    journal_note(ctx, "record", rec->schema->name, (long)rec->values[0].u.i);
+    return 0;
+}
+
+static const struct pikos_plugin journal_recorder = {
+    .abi_major = PIKOS_ABI_MAJOR,
+    .abi_minor = PIKOS_ABI_MINOR,
+    .struct_size = sizeof(struct pikos_plugin),
+    .kind = PIKOS_KIND_RECORDER,
+    .name = "journal",
+    .ctx_size = sizeof(struct journal_ctx),
+    .prepare_schema = journal_prepare,
+    .record_schema = journal_record,
+};
+
+static struct pikos_instance *declaring_instance(size_t nschemas)
+{
+    struct pikos_instance *inst =
+        local_instance(&declaring_monitor, "monitors/declaring");
+    ((struct declaring_ctx *)pikos_instance_ctx(inst))->nschemas = nschemas;
+    return inst;
+}
+
+Test(pipeline, every_declared_schema_is_prepared_at_start)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *filter =
+        local_instance(&counter_filter_plugin, "filters/every_second");
+    struct pikos_instance *recorder =
+        local_instance(&journal_recorder, "recorders/journal");
+    struct schema_counter_ctx *filtered = pikos_instance_ctx(filter);
+    struct journal_ctx *journal = pikos_instance_ctx(recorder);
+
+    pipeline_add_ok(pipe, declaring_instance(2));
+    pipeline_add_ok(pipe, filter);
+    pipeline_add_ok(pipe, recorder);
+    start_ok(pipe);
+    /* both prepared, the filter too, before the first record (emitted
+       by the monitor's start) */
+    cr_assert_eq(filtered->prepares, 2);
+    cr_assert_str_eq(journal->text, "prepare:SeriesRecord\n"
+                                    "prepare:TotalRecord\n"
+                                    "record:SeriesRecord=1\n");
+    stop_ok(pipe);
+    cr_assert_str_eq(journal->text, "prepare:SeriesRecord\n"
+                                    "prepare:TotalRecord\n"
+                                    "record:SeriesRecord=1\n"
+                                    "record:TotalRecord=2\n");
+    cr_assert_eq(filtered->prepares, 2);
+    pikos_pipeline_free(pipe);
+}
+
+/* A recorder that holds one record type refuses the second at start: the
+   monitor never starts, nothing was recorded. */
+Test(pipeline, a_declared_schema_is_refused_before_the_monitor_starts)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *monitor = declaring_instance(2);
+    struct pikos_instance *recorder =
+        local_instance(&journal_recorder, "recorders/journal");
+    struct journal_ctx *journal = pikos_instance_ctx(recorder);
+    struct pikos_error err = {0};
+
+    journal->refuse_second = 1;
+    pipeline_add_ok(pipe, monitor);
+    pipeline_add_ok(pipe, recorder);
+    cr_assert_eq(pikos_pipeline_start(pipe, &err), PIKOS_EINVAL);
+    cr_assert_str_eq(err.message, "[recorders/journal] gets TotalRecord "
+                                  "records besides others");
+    cr_assert_not(pikos_pipeline_is_running(pipe));
+    cr_assert_eq(((struct declaring_ctx *)pikos_instance_ctx(monitor))->started,
+                 0);
+    cr_assert_str_eq(journal->text, "prepare:SeriesRecord\n");
+    pikos_pipeline_free(pipe);
+}
+
+/* More than the host's first room: asked again with room for all, each
+   prepared once, in the monitor's order. */
+Test(pipeline, many_declared_schemas_are_all_prepared)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *recorder =
+        local_instance(&counter_recorder, "recorders/counter");
+    struct schema_counter_ctx *seen = pikos_instance_ctx(recorder);
+
+    pipeline_add_ok(pipe, declaring_instance(DECLARED_MAX));
+    pipeline_add_ok(pipe, recorder);
+    start_ok(pipe);
+    cr_assert_eq(seen->prepares, DECLARED_MAX);
+    cr_assert_eq(seen->records, 1);
+    stop_ok(pipe);
+    cr_assert_eq(seen->prepares, DECLARED_MAX);
+    cr_assert_eq(seen->records, 2);
+    cr_assert_eq(seen->wrong_ctx, 0);
+    pikos_pipeline_free(pipe);
+}
+
+/* Declaring none leaves the descriptor's schema; a failure refuses the
+   monitor when it is added, with its own message. */
+Test(pipeline, declaring_none_or_failing)
+{
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *failing = declaring_instance(2);
+    struct pikos_instance *recorder =
+        local_instance(&journal_recorder, "recorders/journal");
+    struct journal_ctx *journal = pikos_instance_ctx(recorder);
+    struct pikos_error err = {0};
+
+    ((struct declaring_ctx *)pikos_instance_ctx(failing))->fail = 1;
+    cr_assert_eq(pikos_pipeline_add(pipe, failing, &err), PIKOS_EINVAL);
+    cr_assert_str_eq(err.message,
+                     "[monitors/declaring] option 'kinds' is wrong");
+    cr_assert_eq(pikos_pipeline_count(pipe, PIKOS_KIND_MONITOR), 0);
+    pipeline_add_ok(pipe, declaring_instance(0));
+    pipeline_add_ok(pipe, recorder);
+    start_ok(pipe);
+    cr_assert_str_eq(journal->text, "prepare:TotalRecord\n"
+                                    "prepare:SeriesRecord\n"
+                                    "record:SeriesRecord=1\n");
+    stop_ok(pipe);
+    pikos_pipeline_free(pipe);
+}
+
+/* A monitor of a descriptor that stops before instance_schemas (an older
+   1.5, or 1.4): never asked, its schema prepared at start and the others
+   when they come, as before. */
+static int never_asked(struct pikos_instance *inst, void *ctx,
+                       const struct pikos_schema **out, size_t max)
+{
+    cr_assert_fail("a field beyond struct_size was read");
+    return PIKOS_EPLUGIN;
+}
+
+Test(pipeline, an_older_monitor_is_not_asked_for_its_schemas)
+{
+    static struct pikos_plugin old;
+    struct pikos_pipeline *pipe = pikos_pipeline_new();
+    struct pikos_instance *recorder =
+        local_instance(&journal_recorder, "recorders/journal");
+    struct journal_ctx *journal = pikos_instance_ctx(recorder);
+
+    old = declaring_monitor;
+    old.struct_size = offsetof(struct pikos_plugin, instance_schemas);
+    old.instance_schemas = never_asked;
+    struct pikos_instance *monitor = local_instance(&old, "monitors/declaring");
+    ((struct declaring_ctx *)pikos_instance_ctx(monitor))->nschemas = 2;
+    pipeline_add_ok(pipe, monitor);
+    pipeline_add_ok(pipe, recorder);
+    start_ok(pipe);
+    stop_ok(pipe);
+    cr_assert_str_eq(journal->text, "prepare:TotalRecord\n"
+                                    "prepare:SeriesRecord\n"
+                                    "record:SeriesRecord=1\n"
+                                    "record:TotalRecord=2\n");
+    pikos_pipeline_free(pipe);
+}

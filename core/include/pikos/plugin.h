@@ -681,6 +681,25 @@ struct pikos_plugin {
        and the records it emits there reach the run's recorders (stream
        recorders go on after what the ended process wrote). */
     void (*safe_point)(struct pikos_instance *inst, void *ctx);
+
+    /* Monitors, optional (since 1.5): every record type this instance
+       may emit, given its options, asked once after `init` (before
+       `instance_schema`, which it replaces when it answers).  It writes
+       the schemas (static data, like `schema`) into out[0..max) and
+       returns how many there are - more than `max` when out is too small:
+       the host then asks again with room for all - or a negative code
+       with the error set (the instance is not added to the pipeline).
+       out[0] is the instance's schema, the one it emits most (records of
+       it take the host's shortest path); 0 means "no answer": `schema`
+       and `instance_schema` hold.  The host prepares every filter and
+       recorder of the pipeline for each of them when the pipeline starts,
+       before the program runs, so that a recorder refuses a combination
+       it cannot hold (recorders/csv on standard output: one record type)
+       at once and in one line, not when the record comes.  A record of a
+       schema not declared is still taken (prepared when it first comes),
+       as from a monitor without this callback. */
+    int (*instance_schemas)(struct pikos_instance *inst, void *ctx,
+                            const struct pikos_schema **out, size_t max);
 };
 
 /* Whether the descriptor reaches `field` (the host reads the fields

@@ -119,6 +119,34 @@ allocations_schema(struct pikos_instance *inst, void *ctx)
     return self->by_stack ? &stack_allocation_record : &allocation_record;
 }
 
+/*
+ * Every record type this instance emits (ABI 1.5), so that the host
+ * prepares the recorders for all of them at start and a recorder that
+ * cannot hold them (recorders/csv on standard output: one type) refuses
+ * before the program runs, not at stop.  In allocations_schema's order:
+ * the block records (threshold=), the heap records (interval=), then the
+ * aggregates, within ALLOCATIONS_SCHEMAS.
+ */
+#define ALLOCATIONS_SCHEMAS 4
+
+static int allocations_schemas(struct pikos_instance *inst, void *ctx,
+                               const struct pikos_schema **out, size_t max)
+{
+    struct allocations_ctx *self = ctx;
+    const struct pikos_schema *all[ALLOCATIONS_SCHEMAS];
+    size_t n = 0;
+
+    (void)inst;
+    if (self->threshold > 0)
+        all[n++] = &block_record;
+    if (self->interval > 0)
+        all[n++] = &heap_record;
+    all[n++] = self->by_stack ? &stack_allocation_record : &allocation_record;
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = all[i];
+    return (int)n;
+}
+
 /* A new run counts from nothing: the host numbers stacks afresh. */
 static int allocations_start(struct pikos_instance *inst, void *ctx)
 {
@@ -336,4 +364,5 @@ PIKOS_PLUGIN_DEFINE({
     .instance_schema = allocations_schema,
     .salvage = allocations_salvage,
     .safe_point = allocations_safe_point,
+    .instance_schemas = allocations_schemas,
 });
