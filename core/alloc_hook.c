@@ -23,6 +23,7 @@
  */
 #include "allocations.h"
 #include "code_cache.h"
+#include "threads.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -170,11 +171,12 @@ static void tell_alloc(const struct domain_hook *d, void *ptr, size_t size)
     dispatch(&ev);
 }
 
-/* With the lock held: the free of a block that was told. */
-static void tell_free(const struct domain_hook *d, void *ptr)
+/* With the lock held: the free of a block that was told; whether it was
+   one. */
+static int tell_free(const struct domain_hook *d, void *ptr)
 {
     if (hooks.sample_bytes != 0 && !pikos_alloc_picked_take(ptr))
-        return;
+        return 0;
     struct pikos_event ev = {
         .type = PIKOS_EVENT_FREE,
         .thread_id = (uint64_t)PyThread_get_thread_ident(),
@@ -182,6 +184,7 @@ static void tell_free(const struct domain_hook *d, void *ptr)
         .domain = d->pikos_domain,
     };
     dispatch(&ev);
+    return 1;
 }
 
 static void tell_alloc_locked(const struct domain_hook *d, void *ptr,
@@ -223,9 +226,12 @@ static void *hooked_calloc(void *ctx, size_t nelem, size_t elsize)
     return ptr;
 }
 
-/* When told, the lock is held across the call: once the old block is
-   given back, another thread could get its address before the free is
-   told. */
+/* The old block's free is told before the call (as hooked_free tells it
+   before the block goes back), the new block after; the lock is not held
+   across the replaced allocator, which may wait for the GIL (tracemalloc's
+   raw functions behind pikos's).  realloc(p, 0) may free p and return
+   NULL (the C library's); a failed realloc keeps p, told again as a new
+   block. */
 static void *hooked_realloc(void *ctx, void *ptr, size_t size)
 {
     struct domain_hook *d = ctx;
@@ -234,18 +240,16 @@ static void *hooked_realloc(void *ctx, void *ptr, size_t size)
     int pick = picks(size);
     int old_told = may_tell_free(ptr);
     inside = 1;
-    if (!pick && !old_told) {
-        void *moved = d->previous.realloc(d->previous.ctx, ptr, size);
-        inside = 0;
-        return moved;
+    if (old_told) {
+        pthread_mutex_lock(&lock);
+        old_told = tell_free(d, ptr);
+        pthread_mutex_unlock(&lock);
     }
-    pthread_mutex_lock(&lock);
     void *moved = d->previous.realloc(d->previous.ctx, ptr, size);
-    if (moved != NULL && old_told)
-        tell_free(d, ptr);
     if (moved != NULL && pick)
-        tell_alloc(d, moved, size);
-    pthread_mutex_unlock(&lock);
+        tell_alloc_locked(d, moved, size);
+    else if (moved == NULL && old_told && size != 0)
+        tell_alloc_locked(d, ptr, 0); /* still there: its size is lost */
     inside = 0;
     return moved;
 }
@@ -323,20 +327,20 @@ static void uninstall(void)
    event.  Holding it across the fork makes the copy a free one. */
 static void fork_prepare(void)
 {
-    inside = 1;
+    inside++;
     pthread_mutex_lock(&lock);
 }
 
 static void fork_parent(void)
 {
     pthread_mutex_unlock(&lock);
-    inside = 0;
+    inside--;
 }
 
 static void fork_child(void)
 {
     pthread_mutex_init(&lock, NULL);
-    inside = 0;
+    inside--;
 }
 
 /* ------------------------------------------------------------ safe points */
@@ -348,6 +352,19 @@ static void fork_child(void)
 static int run_safe_points(void *unused)
 {
     (void)unused;
+    /* Pending calls run between bytecodes, which never run inside an
+       allocator or a dispatch of pikos's (no monitor emits to Python code
+       there: recorders in Python refuse allocation monitors' running
+       records); if one did, the next event asks again. */
+    if (inside) {
+        hooks.safe_point_due = 0;
+        return 0;
+    }
+    /* The one Python code that resolving a frame may run (threads.c:
+       hooking threads started meanwhile), run now, before the lock: Python
+       code may let another thread take the GIL, which would then wait for
+       the lock. */
+    pikos_threads_hook_pending();
     int was_inside = inside;
     inside = 1;
     pthread_mutex_lock(&lock);
@@ -442,6 +459,16 @@ int pikos_alloc_add_monitor(struct pikos_instance *monitor,
         return pikos_error_set(err, PIKOS_EINVAL,
                                "[%s] too many allocation monitors at once "
                                "(at most %d)", name, ALLOC_MONITORS_MAX);
+    if (hooks.count > 0 &&
+        hooks.items[0].sample_bytes != monitor->alloc_sample_bytes)
+        return pikos_error_set(err, PIKOS_EINVAL,
+                               "[%s] allocation monitors running at once "
+                               "must sample alike (sample=%llu here, %llu "
+                               "in [%s])",
+                               name,
+                               (unsigned long long)monitor->alloc_sample_bytes,
+                               (unsigned long long)hooks.items[0].sample_bytes,
+                               pikos_instance_name(hooks.items[0].inst));
     if ((rc = pikos_code_cache_reserve(name, err)) < 0)
         return rc;
     if (!atfork_done && pthread_atfork(fork_prepare, fork_parent, fork_child))

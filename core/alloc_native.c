@@ -298,8 +298,11 @@ static int elf_object_read(const struct dl_phdr_info *info,
         if (ph->p_type == PT_DYNAMIC)
             dyn = (const void *)(info->dlpi_addr + ph->p_vaddr);
         if (ph->p_type == PT_GNU_RELRO) {
+            /* The linker makes read-only the whole pages of the range
+               only: a last page part of it stays writable. */
+            ElfW(Addr) page = (ElfW(Addr))sysconf(_SC_PAGESIZE);
             o->relro_start = info->dlpi_addr + ph->p_vaddr;
-            o->relro_end = o->relro_start + ph->p_memsz;
+            o->relro_end = (o->relro_start + ph->p_memsz) & ~(page - 1);
         }
     }
     if (dyn == NULL)
@@ -361,15 +364,18 @@ static void patch_relocs(const struct elf_object *o, const ElfW(Rela) *r,
     }
 }
 
+/* libpikos's load address, found at start: no dl* function may be
+   called inside dl_iterate_phdr (it holds the linker's lock that dlopen
+   takes second: a deadlock with a dlopen in another thread). */
+static ElfW(Addr) own_base;
+
 /* Whether pikos leaves the object alone: itself, the dynamic linker, the
    vDSO. */
 static int left_alone(const struct dl_phdr_info *info)
 {
-    Dl_info self;
     const char *name = info->dlpi_name ? info->dlpi_name : "";
 
-    if (dladdr((void *)resolve_libc, &self) != 0 &&
-        (ElfW(Addr))self.dli_fbase == info->dlpi_addr && name[0] != '\0')
+    if (name[0] != '\0' && info->dlpi_addr == own_base)
         return 1;
     return strstr(name, "/ld-linux") != NULL || strstr(name, "ld-linux") ==
            name || strstr(name, "linux-vdso") != NULL ||
@@ -398,15 +404,40 @@ static void patch_loaded(void)
     pthread_mutex_unlock(&patch_lock);
 }
 
+/* A fork in the middle of a patching would leave the child's lock held:
+   held across the fork, the copy is a free one. */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&patch_lock);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&patch_lock);
+}
+
+static void fork_child(void)
+{
+    pthread_mutex_init(&patch_lock, NULL);
+}
+
 /* ------------------------------------------------------------ on, off */
 
 int pikos_alloc_native_start(struct pikos_error *err, const char *owner)
 {
+    static int atfork_done;
+
     if (libc.malloc == NULL && resolve_libc() < 0)
         return pikos_error_set(err, PIKOS_EINVAL,
                                "[%s] native mode: the C library's "
                                "allocation functions were not found",
                                owner);
+    if (!atfork_done && pthread_atfork(fork_prepare, fork_parent, fork_child))
+        return pikos_error_set(err, PIKOS_ENOMEM, "[%s] out of memory", owner);
+    atfork_done = 1;
+    Dl_info self;
+    if (own_base == 0 && dladdr((void *)resolve_libc, &self) != 0)
+        own_base = (ElfW(Addr))self.dli_fbase;
     pikos_alloc_native_set_calls(&native_calls);
     pthread_mutex_lock(&patch_lock);
     patching = 1;

@@ -55,11 +55,20 @@ struct stack_cache {
 static _Thread_local struct stack_cache *thread_cache
     __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
+static int cache_key_made;
 static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+
+/* At the thread's end: the cache goes, and the thread's pointer with it
+   (a later destructor may still allocate). */
+static void cache_free(void *cache)
+{
+    thread_cache = NULL;
+    free(cache);
+}
 
 static void cache_key_make(void)
 {
-    (void)pthread_key_create(&cache_key, free);
+    cache_key_made = pthread_key_create(&cache_key, cache_free) == 0;
 }
 
 /* This thread's cache, emptied if the tree was; NULL when out of memory. */
@@ -69,6 +78,8 @@ static struct stack_cache *cache_get(void)
 
     if (cache == NULL) {
         pthread_once(&cache_key_once, cache_key_make);
+        if (!cache_key_made)
+            return NULL; /* no key left: no cache, no stacks */
         cache = calloc(1, sizeof(*cache));
         if (cache == NULL || pthread_setspecific(cache_key, cache) != 0) {
             free(cache);

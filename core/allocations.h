@@ -82,7 +82,11 @@ uint32_t pikos_stack_child(uint32_t parent, PyCodeObject *code, int line,
    allocating a Python object (malloc'ed; NULL when out of memory); whether
    a live code object is the one copied; the copy as a plugin sees it. */
 struct pikos_code_copy;
-struct pikos_code_copy *pikos_code_copy_make(PyCodeObject *code) PIKOS_HIDDEN;
+/* The copy of `code` (one per code object: made the first time, again if
+   its address names another code since); NULL when out of memory.  The
+   copies live until pikos_code_copies_clear. */
+struct pikos_code_copy *pikos_code_copy_of(PyCodeObject *code) PIKOS_HIDDEN;
+void pikos_code_copies_clear(void) PIKOS_HIDDEN;
 int pikos_code_copy_is(const struct pikos_code_copy *copy,
                        PyCodeObject *code) PIKOS_HIDDEN;
 const struct pikos_code *

@@ -21,6 +21,7 @@
 
 struct pikos_code_copy {
     struct pikos_code code; /* first: what host->stack_frame gives */
+    uintptr_t code_address; /* of the code object copied */
     /* code.name, code.qualname and code.filename point after it */
 };
 
@@ -48,7 +49,7 @@ static char *put(char *dest, const char *text, size_t len)
     return dest + len + 1;
 }
 
-struct pikos_code_copy *pikos_code_copy_make(PyCodeObject *code)
+static struct pikos_code_copy *copy_make(PyCodeObject *code)
 {
     size_t name_len, qualname_len, filename_len;
     const char *name = str_bytes(code->co_name, &name_len);
@@ -62,8 +63,10 @@ struct pikos_code_copy *pikos_code_copy_make(PyCodeObject *code)
     char *text = (char *)(copy + 1);
     copy->code = (struct pikos_code){
         .name = text, .name_len = name_len,
-        .firstlineno = code->co_firstlineno,
-        .id = (uintptr_t)code};
+        .firstlineno = code->co_firstlineno};
+    /* Its own identity: the code's address may name another code later. */
+    copy->code.id = (uintptr_t)copy;
+    copy->code_address = (uintptr_t)code;
     text = put(text, name, name_len);
     copy->code.qualname = text;
     copy->code.qualname_len = qualname_len;
@@ -93,4 +96,86 @@ const struct pikos_code *
 pikos_code_copy_code(const struct pikos_code_copy *copy)
 {
     return &copy->code;
+}
+
+/* ------------------------------------------------------------ one each */
+
+/* The copies made, by code address: nodes of the same code share one (and
+   so one identity, which a monitor's records group by).  Open addressing;
+   a copy whose address names another code since is replaced in its slot
+   and stays in the list, which owns every copy. */
+static struct {
+    struct pikos_code_copy **slots;
+    size_t nslots; /* a power of two */
+    struct pikos_code_copy **all;
+    size_t count, cap;
+} copies;
+
+static size_t copy_slot(const PyCodeObject *code)
+{
+    uint64_t h = (uint64_t)(uintptr_t)code * 0x9E3779B97F4A7C15ull;
+    size_t i = (size_t)(h >> 32) & (copies.nslots - 1);
+
+    while (copies.slots[i] != NULL &&
+           copies.slots[i]->code_address != (uintptr_t)code)
+        i = (i + 1) & (copies.nslots - 1);
+    return i;
+}
+
+static int copies_grow(void)
+{
+    size_t nslots = copies.nslots ? copies.nslots * 2 : 256;
+    struct pikos_code_copy **slots = calloc(nslots, sizeof(*slots));
+    struct pikos_code_copy **old = copies.slots;
+    size_t nold = copies.nslots;
+
+    if (slots == NULL)
+        return -1;
+    copies.slots = slots;
+    copies.nslots = nslots;
+    for (size_t i = 0; i < nold; i++)
+        if (old[i] != NULL)
+            copies.slots[copy_slot((PyCodeObject *)old[i]->code_address)] =
+                old[i];
+    free(old);
+    return 0;
+}
+
+static int copies_keep(struct pikos_code_copy *copy)
+{
+    if (copies.count == copies.cap) {
+        size_t cap = copies.cap ? copies.cap * 2 : 64;
+        struct pikos_code_copy **all = realloc(copies.all, cap * sizeof(*all));
+        if (all == NULL)
+            return -1;
+        copies.all = all;
+        copies.cap = cap;
+    }
+    copies.all[copies.count++] = copy;
+    return 0;
+}
+
+struct pikos_code_copy *pikos_code_copy_of(PyCodeObject *code)
+{
+    if ((copies.count + 1) * 2 > copies.nslots && copies_grow() < 0)
+        return NULL;
+    size_t i = copy_slot(code);
+    if (copies.slots[i] != NULL && pikos_code_copy_is(copies.slots[i], code))
+        return copies.slots[i];
+    struct pikos_code_copy *copy = copy_make(code);
+    if (copy == NULL || copies_keep(copy) < 0) {
+        free(copy);
+        return NULL;
+    }
+    copies.slots[i] = copy;
+    return copy;
+}
+
+void pikos_code_copies_clear(void)
+{
+    for (size_t i = 0; i < copies.count; i++)
+        free(copies.all[i]);
+    free(copies.all);
+    free(copies.slots);
+    memset(&copies, 0, sizeof(copies));
 }

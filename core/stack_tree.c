@@ -117,7 +117,7 @@ uint32_t pikos_stack_child(uint32_t parent, PyCodeObject *code, int line,
         tree.count == UINT32_MAX)
         return parent;
     struct stack_node node = {code, NULL, line, parent};
-    if (!with_gil && (node.copy = pikos_code_copy_make(code)) == NULL)
+    if (!with_gil && (node.copy = pikos_code_copy_of(code)) == NULL)
         return parent;
     if (with_gil)
         Py_INCREF(code);
@@ -133,12 +133,10 @@ uint32_t pikos_stack_generation(void)
 
 void pikos_stack_tree_clear(void)
 {
-    for (uint32_t n = 1; n < tree.count; n++) {
-        if (tree.nodes[n].copy != NULL)
-            free(tree.nodes[n].copy);
-        else
+    for (uint32_t n = 1; n < tree.count; n++)
+        if (tree.nodes[n].copy == NULL)
             Py_DECREF(tree.nodes[n].code);
-    }
+    pikos_code_copies_clear();
     free(tree.nodes);
     free(tree.slots);
     uint32_t generation = tree.generation + 1;

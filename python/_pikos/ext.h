@@ -172,6 +172,12 @@ enum pikos_ext_outcome pikos_ext_pyplugin_call(struct pikos_instance *inst,
                                                struct pikos_ext_pyplugin *p,
                                                PyObject *method, PyObject *arg,
                                                int *truth);
+/* PIKOS_OK, or PIKOS_EINVAL with the error set for a record type that a
+   monitor emits where no Python code may run (inside the program's
+   allocator: monitors/allocations' HeapRecord and BlockRecord). */
+int pikos_ext_pyplugin_takes(struct pikos_instance *inst,
+                             struct pikos_ext_pyplugin *p,
+                             const struct pikos_schema *schema);
 /* Handles the exception being raised by the plugin's own work (making a
    record object, ...) as pikos_ext_pyplugin_call would. */
 enum pikos_ext_outcome pikos_ext_pyplugin_failed(struct pikos_instance *inst,

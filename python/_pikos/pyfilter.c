@@ -38,6 +38,12 @@ static int pyfilter_filter(struct pikos_instance *inst, void *ctx,
     return outcome == PIKOS_EXT_DONE && passes ? PIKOS_PASS : PIKOS_DROP;
 }
 
+static int pyfilter_prepare(struct pikos_instance *inst, void *ctx,
+                            const struct pikos_schema *schema)
+{
+    return pikos_ext_pyplugin_takes(inst, ctx, schema);
+}
+
 const struct pikos_plugin pikos_ext_python_filter = {
     .abi_major = PIKOS_ABI_MAJOR,
     .abi_minor = PIKOS_ABI_MINOR,
@@ -50,5 +56,6 @@ const struct pikos_plugin pikos_ext_python_filter = {
     .init = pikos_ext_pyplugin_init,
     .start = pikos_ext_pyplugin_start,
     .fini = pikos_ext_pyplugin_fini,
+    .filter_prepare = pyfilter_prepare,
     .filter = pyfilter_filter,
 };

@@ -13,6 +13,8 @@
  */
 #include "ext.h"
 
+#include <string.h>
+
 int pikos_ext_pyplugin_init(struct pikos_instance *inst, void *ctx,
                             const struct pikos_host *host)
 {
@@ -179,6 +181,21 @@ enum pikos_ext_outcome pikos_ext_pyplugin_call(struct pikos_instance *inst,
         return pikos_ext_pyplugin_failed(inst, p, what);
     Py_DECREF(result);
     return PIKOS_EXT_DONE;
+}
+
+int pikos_ext_pyplugin_takes(struct pikos_instance *inst,
+                             struct pikos_ext_pyplugin *p,
+                             const struct pikos_schema *schema)
+{
+    if (strcmp(schema->name, "HeapRecord") != 0 &&
+        strcmp(schema->name, "BlockRecord") != 0)
+        return PIKOS_OK;
+    return p->host->set_error(
+        inst, PIKOS_EINVAL,
+        "%s records come from inside the program's allocator, where no "
+        "Python code may run: give them to a recorder written in C "
+        "(recorders/csv, recorders/list, ...)",
+        schema->name);
 }
 
 PyObject *pikos_ext_pyplugin_record(struct pikos_ext_pyplugin *p,

@@ -41,6 +41,8 @@ static int pyrecorder_prepare(struct pikos_instance *inst, void *ctx,
     struct pikos_ext_entry entry;
     PyObject *cls;
 
+    if (pikos_ext_pyplugin_takes(inst, p, schema) != PIKOS_OK)
+        return PIKOS_EINVAL;
     if (p->failed || p->target == NULL)
         return PIKOS_OK;
     pikos_ext_pyplugin_enter(p, &entry);

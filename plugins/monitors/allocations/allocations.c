@@ -179,7 +179,7 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
 static struct weight weight_of(const struct allocations_ctx *self,
                                uint64_t size)
 {
-    if (self->sample_bytes == 0)
+    if (self->sample_bytes == 0 || size == 0)
         return (struct weight){(double)size, 1};
     double p = -expm1(-(double)size / (double)self->sample_bytes);
     return (struct weight){(double)size / p, 1 / p};
@@ -207,6 +207,24 @@ static void queue_block(struct pikos_instance *inst,
         frames_ask(inst, self);
 }
 
+/* The free of the block at `address`, if it is one this monitor counts. */
+static void count_free(struct pikos_instance *inst,
+                       struct allocations_ctx *self,
+                       const struct pikos_event *ev, uint64_t address)
+{
+    uint64_t size;
+    uint32_t stack;
+
+    if (!live_blocks_take(&self->live, address, &size, &stack))
+        return;
+    struct weight w = weight_of(self, size);
+    if (self->threshold > 0 && size >= (uint64_t)self->threshold)
+        queue_block(inst, self, ev, BLOCK_FREE, size, stack);
+    stack_stats_free(&self->stats, stack, w);
+    heap_series_free(&self->heap, w.bytes, w.count);
+    heap_series_tick(inst, self->host, &self->heap, ev->domain);
+}
+
 static void allocations_on_event(struct pikos_instance *inst, void *ctx,
                                  const struct pikos_event *ev)
 {
@@ -215,17 +233,14 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     uint32_t stack;
 
     if (ev->type == PIKOS_EVENT_FREE) {
-        if (live_blocks_take(&self->live, ev->address, &size, &stack)) {
-            struct weight w = weight_of(self, size);
-            if (self->threshold > 0 && size >= (uint64_t)self->threshold)
-                queue_block(inst, self, ev, BLOCK_FREE, size, stack);
-            stack_stats_free(&self->stats, stack, w);
-            heap_series_free(&self->heap, w.bytes, w.count);
-            heap_series_tick(inst, self->host, &self->heap, ev->domain);
-        }
+        count_free(inst, self, ev, ev->address);
         return;
     }
     self->sample_bytes = ev->sample_bytes; /* one rate for the run */
+    /* A block still kept at this address was freed unseen (through a
+       function pointer taken before native mode began, say): freed now,
+       as tracemalloc does, so that one address is one block. */
+    count_free(inst, self, ev, ev->address);
     /* Counted only when kept, so that its free is found: the counts
        stay consistent, and the error says some were lost. */
     int first;
