@@ -10,6 +10,8 @@
  *   watch_timing.c   own and total time per function of timed streams
  *   watch_memory.c   current and peak RSS/VMS, and the Python heap's live
  *                    bytes and blocks, and their sparkline series
+ *   watch_heap_top.c the latest snapshot of the top lines by live bytes
+ *                    (HeapTopRecord) and its text
  *   watch_format.c   text helpers both outputs share (printable text, ...)
  *   watch_text.c     the plain-text snapshot of `--once`
  *   watch_view.c     the curses view and its keys
@@ -208,7 +210,50 @@ struct pikos_watch_columns {
     int type, function, filename, line_no, line, rss, vms;
     int first_line_no, time, thread; /* timed records */
     int live_bytes, live_blocks;     /* heap records */
+    /* heap top records (also function, filename, live_bytes, time) */
+    int snapshot, rank, rows, lines, lineno, live_count, alloc_bytes,
+        alloc_count;
 };
+
+/* ---------------------------------------------------- watch_heap_top.c */
+
+/* One line of a snapshot of the heap's top lines. */
+struct pikos_watch_heap_line {
+    char *function, *filename;
+    long long lineno, live_bytes, live_count, alloc_bytes, alloc_count;
+};
+
+/* One snapshot: its rows in rank order. */
+struct pikos_watch_heap_snapshot {
+    long long snapshot; /* its number in the run; 0: none */
+    long long time_ns;  /* when it was made, since the run started */
+    long long lines;    /* the lines that allocated, in all */
+    long long rows;     /* the rows it has (rank 1..rows) */
+    struct pikos_watch_heap_line *line;
+    size_t count; /* rows received so far */
+    int broken;   /* a rank came out of order: never shown */
+};
+
+/*
+ * The top lines by live bytes of a stream of HeapTopRecords
+ * (monitors/allocations live=S): the latest snapshot received whole is
+ * shown; the one arriving is built beside it, so that a table is never
+ * shown half way through a snapshot.
+ */
+struct pikos_watch_heap_top {
+    struct pikos_watch_heap_snapshot shown, building;
+};
+
+/* Applies one record (a row checked against its schema).  0, or -1 when
+   out of memory. */
+int pikos_watch_heap_top_add(struct pikos_watch_heap_top *top,
+                             const struct pikos_watch_columns *col,
+                             const json_t *row);
+void pikos_watch_heap_top_free(struct pikos_watch_heap_top *top);
+/* The snapshot's section of `--once`: at most `rows` rows (0: all). */
+void pikos_watch_print_heap_top(FILE *out,
+                                const struct pikos_watch_heap_top *top,
+                                size_t rows);
 
 /* ------------------------------------------------------ watch_timing.c */
 
@@ -279,10 +324,13 @@ struct pikos_watch_stream {
     int has_times; /* function records with time and thread */
     int has_heap;  /* heap records: live_bytes and live_blocks over time
                       (monitors/allocations interval=N) */
+    int has_heap_top; /* heap top records: snapshots of the top lines by
+                         live bytes (monitors/allocations live=S) */
     struct pikos_watch_tally functions, lines;
     struct pikos_watch_timing timing; /* has_times */
     struct pikos_watch_series rss, vms;
     struct pikos_watch_series heap_bytes, heap_blocks; /* has_heap */
+    struct pikos_watch_heap_top heap_top;               /* has_heap_top */
     json_t *last_record; /* the latest row (every stream keeps it) */
 };
 

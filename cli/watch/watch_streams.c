@@ -17,6 +17,8 @@
  *   ... and time, thread (int)       own and total time per function
  *   lineNo (int), line (str), no type  hits per source line
  *   RSS, VMS (int)                   current and peak memory, sparkline
+ *   live_bytes, live_blocks, time    the Python heap (HeapRecord)
+ *   snapshot, rank, rows, ... (int)  the heap's top lines (HeapTopRecord)
  * and every stream keeps its record count and its latest record.
  */
 #include <stdlib.h>
@@ -61,6 +63,20 @@ static void find_columns(struct pikos_watch_stream *s)
     s->has_times = s->has_functions && col->time >= 0 && col->thread >= 0;
     s->has_heap = col->live_bytes >= 0 && col->live_blocks >= 0 &&
                   col->time >= 0;
+    static const char *const top_ints[] = {
+        "snapshot", "rank", "rows", "lines", "lineno", "live_count",
+        "alloc_bytes", "alloc_count"};
+    int *top_cols[] = {&col->snapshot, &col->rank, &col->rows,
+                       &col->lines, &col->lineno, &col->live_count,
+                       &col->alloc_bytes, &col->alloc_count};
+    s->has_heap_top = col->function >= 0 && col->filename >= 0 &&
+                      col->live_bytes >= 0 && col->time >= 0;
+    for (size_t i = 0; i < sizeof(top_ints) / sizeof(top_ints[0]); i++) {
+        *top_cols[i] =
+            pikos_watch_schema_field(schema, top_ints[i], PIKOS_WATCH_INT);
+        if (*top_cols[i] < 0)
+            s->has_heap_top = 0;
+    }
 }
 
 /* Everything a schema message sets, and the data of the stream emptied.
@@ -84,6 +100,7 @@ static int take_schema(struct pikos_watch_stream *s,
     pikos_watch_tally_free(&s->functions);
     pikos_watch_tally_free(&s->lines);
     pikos_watch_timing_free(&s->timing);
+    pikos_watch_heap_top_free(&s->heap_top);
     memset(&s->rss, 0, sizeof(s->rss));
     memset(&s->vms, 0, sizeof(s->vms));
     memset(&s->heap_bytes, 0, sizeof(s->heap_bytes));
@@ -101,6 +118,7 @@ static void free_stream(struct pikos_watch_stream *s)
     pikos_watch_tally_free(&s->functions);
     pikos_watch_tally_free(&s->lines);
     pikos_watch_timing_free(&s->timing);
+    pikos_watch_heap_top_free(&s->heap_top);
     json_decref(s->last_record);
     free(s);
 }
@@ -209,6 +227,9 @@ static int apply_row(struct pikos_watch_stream *s, json_t *row)
         pikos_watch_series_add(&s->heap_blocks,
                                integer_at(row, s->col.live_blocks));
     }
+    if (s->has_heap_top &&
+        pikos_watch_heap_top_add(&s->heap_top, &s->col, row) < 0)
+        return -1;
     json_decref(s->last_record);
     s->last_record = json_incref(row);
     s->records++;

@@ -22,7 +22,9 @@
  *     60.0%   100.0%    0.000000030    0.000000050           1  main (/a.py:1)
  *     40.0%    40.0%    0.000000020    0.000000020           2  len (/a.py)
  *
- * streams of other schemas "last record:" with field=value pairs.
+ * heap streams "python heap:" (HeapRecord) and "heap lines by live bytes"
+ * (HeapTopRecord, watch_heap_top.c); streams of other schemas "last
+ * record:" with field=value pairs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -278,13 +280,16 @@ static void print_stream(FILE *out, const struct pikos_watch_stream *s,
         print_memory(out, s);
     if (s->has_heap)
         print_heap(out, s);
+    if (s->has_heap_top)
+        pikos_watch_print_heap_top(out, &s->heap_top, top);
     if (s->has_times)
         print_times(out, s, top);
     else if (s->has_functions)
         print_functions(out, s, top);
     if (s->has_lines)
         print_lines(out, s, top);
-    if (!s->has_memory && !s->has_functions && !s->has_lines && !s->has_heap)
+    if (!s->has_memory && !s->has_functions && !s->has_lines &&
+        !s->has_heap && !s->has_heap_top)
         print_last_record(out, s);
 }
 

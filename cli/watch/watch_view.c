@@ -404,6 +404,51 @@ static void draw_lines(const struct pikos_watch_view *view,
     free(rows);
 }
 
+/* The latest whole snapshot of the heap's top lines (HeapTopRecord), in
+   rank order: live bytes and blocks (MiB and a count), allocated bytes
+   and blocks, line and function. */
+static void draw_heap_top(const struct pikos_watch_stream *s, int y)
+{
+    const struct pikos_watch_heap_snapshot *snap = &s->heap_top.shown;
+    char line[256];
+
+    if (snap->count == 0) {
+        put_cell(y, 0, "heap lines: none yet", COLS, 0);
+        return;
+    }
+    long long t = snap->time_ns < 0 ? 0 : snap->time_ns;
+    snprintf(line, sizeof(line),
+             "heap lines by live bytes: snapshot %lld at %.1f s, %zu of %lld "
+             "lines",
+             snap->snapshot, (double)t / 1e9, snap->count, snap->lines);
+    put_cell(y, 0, line, COLS, 0);
+    y += 2;
+    int where_w = COLS / 3;
+    const char *names[] = {"  live MiB", "    blocks", " alloc MiB",
+                           "    blocks", "line", "function"};
+    const int xs[] = {0,
+                      NUMBER_W + 1,
+                      2 * NUMBER_W + 2,
+                      3 * NUMBER_W + 3,
+                      4 * NUMBER_W + 5,
+                      4 * NUMBER_W + 7 + where_w};
+    draw_heading(y, names, xs, 6, 0);
+    size_t shown = rows_below(y, snap->count);
+    for (size_t i = 0; i < shown; i++) {
+        const struct pikos_watch_heap_line *l = &snap->line[i];
+        char where[1024];
+        int row = y + 1 + (int)i;
+        snprintf(line, sizeof(line), "%*.2f %*lld %*.2f %*lld", NUMBER_W,
+                 (double)l->live_bytes / 1048576.0, NUMBER_W, l->live_count,
+                 NUMBER_W, (double)l->alloc_bytes / 1048576.0, NUMBER_W,
+                 l->alloc_count);
+        put_cell(row, 0, line, COLS, 0);
+        snprintf(where, sizeof(where), "%s:%lld", l->filename, l->lineno);
+        put_cell(row, xs[4], where, where_w, 1);
+        put_cell(row, xs[5], l->function, COLS - xs[5], 0);
+    }
+}
+
 static void draw_last_record(const struct pikos_watch_stream *s, int y)
 {
     put_cell(y++, 0, s->last_record ? "last record:" : "no record yet", COLS,
@@ -433,6 +478,8 @@ static void draw_stream(const struct pikos_watch_view *view,
         draw_functions(view, s, y);
     else if (s->has_lines)
         draw_lines(view, s, y);
+    else if (s->has_heap_top)
+        draw_heap_top(s, y);
     else if (!s->has_memory && !s->has_heap)
         draw_last_record(s, y);
 }

@@ -174,7 +174,8 @@ enum pikos_ext_outcome pikos_ext_pyplugin_call(struct pikos_instance *inst,
                                                int *truth);
 /* PIKOS_OK, or PIKOS_EINVAL with the error set for a record type that a
    monitor emits where no Python code may run (inside the program's
-   allocator: monitors/allocations' HeapRecord and BlockRecord). */
+   allocator or at its safe points: monitors/allocations' HeapRecord,
+   BlockRecord and HeapTopRecord). */
 int pikos_ext_pyplugin_takes(struct pikos_instance *inst,
                              struct pikos_ext_pyplugin *p,
                              const struct pikos_schema *schema);

@@ -188,7 +188,8 @@ int pikos_ext_pyplugin_takes(struct pikos_instance *inst,
                              const struct pikos_schema *schema)
 {
     if (strcmp(schema->name, "HeapRecord") != 0 &&
-        strcmp(schema->name, "BlockRecord") != 0)
+        strcmp(schema->name, "BlockRecord") != 0 &&
+        strcmp(schema->name, "HeapTopRecord") != 0)
         return PIKOS_OK;
     return p->host->set_error(
         inst, PIKOS_EINVAL,

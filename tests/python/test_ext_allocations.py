@@ -21,7 +21,9 @@ class Recorder:
 
 @pytest.mark.parametrize("options, schema", [({"interval": 1}, "HeapRecord"),
                                              ({"threshold": 1},
-                                              "BlockRecord")])
+                                              "BlockRecord"),
+                                             ({"live": 1.0},
+                                              "HeapTopRecord")])
 def test_python_recorders_refuse_records_made_inside_the_allocator(options,
                                                                    schema):
     pipe = _pikos.Pipeline()

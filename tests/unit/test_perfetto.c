@@ -656,3 +656,34 @@ Test(perfetto, allocation_aggregates_without_heap_records_are_refused)
     cr_assert(strstr(fi->error, "interval=N") != NULL, "%s", fi->error);
     fake_instance_free(fi);
 }
+
+/* The live view's snapshots (monitors/allocations live=S): skipped
+   whether heap records came or not, no error, no packet, no track. */
+static const struct pikos_field top_fields[] = {
+    {"snapshot", PIKOS_FIELD_INT},   {"function", PIKOS_FIELD_STR},
+    {"live_bytes", PIKOS_FIELD_INT}, {"alloc_bytes", PIKOS_FIELD_INT},
+    {"time", PIKOS_FIELD_INT}};
+static const struct pikos_schema top_schema = {"HeapTopRecord", 5, top_fields,
+                                               NULL, NULL};
+
+Test(perfetto, heap_top_snapshots_are_skipped)
+{
+    struct fake_instance *fi = recorder(NULL);
+    struct pikos_value v[5] = {{.u.i = 1}, {.u.s = {"f", 1}}, {.u.i = 4096},
+                               {.u.i = 8192}, {.u.i = 20}};
+    struct pikos_record rec = {&top_schema, v};
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK, "%s", fi->error);
+    call(fi, "call", "f", 40, 7);
+    cr_assert_eq(fake_record(fi, &rec), PIKOS_OK, "%s", fi->error);
+    finish(fi);
+    for (size_t i = 0; i < npackets; i++)
+        cr_assert(!packets[i].has_track ||
+                      strcmp(packets[i].track_name, "Python heap (bytes)") != 0,
+                  "a heap track from snapshots");
+    struct packet *ev[16];
+    uint64_t t[16];
+    size_t n = events_of(2, ev, t);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_neq(ev[i]->event_type, 4, "a counter from a snapshot");
+    cr_assert_eq(n, 2); /* f's begin and end */
+}

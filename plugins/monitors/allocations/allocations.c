@@ -52,6 +52,15 @@ static const struct pikos_option allocations_options[] = {
      "with threshold: the block records that may wait for a safe point "
      "(56 bytes each); one more is dropped, leaving a gap in index",
      offsetof(struct allocations_ctx, queue)},
+    {"live", PIKOS_OPT_FLOAT, 0, "0",
+     "0: none; S: while the program runs, about every S seconds a "
+     "snapshot of the top lines by live bytes (HeapTopRecord, for pikos "
+     "watch), made at a safe point",
+     offsetof(struct allocations_ctx, live_seconds)},
+    {"top", PIKOS_OPT_INT, 0, "20",
+     "with live: the lines a snapshot gives at most (the most live bytes "
+     "first)",
+     offsetof(struct allocations_ctx, top)},
     {0},
 };
 
@@ -90,6 +99,19 @@ static int allocations_init(struct pikos_instance *inst, void *ctx,
         return host->set_error(inst, PIKOS_EINVAL,
                                "option 'queue' must be at least 1, not %lld",
                                (long long)self->queue);
+    if (!(self->live_seconds >= 0) || self->live_seconds > 86400)
+        return host->set_error(inst, PIKOS_EINVAL,
+                               "option 'live' must be 0 (no snapshots) or "
+                               "seconds up to 86400, not %g",
+                               self->live_seconds);
+    if (self->top < 1 || self->top > LIVE_TOP_MAX)
+        return host->set_error(inst, PIKOS_EINVAL,
+                               "option 'top' must be 1 to %d lines, not %lld",
+                               LIVE_TOP_MAX, (long long)self->top);
+    if (self->live_seconds > 0 && !self->has_safe_points)
+        return host->set_error(inst, PIKOS_EABI,
+                               "option 'live' needs safe points, which this "
+                               "pikos does not give; upgrade pikos");
     self->blocks.store = &self->store;
     self->blocks.limit = (uint64_t)self->queue;
     if (strcmp(self->aggregate, "line") == 0)
@@ -111,11 +133,14 @@ allocations_schema(struct pikos_instance *inst, void *ctx)
 
     (void)inst;
     /* With threshold, the block records come first; with interval, the
-       heap records; the aggregates at the end (docs/decisions.md). */
+       heap records; with live, the snapshots; the aggregates at the end
+       (docs/decisions.md). */
     if (self->threshold > 0)
         return &block_record;
     if (self->interval > 0)
         return &heap_record;
+    if (self->live_seconds > 0)
+        return &heap_top_record;
     return self->by_stack ? &stack_allocation_record : &allocation_record;
 }
 
@@ -127,7 +152,7 @@ allocations_schema(struct pikos_instance *inst, void *ctx)
  * the block records (threshold=), the heap records (interval=), then the
  * aggregates, within ALLOCATIONS_SCHEMAS.
  */
-#define ALLOCATIONS_SCHEMAS 4
+#define ALLOCATIONS_SCHEMAS 4 /* block, heap, top, aggregates */
 
 static int allocations_schemas(struct pikos_instance *inst, void *ctx,
                                const struct pikos_schema **out, size_t max)
@@ -141,6 +166,8 @@ static int allocations_schemas(struct pikos_instance *inst, void *ctx,
         all[n++] = &block_record;
     if (self->interval > 0)
         all[n++] = &heap_record;
+    if (self->live_seconds > 0)
+        all[n++] = &heap_top_record;
     all[n++] = self->by_stack ? &stack_allocation_record : &allocation_record;
     for (size_t i = 0; i < n && i < max; i++)
         out[i] = all[i];
@@ -164,6 +191,8 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
     self->stats.head->by_stack = (uint32_t)self->by_stack;
     block_queue_reset(&self->blocks);
     heap_series_reset(&self->heap, (uint64_t)self->interval * 1000);
+    live_top_reset(&self->live_top, (uint64_t)(self->live_seconds * 1e9),
+                   (uint64_t)self->top, self->host->clock_ns());
     int rc = self->host->allocations_sample(inst, (uint64_t)self->sample);
     if (rc == PIKOS_OK)
         rc = self->host->allocations_native(inst, self->native);
@@ -223,6 +252,8 @@ static void count_free(struct pikos_instance *inst,
     stack_stats_free(&self->stats, stack, w);
     heap_series_free(&self->heap, w.bytes, w.count);
     heap_series_tick(inst, self->host, &self->heap, ev->domain);
+    if (live_top_note(&self->live_top, self->host))
+        frames_ask(inst, self);
 }
 
 static void allocations_on_event(struct pikos_instance *inst, void *ctx,
@@ -260,6 +291,8 @@ static void allocations_on_event(struct pikos_instance *inst, void *ctx,
     struct weight w = weight_of(self, ev->size);
     heap_series_alloc(&self->heap, w.bytes, w.count);
     heap_series_tick(inst, self->host, &self->heap, ev->domain);
+    if (live_top_note(&self->live_top, self->host))
+        frames_ask(inst, self);
 }
 
 static void allocations_safe_point(struct pikos_instance *inst, void *ctx)
@@ -274,6 +307,8 @@ static void allocations_safe_point(struct pikos_instance *inst, void *ctx)
     struct alloc_view view = view_of(self);
     block_records_drain(inst, self->host, &view, &self->blocks,
                         &self->stack_text);
+    /* The live view's snapshot, when one is due (live_top.h). */
+    live_top_emit(inst, self->host, &self->live_top, &view);
 }
 
 /* Block records a full queue lost: the run's error (their indexes are
@@ -327,6 +362,7 @@ static void allocations_fini(struct pikos_instance *inst, void *ctx)
     live_blocks_free(&self->live);
     store_free(&self->store);
     frames_reset(&self->frames);
+    live_top_free(&self->live_top);
     free(self->stack_text.data);
     self->stack_text = (struct text){0};
 }

@@ -10,6 +10,7 @@
 #include "block_records.h"
 #include "heap_series.h"
 #include "live_blocks.h"
+#include "live_top.h"
 #include "stack_stats.h"
 #include "state.h"
 
@@ -41,6 +42,9 @@ struct allocations_ctx {
     int64_t threshold; /* option: bytes from which a block gets records; 0:
                           none */
     int64_t queue;     /* option: block records waiting at most */
+    double live_seconds; /* option `live`: seconds between snapshots of
+                            the top lines; 0: none */
+    int64_t top;         /* option: lines per snapshot at most */
     const struct pikos_host *host;
     int by_stack;
     int out_of_memory; /* some allocation could not be counted */
@@ -52,6 +56,7 @@ struct allocations_ctx {
     struct frames frames;
     struct heap_series heap; /* heap_series.h */
     struct block_queue blocks; /* block_records.h */
+    struct live_top live_top;  /* live_top.h */
     struct text stack_text;    /* a block record's stack, reused */
 };
 

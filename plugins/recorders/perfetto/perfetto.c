@@ -691,8 +691,11 @@ static int int_field(const struct pikos_schema *schema, const char *name)
  * the aggregates it emits at the end (AllocationRecord,
  * StackAllocationRecord: no time) are skipped when heap records came
  * before them, and refused otherwise, saying how to get the heap over
- * time.  1 when the schema is one of these (sc is set), 0 for any other,
- * or the refusal's code.
+ * time.  The live view's snapshots (HeapTopRecord, monitors/allocations
+ * live=S: the top lines by live bytes, for pikos watch) are always
+ * skipped: a timeline has no track for a table of lines, and the heap's
+ * counter track shows the same totals over time.  1 when the schema is
+ * one of these (sc is set), 0 for any other, or the refusal's code.
  */
 static int bind_heap(struct perfetto_ctx *self,
                      const struct pikos_schema *schema,
@@ -702,6 +705,10 @@ static int bind_heap(struct perfetto_ctx *self,
     int time = int_field(schema, "time"), thread = int_field(schema, "thread");
 
     sc->heap = -1;
+    if (strcmp(schema->name, "HeapTopRecord") == 0) {
+        sc->skipped = 1;
+        return 1;
+    }
     if (live >= 0 && time >= 0 && thread >= 0) {
         sc->heap = live;
         sc->bound.schema = schema;

@@ -303,7 +303,9 @@ static int is_allocation_schema(const struct pikos_schema *schema)
 }
 
 /* What else monitors/allocations may emit beside its aggregates: the heap
-   over time (interval=) and single blocks (threshold=).  A profile has no
+   over time (interval=), single blocks (threshold=) and the live view's
+   snapshots of its top lines (live=: HeapTopRecord, which has the
+   aggregates' alloc_bytes and must not count twice).  A profile has no
    use for them and lets them pass (the schema context of each is this
    marker). */
 static char passed_by;
@@ -311,7 +313,8 @@ static char passed_by;
 static int is_allocation_byproduct(const struct pikos_schema *schema)
 {
     return strcmp(schema->name, "HeapRecord") == 0 ||
-           strcmp(schema->name, "BlockRecord") == 0;
+           strcmp(schema->name, "BlockRecord") == 0 ||
+           strcmp(schema->name, "HeapTopRecord") == 0;
 }
 
 /* Where the fields of an allocation schema are; an error when it lacks
