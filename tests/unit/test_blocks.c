@@ -10,11 +10,7 @@
 
 #include <criterion/criterion.h>
 
-#include "fakehost.h"
-
-extern const struct pikos_plugin pikos_plugin_entry;
-
-#define MS 1000000u /* ns */
+#include "alloc_driver.h"
 
 static const struct pikos_code module_code = {
     "<module>", 8, "<module>", 8, "prog.py", 7, 1, 0x100};
@@ -29,30 +25,10 @@ static const struct fake_frame frames[] = {
 static struct fake_instance *monitor(const char *a, const char *b)
 {
     const char *settings[] = {a, b, NULL};
-    struct fake_instance *fi =
-        fake_instance_new(&pikos_plugin_entry, settings);
-    cr_assert_not_null(fi);
-    cr_assert_eq(fi->init_rc, PIKOS_OK, "%s", fi->error);
-    fake_frames = frames;
-    fake_nframes = 2;
-    fake_safe_points_asked = 0;
-    fake_run_start_ns = 1000 * MS;
-    fake_now_ns = fake_run_start_ns;
-    fake_thread_id = 42;
-    cr_assert_eq(pikos_plugin_entry.start(&fi->inst, fi->ctx), PIKOS_OK);
-    return fi;
+    return alloc_driver_start(settings, frames, 2);
 }
 
-static void event(struct fake_instance *fi, uint32_t type, uint32_t domain,
-                  uint64_t address, uint64_t size, uint32_t stack,
-                  uint64_t at_ms)
-{
-    struct pikos_event ev = {.type = type, .address = address,
-                             .size = size, .domain = domain,
-                             .stack = stack};
-    fake_now_ns = fake_run_start_ns + at_ms * MS;
-    pikos_plugin_entry.on_event(&fi->inst, fi->ctx, &ev);
-}
+#define event alloc_driver_event
 
 static void alloc(struct fake_instance *fi, uint64_t address, uint64_t size,
                   uint32_t stack, uint64_t at_ms)

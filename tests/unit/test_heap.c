@@ -9,33 +9,19 @@
 
 #include <criterion/criterion.h>
 
-#include "fakehost.h"
+#include "alloc_driver.h"
 
-extern const struct pikos_plugin pikos_plugin_entry;
-
-#define MS 1000000u /* ns */
 
 static struct fake_instance *monitor(const char *interval)
 {
     const char *settings[] = {interval, NULL};
-    struct fake_instance *fi =
-        fake_instance_new(&pikos_plugin_entry, settings);
-    cr_assert_not_null(fi);
-    cr_assert_eq(fi->init_rc, PIKOS_OK, "%s", fi->error);
-    fake_run_start_ns = 1000 * MS;
-    fake_now_ns = fake_run_start_ns;
-    fake_thread_id = 42;
-    cr_assert_eq(pikos_plugin_entry.start(&fi->inst, fi->ctx), PIKOS_OK);
-    return fi;
+    return alloc_driver_start(settings, NULL, 0);
 }
 
 static void event(struct fake_instance *fi, uint32_t type, uint32_t domain,
                   uint64_t address, uint64_t size, uint64_t at_ms)
 {
-    struct pikos_event ev = {.type = type, .address = address,
-                             .size = size, .domain = domain};
-    fake_now_ns = fake_run_start_ns + at_ms * MS;
-    pikos_plugin_entry.on_event(&fi->inst, fi->ctx, &ev);
+    alloc_driver_event(fi, type, domain, address, size, 0, at_ms);
 }
 
 static void alloc(struct fake_instance *fi, uint64_t address, uint64_t size,
