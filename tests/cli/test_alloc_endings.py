@@ -21,7 +21,8 @@ import signal
 import pytest
 
 from conftest import run_pikos, run_python
-from test_profile_endings import ENDINGS, no_core_file, pikos_line, state_dirs
+from test_profile_endings import (ENDINGS, assert_no_state_dir_left,
+                                  no_core_file, pikos_line, state_dirs)
 
 SCRIPT = "alloc_endings.py"
 MONITOR = "monitors/allocations"
@@ -38,7 +39,7 @@ def run(work, how, recorders, fork=False, monitor=MONITOR):
     before = state_dirs()
     got = run_pikos(["--plugin", monitor, *recorders, *program], work,
                     preexec_fn=no_core_file)
-    assert state_dirs() <= before
+    assert_no_state_dir_left(before)
     status = ENDINGS[how][0] if how in ENDINGS else 0
     assert expected.returncode == status, expected.stderr
     assert (got.returncode, got.stdout) == (status, expected.stdout)
