@@ -106,6 +106,9 @@ static inline int picks(size_t size)
 {
     if (hooks.sample_bytes == 0)
         return 1;
+    /* A block of 0 bytes counts as 1, or none would ever be picked and
+       the block counts' estimates would lose them all. */
+    size += size == 0;
     until_pick -= (int64_t)size;
     return until_pick > 0 ? 0 : pick_due(size);
 }

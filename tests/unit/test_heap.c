@@ -101,6 +101,23 @@ Test(heap, sampled_blocks_count_as_what_they_stand_for)
     fake_instance_free(fi);
 }
 
+/* A block of 0 bytes is picked as one of 1 byte (core/alloc_hook.c):
+   it stands for 1 / p blocks and no bytes, so that a run of empty blocks
+   is not lost from the block counts. */
+Test(heap, a_sampled_empty_block_counts_as_blocks)
+{
+    struct fake_instance *fi = monitor("interval=1000");
+    struct pikos_event ev = {.type = PIKOS_EVENT_ALLOC, .address = 0x1000,
+                             .size = 0, .domain = PIKOS_ALLOC_OBJ,
+                             .sample_bytes = 2};
+    fake_now_ns = fake_run_start_ns + 2 * MS;
+    pikos_plugin_entry.on_event(&fi->inst, fi->ctx, &ev);
+    cr_assert_eq(fi->nrecords, 2);
+    /* p = 1 - exp(-1/2) = 0.393..., 1 / p = 2.54 -> 3 blocks, 0 bytes */
+    cr_assert_str_eq(fi->records[1], "1|0|3|2000000|42");
+    fake_instance_free(fi);
+}
+
 Test(heap, no_interval_no_heap_records)
 {
     struct fake_instance *fi = monitor("interval=0");

@@ -208,9 +208,11 @@ static int allocations_start(struct pikos_instance *inst, void *ctx)
 static struct weight weight_of(const struct allocations_ctx *self,
                                uint64_t size)
 {
-    if (self->sample_bytes == 0 || size == 0)
+    if (self->sample_bytes == 0)
         return (struct weight){(double)size, 1};
-    double p = -expm1(-(double)size / (double)self->sample_bytes);
+    /* A block of 0 bytes was picked as one of 1 (core/alloc_hook.c). */
+    double p = -expm1(-(double)(size ? size : 1) /
+                      (double)self->sample_bytes);
     return (struct weight){(double)size / p, 1 / p};
 }
 
